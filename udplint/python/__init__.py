@@ -1,0 +1,1 @@
+"""The Python checker: project loading -> data flow -> socket facts -> rules."""

@@ -1,0 +1,109 @@
+"""Abstract values that flow through a program. Each is small, hashable and names its origin."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+
+@dataclass(frozen=True)
+class Const:
+    """A literal: str, int, bytes, bool or None."""
+
+    value: object
+
+
+@dataclass(frozen=True)
+class Sym:
+    """A name from a module outside the project, e.g. `socket.SOCK_DGRAM`."""
+
+    qualname: str
+
+
+@dataclass(frozen=True)
+class Sock:
+    """A socket or a framework endpoint created at one site (index into Flow.sockets)."""
+
+    site: int
+
+
+@dataclass(frozen=True)
+class Peer:
+    """The address a peer sent from, as returned by a receive on socket `site`."""
+
+    site: int
+
+
+@dataclass(frozen=True)
+class Received:
+    """The tuple a receive returns; `peer_index` is where the peer address sits in it."""
+
+    site: int
+    peer_index: int
+
+
+@dataclass(frozen=True)
+class SockPair:
+    """A tuple holding a socket at `index` (socketserver's `request`, asyncio's (transport, protocol))."""
+
+    site: int
+    index: int
+
+
+@dataclass(frozen=True)
+class Tup:
+    """A tuple/list display, evaluated lazily by position (index into Flow.tuples)."""
+
+    site: int
+
+
+@dataclass(frozen=True)
+class Func:
+    """A function or lambda of the project (index into Project.functions)."""
+
+    site: int
+
+
+@dataclass(frozen=True)
+class Cls:
+    """A class of the project (index into Project.classes)."""
+
+    site: int
+
+
+@dataclass(frozen=True)
+class Inst:
+    """An instance of a project class."""
+
+    site: int
+
+
+@dataclass(frozen=True)
+class Method:
+    """A project function bound to an instance (`self.handle`), so calls skip `self`."""
+
+    site: int
+
+
+Value = Union[Const, Sym, Sock, Peer, Received, SockPair, Tup, Func, Cls, Inst, Method]
+
+WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "0", "::", "::0", "0:0:0:0:0:0:0:0", "[::]", "*"})
+WILDCARD_SYMBOLS = frozenset({"INADDR_ANY", "IN6ADDR_ANY", "in6addr_any"})
+
+
+def is_wildcard(value: Value) -> bool:
+    if isinstance(value, Const):
+        return isinstance(value.value, str) and value.value in WILDCARD_HOSTS
+    if isinstance(value, Sym):
+        return value.qualname.rsplit(".", 1)[-1] in WILDCARD_SYMBOLS
+    return False
+
+
+def sym_tail(value: Value) -> str:
+    return value.qualname.rsplit(".", 1)[-1] if isinstance(value, Sym) else ""
+
+
+@dataclass(frozen=True)
+class Mod:
+    """A module of the project (index into Project.modules), e.g. from `from . import handlers`."""
+
+    site: int

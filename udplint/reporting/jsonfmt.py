@@ -1,0 +1,46 @@
+"""A JSON array with ruff's field names, so tools that read `ruff --output-format json` read this."""
+from __future__ import annotations
+
+import json
+from typing import List
+
+from ..catalog import RULES
+from ..findings import Finding, Fix, Location
+
+
+def _location(location: Location) -> dict:
+    return {"row": location.row, "column": location.column}
+
+
+def _fix(fix: Fix):
+    if fix is None:
+        return None
+    return {
+        "applicability": fix.applicability,
+        "message": fix.message,
+        "edits": [
+            {"content": e.content, "location": _location(e.location), "end_location": _location(e.end_location)}
+            for e in fix.edits
+        ],
+    }
+
+
+def as_dict(finding: Finding) -> dict:
+    rule = RULES.get(finding.code)
+    return {
+        "code": finding.code,
+        "filename": finding.filename,
+        "location": _location(finding.location),
+        "end_location": _location(finding.end_location),
+        "message": finding.message,
+        "fix": _fix(finding.fix),
+        "url": rule.url if rule else None,
+        "related": [
+            {"filename": r.filename, "location": _location(r.location), "message": r.message}
+            for r in finding.related
+        ],
+    }
+
+
+def render(findings: List[Finding]) -> str:
+    return json.dumps([as_dict(f) for f in findings], indent=2) + "\n"
