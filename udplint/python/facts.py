@@ -13,11 +13,11 @@ import libcst as cst
 
 from . import frameworks as fw
 from .flow import Ctx, Flow, SocketSite, is_self
-from .values import Const, Peer, Sock, Sym, Tup, is_wildcard, sym_tail
+from .values import Const, Inst, Peer, Sock, SockAddr, Sym, Tup, is_wildcard, sym_tail
 
 PKTINFO_OPTIONS = {"IP_PKTINFO", "IPV6_RECVPKTINFO", "IPV6_PKTINFO", "IP_RECVDSTADDR", "IPV6_2292PKTINFO"}
 LINUX_PKTINFO_NUMBERS = {("IP", 8), ("IPV6", 49), ("IPV6", 50)}
-SEND_METHODS = {"sendto", "sendmsg", "write", "send"}
+SEND_METHODS = {"sendto", "sendmsg", "write", "send", "sock_sendto"}
 RECEIVE_METHODS = {"recvfrom", "recvfrom_into", "recvmsg", "recvmsg_into", "receive"}
 
 
@@ -102,6 +102,10 @@ def collect(flow: Flow) -> ProjectFacts:
             continue
         receivers = flow.values(func.value, call.ctx)
         socks = fw.receiver_sockets(flow, receivers)
+        if method == "sock_sendto" and call.node.args:  # loop.sock_sendto(sock, data, addr)
+            socks = fw.receiver_sockets(flow, flow.values(call.node.args[0].value, call.ctx))
+        if method in SEND_METHODS and not socks and _wrapper_method(flow, receivers, method):
+            continue  # a project class's own sendto(): its body is checked where it sends
         if method in SEND_METHODS:
             reply = _reply(flow, call.node, call.ctx, method, socks)
             if reply is not None:
@@ -164,9 +168,9 @@ def _bind_from_address(flow: Flow, node: cst.Call, ctx: Ctx, address) -> Bind:
     hosts: Set = set()
     ports: Set = set()
     for value in flow.values(address, ctx):
-        if isinstance(value, Tup):
-            hosts |= flow.tuple_item(value.site, 0)
-            ports |= flow.tuple_item(value.site, 1)
+        if isinstance(value, (Tup, SockAddr)):
+            hosts |= flow.item(value, 0)
+            ports |= flow.item(value, 1)
         elif isinstance(value, Const) and isinstance(value.value, str):
             host, port = _split_listener(value.value)
             hosts.add(Const(host))
@@ -254,6 +258,8 @@ def _reply(flow: Flow, node: cst.Call, ctx: Ctx, method: str, senders: Set[int])
         ancillary = args[1].value if len(args) > 1 else keywords.get("ancdata")
     elif method == "write" and _is_wfile_write(flow, node, ctx):
         return _wfile_reply(flow, node, ctx)
+    elif method == "sock_sendto":
+        destinations = [a.value for a in args[2:]]
     elif method in ("write", "sendto"):
         destinations = [a.value for a in args[1:]] + list(keywords.values())
     else:  # send((data, addr)) on an anyio UDP socket
@@ -295,3 +301,10 @@ def _wfile_reply(flow: Flow, node: cst.Call, ctx: Ctx) -> Optional[Reply]:
     if not sites:
         return None
     return Reply(node, ctx, "wfile.write", set(sites), set(sites))
+
+
+def _wrapper_method(flow: Flow, receivers, method: str) -> bool:
+    for value in receivers:
+        if isinstance(value, Inst) and any(method in c.methods for c in flow.ancestry(value.site)[0]):
+            return True
+    return False

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 import libcst as cst
-from libcst.metadata import GlobalScope, ImportAssignment
+from libcst.metadata import BuiltinAssignment, GlobalScope, ImportAssignment
 
 from . import frameworks as fw
 from .project import ClassInfo, FunctionInfo, ModuleInfo, Project
-from .values import Cls, Const, Func, Inst, Method, Mod, Peer, Received, Sock, SockPair, Sym, Tup
+from .values import AddrInfo, Cls, Const, Func, Inst, Method, Mod, Peer, Received, Sock, SockAddr, SockPair, Sym, Tup
 
 MAX_ROUNDS = 60
 MAX_SLOT_VALUES = 64  # a slot with more values than this is a catch-all; stop growing it
@@ -197,9 +197,8 @@ class Flow:
         scope = ctx.module.scopes.get(node)
         if scope is None:
             return set()
-        out = self.assignment_values(scope[name], name, ctx.module)
-        if not scope[name]:
-            out |= self.unbound_name(name, ctx.module)
+        assignments = scope[name]
+        out = self.assignment_values(assignments, name, ctx.module) if assignments else self.unbound_name(name, ctx.module)
         if ctx.cls is not None and ctx.func is not None and ctx.func.params and ctx.func.params[0][0] == name:
             out.add(Inst(ctx.cls.index))
         return out
@@ -210,9 +209,12 @@ class Flow:
             if isinstance(assignment, ImportAssignment):
                 out |= self.import_values(assignment.node, name, module)
                 continue
+            if isinstance(assignment, BuiltinAssignment):
+                out |= self.unbound_name(name, module)
+                continue
             defined = getattr(assignment, "node", None)
             if isinstance(defined, cst.FunctionDef):
-                out |= {Func(f.index) for f in module.functions if f.node is defined}
+                out.add(Func(self.project.function_by_node[id(defined)].index))
             elif isinstance(defined, cst.ClassDef):
                 out |= {Cls(c.index) for c in module.classes if c.node is defined}
             out |= self.slots.get(scope_slot(assignment.scope, name, module), set())
@@ -325,6 +327,8 @@ class Flow:
             return {Sock(value.site)} if index in (None, value.index) else set()
         if isinstance(value, Peer):
             return {value}  # addr[0] is still the peer's host
+        if isinstance(value, (AddrInfo, SockAddr)):
+            return fw.addrinfo_item(self, value, index)
         return {value}
 
     # calls ----------------------------------------------------------------------------------
@@ -384,9 +388,28 @@ class Flow:
     def _run_call(self, node: cst.Call, ctx: Ctx) -> None:
         self.values(node, ctx)  # creates the socket/endpoint sites a call makes, even unassigned
         args, kwargs = self.arguments(node, ctx)
-        for info, skip_self in self.callees(node, ctx):
+        callees = self.callees(node, ctx)
+        for info, skip_self in callees:
             self.bind_arguments(info, skip_self, args, kwargs)
+        if not callees:
+            for callee in self.values(node.func, ctx):
+                if isinstance(callee, Cls):
+                    self.bind_fields(callee.site, args, kwargs)
         fw.call_effects(self, node, ctx, args, kwargs)
+
+    def bind_fields(self, index: int, args: List[Set], kwargs: Dict[str, Set]) -> None:
+        """A dataclass / NamedTuple constructor: arguments go to the annotated fields in order."""
+        fields = [
+            stmt.body[0].target.value
+            for stmt in self.project.classes[index].node.body.body
+            if isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.AnnAssign)
+            and isinstance(stmt.body[0].target, cst.Name)
+        ]
+        for name, values in zip(fields, args):
+            self.add(("a", index, name), values)
+        for name, values in kwargs.items():
+            if name in fields:
+                self.add(("a", index, name), values)
 
     def arguments(self, node: cst.Call, ctx: Ctx) -> Tuple[List[Set], Dict[str, Set]]:
         args: List[Set] = []
@@ -439,10 +462,14 @@ class Flow:
             scope = ctx.module.scopes.get(node)
             if scope is None:
                 return []
-            for assignment in scope[node.value]:
+            assignments = scope[node.value]
+            for assignment in assignments:
                 if getattr(assignment, "node", None) is node:
                     return [scope_slot(assignment.scope, node.value, ctx.module)]
-            return [scope_slot(scope, node.value, ctx.module)]
+            # a mutation (`jobs.put(...)`) of a name defined in an enclosing scope
+            slots = {scope_slot(a.scope, node.value, ctx.module) for a in assignments
+                     if not isinstance(a, (BuiltinAssignment, ImportAssignment))}
+            return sorted(slots) or [scope_slot(scope, node.value, ctx.module)]
         if isinstance(node, cst.Attribute):
             attr = node.attr.value
             if is_self(node.value, ctx):

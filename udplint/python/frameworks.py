@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Set
 
 import libcst as cst
 
-from .values import Cls, Const, Func, Inst, Method, Mod, Peer, Received, Sock, SockPair, Sym, Tup
+from .values import AddrInfo, Cls, Const, Func, Inst, Method, Mod, Peer, Received, Sock, SockAddr, SockPair, Sym, Tup, is_wildcard
 
 if TYPE_CHECKING:  # pragma: no cover
     from .flow import Ctx, Flow
@@ -71,6 +71,8 @@ def external_call(flow: "Flow", node: cst.Call, qualname: str, ctx: "Ctx") -> Se
         return {Sock(flow.socket_site("twisted", node, ctx))}
     if qualname in ANYIO_UDP:
         return {Sock(flow.socket_site("anyio", node, ctx))}
+    if qualname in ("socket.getaddrinfo", "trio.socket.getaddrinfo"):
+        return {AddrInfo(flow.tuple_site(node, ctx), False)}
     tail = qualname.rsplit(".", 1)[-1]
     if qualname in ("os.getenv", "os.environ.get", "os.environ.setdefault"):
         return set(args[1]) if len(args) > 1 else set(kwargs.get("default", ()))
@@ -120,12 +122,16 @@ def method_result(flow: "Flow", node: cst.Call, method: str, receivers, ctx: "Ct
         out |= {Sock(s) for s in socks}
     elif method == "get_extra_info":
         out |= {Sock(s) for s in socks}
+    elif method in ("sock_recvfrom", "sock_recvfrom_into") and node.args:
+        out |= {Received(s, 1) for s in receiver_sockets(flow, flow.values(node.args[0].value, ctx))}
+    elif method == "getaddrinfo" and any(isinstance(v, Sym) for v in receivers):
+        out.add(AddrInfo(flow.tuple_site(node, ctx), False))
     elif method == "create_datagram_endpoint":
         out.add(SockPair(flow.socket_site("asyncio", node, ctx), 0))
     elif method == "listenUDP":
         out.add(Sock(flow.socket_site("twisted", node, ctx)))
     if method in CONTAINER_READS:
-        out |= {v for v in receivers if not isinstance(v, (Sym, Mod, Cls, Func, Method, Inst))}
+        out |= {v for v in receivers if not isinstance(v, (Sym, Mod, Cls))}
         if method in ("get", "pop", "setdefault") and len(node.args) > 1:
             out |= flow.values(node.args[1].value, ctx)
     if method == "get" and any(isinstance(v, Sym) and v.qualname == "os.environ" for v in receivers):
@@ -172,7 +178,11 @@ def framework_attribute(flow: "Flow", index: int, attr: str) -> Set:
     out: Set = set()
     for cls in flow.hierarchy(index):
         for site in flow.class_sockets.get(("handler", cls.index), ()):
-            if attr == "request":
+            custom = _custom_get_request(flow, flow.sockets[site])
+            if attr in ("request", "client_address") and custom is not None:
+                for result in flow.slots.get(("r", custom.index), ()):
+                    out |= flow.item(result, 0 if attr == "request" else 1)
+            elif attr == "request":
                 out.add(SockPair(site, 1))
             elif attr == "client_address":
                 out.add(Peer(site))
@@ -197,6 +207,8 @@ def call_effects(flow: "Flow", node: cst.Call, ctx: "Ctx", args: List[Set], kwar
             everything |= values
         for slot in flow.target_slots(func.value, ctx):
             flow.add(slot, everything)
+    if method == "add_argument":
+        argparse_default(flow, node, ctx, args, kwargs)
     name = method or (func.value if isinstance(func, cst.Name) else None)
     if "target" in kwargs:
         passed = _tuple_items(flow, kwargs.get("args", set()))
@@ -295,3 +307,56 @@ def link_sites(flow: "Flow") -> None:
 
 def is_datagram_handler(flow: "Flow", index: int) -> bool:
     return flow.derives_from(index, SOCKETSERVER_DATAGRAM_HANDLER)
+
+
+def addrinfo_item(flow: "Flow", value, index) -> Set:
+    """Positions of getaddrinfo() results: (family, type, proto, canonname, sockaddr)."""
+    node, ctx = flow.tuples[value.site]
+    args, kwargs = flow.arguments(node, ctx)
+
+    def arg(position: int, keyword: str) -> Set:
+        return set(args[position]) if len(args) > position else set(kwargs.get(keyword, ()))
+
+    if isinstance(value, AddrInfo) and not value.entry:
+        return {AddrInfo(value.site, True)}
+    if isinstance(value, SockAddr):
+        if index == 1:
+            return arg(1, "port")
+        hosts = arg(0, "host")
+        passive = any(sym_tail_is(v, "AI_PASSIVE") for v in arg(5, "flags"))
+        if passive and (not hosts or any(isinstance(h, Const) and h.value in (None, "") for h in hosts)):
+            hosts = hosts | {Const("")}
+        return hosts if index == 0 else hosts | arg(1, "port")
+    parts = {0: arg(2, "family") or {Sym("socket.AF_INET")}, 1: arg(3, "type"), 4: {SockAddr(value.site)}}
+    if index is None:
+        return set().union(*parts.values())
+    return parts.get(index, set())
+
+
+def sym_tail_is(value, name: str) -> bool:
+    return isinstance(value, Sym) and value.qualname.rsplit(".", 1)[-1] == name
+
+
+def argparse_default(flow: "Flow", node: cst.Call, ctx: "Ctx", args: List[Set], kwargs: Dict[str, Set]) -> None:
+    """`add_argument('--host', default='0.0.0.0')` makes `args.host` hold the default."""
+    dest = None
+    for arg in node.args:
+        if arg.keyword is not None and arg.keyword.value == "dest":
+            dest = arg.value.evaluated_value if isinstance(arg.value, cst.SimpleString) else None
+    if dest is None:
+        names = [a.value.evaluated_value for a in node.args if a.keyword is None and isinstance(a.value, cst.SimpleString)]
+        longs = [n for n in names if isinstance(n, str) and n.startswith("--")]
+        chosen = longs[0] if longs else (names[0] if names else None)
+        dest = chosen.lstrip("-").replace("-", "_") if isinstance(chosen, str) else None
+    if dest and "default" in kwargs:
+        flow.add(("f", dest), kwargs["default"])
+
+
+def _custom_get_request(flow: "Flow", site):
+    """A server subclass that overrides get_request() decides what handlers receive."""
+    if site.server_class is None:
+        return None
+    for cls in flow.ancestry(site.server_class.index)[0]:
+        if "get_request" in cls.methods:
+            return cls.methods["get_request"]
+    return None

@@ -27,7 +27,7 @@ EXTERNAL_TOP_LEVEL = set(getattr(sys, "stdlib_module_names", ())) | {
 MAX_EXTRA_MODULES = 200
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class FunctionInfo:
     index: int
     node: cst.CSTNode  # FunctionDef or Lambda
@@ -44,7 +44,7 @@ class FunctionInfo:
         return not any(_decorator_name(d) == "staticmethod" for d in self.node.decorators)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class ClassInfo:
     index: int
     node: cst.ClassDef
@@ -53,7 +53,7 @@ class ClassInfo:
     methods: Dict[str, FunctionInfo] = field(default_factory=dict)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class ModuleInfo:
     name: str
     path: Path

@@ -107,3 +107,18 @@ class Mod:
     """A module of the project (index into Project.modules), e.g. from `from . import handlers`."""
 
     site: int
+
+
+@dataclass(frozen=True)
+class AddrInfo:
+    """`getaddrinfo()` results (entry=False: the list; True: one 5-tuple) for call site `site`."""
+
+    site: int
+    entry: bool
+
+
+@dataclass(frozen=True)
+class SockAddr:
+    """The sockaddr of a getaddrinfo() entry: (host, port) as the call's arguments give them."""
+
+    site: int

@@ -1,0 +1,7 @@
+"""Make the test helpers in this directory (oracle.py) importable whatever pytest import mode is used."""
+import sys
+from pathlib import Path
+
+_TESTS = str(Path(__file__).resolve().parent)
+if _TESTS not in sys.path:
+    sys.path.insert(0, _TESTS)
