@@ -70,6 +70,9 @@ class Flow:
         self._memo: Dict[Tuple[int, int], frozenset] = {}
         self._ancestry: Dict[int, Tuple[List[ClassInfo], Set[str]]] = {}
         self.class_sockets: Dict[Tuple[str, int], Set[int]] = defaultdict(set)
+        self._subclasses_of: Dict = {}
+        self.rounds = 0
+        self._names: Dict[int, Tuple[frozenset, tuple]] = {}
 
     # -- driving -----------------------------------------------------------------------------
     def solve(self) -> "Flow":
@@ -83,10 +86,10 @@ class Flow:
             for call in self.calls:
                 self._run_call(call.node, call.ctx)
             fw.link_sites(self)
+            self.rounds += 1
             if not self.changed and not self.project.pending:
                 break
         self._memo.clear()
-        self._ancestry.clear()
         return self
 
     def add(self, slot: tuple, values: Iterable) -> None:
@@ -123,7 +126,9 @@ class Flow:
     def tuple_item(self, site: int, index: int) -> Set:
         node, ctx = self.tuples[site]
         elements = [e for e in node.elements if not isinstance(e, cst.StarredElement)]
-        if any(isinstance(e, cst.StarredElement) for e in node.elements) or index >= len(elements):
+        if index < 0:
+            index += len(elements)
+        if any(isinstance(e, cst.StarredElement) for e in node.elements) or not 0 <= index < len(elements):
             return self.values_of_all(node, ctx)
         return set(self.values(elements[index].value, ctx))
 
@@ -194,16 +199,33 @@ class Flow:
         name = node.value
         if name in ("True", "False", "None"):
             return {Const({"True": True, "False": False, "None": None}[name])}
-        scope = ctx.module.scopes.get(node)
-        if scope is None:
-            return set()
-        assignments = scope[name]
-        out = self.assignment_values(assignments, name, ctx.module) if assignments else self.unbound_name(name, ctx.module)
+        resolved = self._names.get(id(node))
+        if resolved is None:
+            resolved = self._names[id(node)] = self._resolve_name(node, ctx.module)
+        static, slots = resolved
+        out = set(static)
+        for slot in slots:
+            out.update(self.slots.get(slot, ()))
         if ctx.cls is not None and ctx.func is not None and ctx.func.params and ctx.func.params[0][0] == name:
             out.add(Inst(ctx.cls.index))
         return out
 
-    def assignment_values(self, assignments, name: str, module: ModuleInfo) -> Set:
+    def _resolve_name(self, node: cst.Name, module: ModuleInfo) -> Tuple[frozenset, tuple]:
+        """What a name refers to: fixed values (imports, defs, builtins) and the slots it reads."""
+        scope = module.scopes.get(node)
+        if scope is None:
+            return frozenset(), ()
+        assignments = scope[node.value]
+        if not assignments:
+            return frozenset(self.unbound_name(node.value, module)), ()
+        slots = tuple(sorted({
+            scope_slot(a.scope, node.value, module) for a in assignments
+            if not isinstance(a, (ImportAssignment, BuiltinAssignment))
+        }))
+        static = self.assignment_values(assignments, node.value, module, with_slots=False)
+        return frozenset(static), slots
+
+    def assignment_values(self, assignments, name: str, module: ModuleInfo, with_slots: bool = True) -> Set:
         out: Set = set()
         for assignment in assignments:
             if isinstance(assignment, ImportAssignment):
@@ -217,7 +239,8 @@ class Flow:
                 out.add(Func(self.project.function_by_node[id(defined)].index))
             elif isinstance(defined, cst.ClassDef):
                 out |= {Cls(c.index) for c in module.classes if c.node is defined}
-            out |= self.slots.get(scope_slot(assignment.scope, name, module), set())
+            if with_slots:
+                out |= self.slots.get(scope_slot(assignment.scope, name, module), set())
         return out
 
     def unbound_name(self, name: str, module: ModuleInfo) -> Set:
@@ -386,15 +409,19 @@ class Flow:
                 self.add(param_slot(info, name), values)
 
     def _run_call(self, node: cst.Call, ctx: Ctx) -> None:
-        self.values(node, ctx)  # creates the socket/endpoint sites a call makes, even unassigned
-        args, kwargs = self.arguments(node, ctx)
+        func = node.func
+        name = func.attr.value if isinstance(func, cst.Attribute) else None
+        if name is None or name in fw.SITE_METHODS:
+            self.values(node, ctx)  # creates the socket/endpoint sites a call makes, even unassigned
         callees = self.callees(node, ctx)
+        classes = [c for c in self.values(func, ctx) if isinstance(c, Cls)] if not callees else []
+        if not (callees or classes or fw.has_effects(node, name)):
+            return  # most calls (logging, asserts, string methods) move nothing we track
+        args, kwargs = self.arguments(node, ctx)
         for info, skip_self in callees:
             self.bind_arguments(info, skip_self, args, kwargs)
-        if not callees:
-            for callee in self.values(node.func, ctx):
-                if isinstance(callee, Cls):
-                    self.bind_fields(callee.site, args, kwargs)
+        for callee in classes:
+            self.bind_fields(callee.site, args, kwargs)
         fw.call_effects(self, node, ctx, args, kwargs)
 
     def bind_fields(self, index: int, args: List[Set], kwargs: Dict[str, Set]) -> None:
@@ -446,10 +473,14 @@ class Flow:
 
     def hierarchy(self, index: int) -> List[ClassInfo]:
         """The class, its project ancestors and its project subclasses: where `self.x` may live."""
+        if len(self._subclasses_of) != len(self.project.classes) + 1:
+            self._subclasses_of = {None: None}
+            for cls in self.project.classes:
+                for ancestor in self.ancestry(cls.index)[0][1:]:
+                    self._subclasses_of.setdefault(ancestor.index, []).append(cls)
+            self._subclasses_of.update({c.index: self._subclasses_of.get(c.index, []) for c in self.project.classes})
         chain = list(self.ancestry(index)[0])
-        for cls in self.project.classes:
-            if cls not in chain and any(c.index == index for c in self.ancestry(cls.index)[0]):
-                chain.append(cls)
+        chain += [c for c in self._subclasses_of.get(index, []) if c not in chain]
         return chain
 
     def derives_from(self, index: int, qualnames: Iterable[str]) -> bool:

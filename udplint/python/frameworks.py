@@ -40,6 +40,9 @@ MUTATORS = {
     "append", "appendleft", "add", "put", "put_nowait", "insert", "extend", "update", "setdefault",
     "register", "modify", "push", "__setitem__", "send_nowait",
 }
+# method calls that create a socket or endpoint even when their result is not used
+SITE_METHODS = {"socket", "UDPServer", "ThreadingUDPServer", "ForkingUDPServer", "DatagramServer",
+                "create_udp_socket", "create_datagram_endpoint", "listenUDP", "__init__"}
 # callable at `fn`, its arguments from `rest` onwards (thread pools, event loops, task groups)
 HIGHER_ORDER = {
     "submit": (0, 1), "spawn": (0, 1), "spawn_n": (0, 1), "call_soon": (0, 1),
@@ -360,3 +363,13 @@ def _custom_get_request(flow: "Flow", site):
         if "get_request" in cls.methods:
             return cls.methods["get_request"]
     return None
+
+
+def has_effects(node: cst.Call, method) -> bool:
+    """Whether `call_effects` could do anything for this call."""
+    if method in MUTATORS or method == "add_argument":
+        return True
+    name = method or (node.func.value if isinstance(node.func, cst.Name) else None)
+    if name in HIGHER_ORDER or name in HIGHER_ORDER_TUPLE_ARGS:
+        return True
+    return any(a.keyword is not None and a.keyword.value == "target" for a in node.args)

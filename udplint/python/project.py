@@ -24,7 +24,8 @@ EXTERNAL_TOP_LEVEL = set(getattr(sys, "stdlib_module_names", ())) | {
     "argparse", "struct", "functools", "concurrent", "multiprocessing", "twisted", "gevent",
     "trio", "anyio", "click", "typer", "_socket", "collections", "typing", "logging",
 }
-MAX_EXTRA_MODULES = 200
+MAX_EXTRA_MODULES = 40  # modules parsed only because a checked module imports them
+MAX_EXTRA_MODULE_BYTES = 64 * 1024  # big imported modules hold no server settings worth their parse
 
 
 @dataclass(eq=False, repr=False)
@@ -63,16 +64,24 @@ class ModuleInfo:
     source: str
     wrapper: MetadataWrapper
     scopes: object
-    positions: object
     checked: bool
     index: int = -1
     star_imports: List[str] = field(default_factory=list)
     functions: List[FunctionInfo] = field(default_factory=list)
     classes: List[ClassInfo] = field(default_factory=list)
 
+    _positions: object = None
+
     @property
     def tree(self) -> cst.Module:
         return self.wrapper.module
+
+    @property
+    def positions(self):
+        """Resolved on first use: only modules with something to report pay for positions."""
+        if self._positions is None:
+            self._positions = self.wrapper.resolve(PositionProvider)
+        return self._positions
 
     def lines(self) -> List[str]:
         return self.source.splitlines()
@@ -131,10 +140,9 @@ class Project:
         wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
         try:
             scopes = wrapper.resolve(ScopeProvider)
-            positions = wrapper.resolve(PositionProvider)
         except RecursionError:
             return FileError(display, "too deeply nested to analyse")
-        module = ModuleInfo(name, path, display, root, is_package, source, wrapper, scopes, positions, checked)
+        module = ModuleInfo(name, path, display, root, is_package, source, wrapper, scopes, checked)
         module.index = len(self.modules)
         self.by_path[key] = module
         self.modules.append(module)
@@ -172,6 +180,9 @@ class Project:
                 if key in self.by_path:
                     return self.by_path[key]
                 if key in self._failed or self._extra >= MAX_EXTRA_MODULES:
+                    return None
+                if key.stat().st_size > MAX_EXTRA_MODULE_BYTES:
+                    self._failed.add(key)
                     return None
                 self._extra += 1
                 loaded = self.add_file(candidate, str(candidate), checked=False)
