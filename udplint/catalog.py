@@ -26,7 +26,27 @@ class Rule:
         return DOCS_URL.format(code=self.code)
 
     def docs(self) -> str:
-        return resources.files("udplint.ruledocs").joinpath(f"{self.code}.md").read_text("utf-8")
+        """The rule page: the shared text, then what the rule finds in each semgrep language."""
+        base = resources.files("udplint.ruledocs").joinpath(f"{self.code}.md").read_text("utf-8").rstrip()
+        sections = [_language_section(lang, self.code) for lang in LANGUAGES]
+        sections = [s for s in sections if s]
+        if not sections:
+            return base + "\n"
+        return base + "\n\n## In C, Go and Java\n\n" + "\n\n".join(sections) + "\n"
+
+
+LANGUAGES = ("c", "go", "java")
+
+
+def _language_section(lang: str, code: str) -> str:
+    """The `### CODE` part of ruledocs/lang/<lang>.md, retitled with the language name."""
+    text = resources.files("udplint.ruledocs").joinpath("lang", f"{lang}.md").read_text("utf-8")
+    title = text.splitlines()[0].lstrip("# ").strip()
+    parts = text.split(f"### {code}\n", 1)
+    if len(parts) < 2:
+        return ""
+    body = parts[1].split("\n### ", 1)[0].strip()
+    return f"### {title}\n\n{body}"
 
 
 RULES = {
