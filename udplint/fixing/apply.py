@@ -1,0 +1,149 @@
+"""Apply fixes to files: render each module once, check the result parses, write atomically.
+
+A file is written only when its new text parses, keeping its encoding (coding cookie, BOM), its
+newline style and its permissions; a file that cannot be fixed is left byte-for-byte unchanged.
+"""
+from __future__ import annotations
+
+import difflib
+import io
+import os
+import stat
+import tempfile
+import tokenize
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
+
+import libcst as cst
+
+from ..api import select_codes
+from ..findings import FileError
+from ..noqa import suppressed
+from ..python.facts import collect
+from ..python.flow import Flow
+from ..python.prefilter import may_contain_udp_server
+from ..python.project import Project
+from ..python.rules import findings as python_findings
+from ..sources import MAX_FILE_BYTES, discover, is_polyglot_file
+from . import SAFE, UNSAFE, Plan, plans_by_finding, render
+
+
+@dataclass
+class FileChange:
+    path: Path
+    display: str
+    before: str
+    after: str
+    fixed: int  # findings this change fixes
+
+    def diff(self) -> str:
+        lines = difflib.unified_diff(
+            self.before.splitlines(keepends=True), self.after.splitlines(keepends=True),
+            fromfile=f"a/{self.display}", tofile=f"b/{self.display}",
+        )
+        out = []
+        for line in lines:
+            out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+        return "".join(out)
+
+
+@dataclass
+class FixOutcome:
+    changes: List[FileChange] = field(default_factory=list)
+    errors: List[FileError] = field(default_factory=list)
+
+    @property
+    def fixed(self) -> int:
+        return sum(c.fixed for c in self.changes)
+
+
+def plan_fixes(paths: Sequence[str], unsafe: bool = False, select=None, ignore: Sequence[str] = (),
+               exclude: Sequence[str] = ()) -> FixOutcome:
+    """Work out every applicable fix under `paths`; nothing is written."""
+    outcome = FixOutcome()
+    project = Project()
+    for source in discover([str(p) for p in paths], exclude=exclude):
+        if is_polyglot_file(source.path):
+            continue
+        try:
+            if source.path.stat().st_size > MAX_FILE_BYTES or not may_contain_udp_server(source.path.read_bytes()):
+                continue
+        except OSError:
+            continue
+        loaded = project.add_file(source.path, source.display, checked=True)
+        if isinstance(loaded, FileError):
+            outcome.errors.append(loaded)
+    if not project.modules:
+        return outcome
+    facts = collect(Flow(project).solve())
+    wanted = {SAFE, UNSAFE} if unsafe else {SAFE}
+    found = [f for f in python_findings(facts) if not suppressed(f.source_line, f.code)]
+    keys = {(f.filename, f.location.row, f.location.column, f.code) for f in select_codes(found, select, ignore)}
+    by_module: Dict[int, List[Plan]] = {}
+    modules = {}
+    for key, plan in plans_by_finding(facts).items():
+        if key in keys and plan.applicable and plan.applicability in wanted and plan.module.checked:
+            by_module.setdefault(id(plan.module), []).append(plan)
+            modules[id(plan.module)] = plan.module
+    for ident, plans in by_module.items():
+        module = modules[ident]
+        try:
+            after = render(module, plans)
+            cst.parse_module(after)
+            compile(after, str(module.path), "exec", dont_inherit=True)
+        except Exception as error:  # never write what does not parse
+            outcome.errors.append(FileError(module.display, f"fix not applied: {type(error).__name__}: {error}"))
+            continue
+        if after != module.source:
+            outcome.changes.append(FileChange(module.path, module.display, module.source, after, len(plans)))
+    outcome.changes.sort(key=lambda c: c.display)
+    return outcome
+
+
+def write_change(change: FileChange) -> Optional[str]:
+    """Write one change atomically; returns a reason when the file was left alone."""
+    path = change.path
+    try:
+        raw = path.read_bytes()
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+        if raw.decode(encoding) != change.before:
+            return "the file changed while it was being fixed"
+        data = change.after.encode(encoding)
+        mode = stat.S_IMODE(path.stat().st_mode)
+        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".udplint-tmp", dir=str(path.parent))
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.chmod(temp, mode)
+            os.replace(temp, path)
+        except BaseException:
+            with _quiet():
+                os.unlink(temp)
+            raise
+    except (OSError, SyntaxError, UnicodeError, LookupError) as error:
+        return getattr(error, "strerror", None) or str(error)
+    return None
+
+
+class _quiet:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return True
+
+
+def apply_fixes(outcome: FixOutcome) -> FixOutcome:
+    """Write every change; changes that could not be written move to errors."""
+    written = []
+    for change in outcome.changes:
+        reason = write_change(change)
+        if reason is None:
+            written.append(change)
+        else:
+            outcome.errors.append(FileError(change.display, f"fix not written: {reason}"))
+    outcome.changes = written
+    return outcome
