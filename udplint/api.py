@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Iterable, List, Optional, Sequence
 
 from .findings import FileError, Finding
+from .fixing import finish_findings
 from .noqa import suppressed
 from .python.facts import collect
 from .python.flow import Flow
@@ -56,7 +57,8 @@ def check_python(files: Sequence[SourceFile], result: CheckResult) -> List[Findi
     if not project.modules:
         return []
     flow = Flow(project).solve()
-    return python_findings(collect(flow))
+    facts = collect(flow)
+    return finish_findings(python_findings(facts), facts)
 
 
 def check_paths(
@@ -65,7 +67,9 @@ def check_paths(
     ignore: Sequence[str] = (),
     exclude: Sequence[str] = (),
     polyglot: bool = True,
+    noqa: bool = True,
 ) -> CheckResult:
+    """`noqa=False` keeps findings on `# noqa` lines (the flake8 plugin leaves them to flake8)."""
     result = CheckResult()
     python_files: List[SourceFile] = []
     other_files: List[SourceFile] = []
@@ -75,7 +79,8 @@ def check_paths(
     found = check_python(python_files, result)
     if other_files and polyglot:
         found += check_polyglot(other_files, result)
-    found = [f for f in found if not suppressed(f.source_line, f.code)]
+    if noqa:
+        found = [f for f in found if not suppressed(f.source_line, f.code)]
     result.findings = sorted(select_codes(found, select, ignore), key=Finding.sort_key)
     result.errors.sort(key=lambda e: e.filename)
     return result

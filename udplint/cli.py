@@ -9,8 +9,9 @@ import argparse
 import sys
 from typing import List, Optional, Sequence
 
-from . import __version__
+from . import __version__, config, gate
 from .api import check_paths
+from .fixing import cli_support as fixing
 from .catalog import RULES
 from .reporting import REPORTERS
 from .reporting.text import summary
@@ -41,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     check.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary")
     check.add_argument("--no-polyglot", action="store_true", help="check Python files only (skip C, Go, Java)")
+    gate.add_arguments(check)
+    fixing.add_arguments(check)
+    commands.add_parser("fix", help="apply the available fixes (short for `check --fix`)", add_help=False)
 
     rule = commands.add_parser("rule", help="print a rule's documentation")
     rule.add_argument("code", nargs="?", help="rule code, e.g. UDP001")
@@ -50,9 +54,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_check(args: argparse.Namespace) -> int:
     try:
+        settings = config.resolve(args)  # [tool.udplint] fills in what the command line left unset
+        fixed = fixing.run(args)  # --fix writes, then the check below reports what is left
+        if fixed is not None:
+            return fixed
         result = check_paths(args.paths, select=args.select, ignore=args.ignore, exclude=args.exclude,
                              polyglot=not args.no_polyglot)
-    except PathNotFound as error:
+        result.findings = gate.narrow(config.apply_per_file_ignores(result.findings, settings), args,
+                                      settings.baseline)
+    except (PathNotFound, config.ConfigError, gate.GateError) as error:
         print(f"udplint: error: {error}", file=sys.stderr)
         return EXIT_ERROR
     for error in result.errors:
@@ -83,7 +93,7 @@ def run_rule(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(fixing.expand_fix_command(list(sys.argv[1:] if argv is None else argv)))
     try:
         if args.command == "check":
             return run_check(args)

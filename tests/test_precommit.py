@@ -1,0 +1,88 @@
+"""The pre-commit hooks, run by the real `pre-commit` against a git repository, as users install them.
+
+pre-commit installs the hook repository with `pip install .` in an isolated environment. The test
+snapshots this working tree (tracked and new files) into a one-commit repository, so the manifest
+and code under test are the ones on disk, and builds the hook environment once for the session.
+"""
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from udp_snippets import BUGGY, CLEAN
+
+ROOT = Path(__file__).resolve().parents[1]
+PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
+GIT = ["git", "-c", "user.name=udplint tests", "-c", "user.email=tests@udplint.invalid",
+       "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main"]
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run([*GIT, *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def test_manifest_is_valid_and_declares_both_hooks():
+    subprocess.run([str(PRE_COMMIT), "validate-manifest", str(ROOT / ".pre-commit-hooks.yaml")], check=True)
+    hooks = {hook["id"]: hook for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    assert set(hooks) == {"udplint", "udplint-fix"}
+    for hook in hooks.values():
+        assert hook["language"] == "python" and hook["require_serial"] is True
+        assert set(hook["types_or"]) == {"python", "c", "go", "java"}
+    assert hooks["udplint"]["entry"] == "udplint check"
+    assert hooks["udplint-fix"]["entry"] == "udplint check --fix"
+
+
+@pytest.fixture(scope="session")
+def hook_repo(tmp_path_factory) -> tuple:
+    """A one-commit copy of this working tree, usable as a pre-commit `repo:`."""
+    snapshot = tmp_path_factory.mktemp("udplint-hook-repo")
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, check=True,
+                           capture_output=True).stdout.decode().split("\0")
+    for name in filter(None, files):
+        source = ROOT / name
+        if source.is_file() and not name.startswith(("tests/", "bench/")):
+            (snapshot / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, snapshot / name)
+    git(snapshot, "init", "-q")
+    git(snapshot, "add", "-A")
+    git(snapshot, "commit", "-q", "-m", "snapshot")
+    return snapshot, git(snapshot, "rev-parse", "HEAD")
+
+
+@pytest.fixture(scope="session")
+def pre_commit_home(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("pre-commit-home")
+
+
+def run_hook(repo: Path, home: Path, *files: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PRE_COMMIT_HOME": str(home), "PRE_COMMIT_COLOR": "never"}
+    env.pop("VIRTUAL_ENV", None)
+    return subprocess.run([str(PRE_COMMIT), "run", "udplint", "--files", *files], cwd=repo, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_hook_fails_on_the_bug_and_passes_on_clean_code(tmp_path: Path, hook_repo, pre_commit_home):
+    snapshot, rev = hook_repo
+    user_repo = tmp_path / "service"
+    user_repo.mkdir()
+    git(user_repo, "init", "-q")
+    (user_repo / "bug.py").write_text(BUGGY)
+    (user_repo / "clean.py").write_text(CLEAN)
+    # Python files only here, so the hook environment does not need semgrep.
+    config = {"repos": [{"repo": str(snapshot), "rev": rev,
+                         "hooks": [{"id": "udplint", "types_or": ["python"], "args": ["--select", "UDP"]}]}]}
+    (user_repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config))
+    git(user_repo, "add", "-A")
+
+    failing = run_hook(user_repo, pre_commit_home, "bug.py", "clean.py")
+    assert failing.returncode == 1, failing.stdout + failing.stderr
+    assert "bug.py:7:5: UDP001" in failing.stdout
+    assert "clean.py:" not in failing.stdout
+
+    passing = run_hook(user_repo, pre_commit_home, "clean.py")
+    assert passing.returncode == 0, passing.stdout + passing.stderr
+    assert "Passed" in passing.stdout
