@@ -15,6 +15,7 @@ from .fixing import cli_support as fixing
 from .catalog import RULES
 from .reporting import REPORTERS
 from .reporting.text import summary
+from .polyglot.semgrep import SemgrepFailed, SemgrepMissing
 from .sources import PathNotFound
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -62,7 +63,7 @@ def run_check(args: argparse.Namespace) -> int:
                              polyglot=not args.no_polyglot)
         result.findings = gate.narrow(config.apply_per_file_ignores(result.findings, settings), args,
                                       settings.baseline)
-    except (PathNotFound, config.ConfigError, gate.GateError) as error:
+    except (PathNotFound, config.ConfigError, gate.GateError, SemgrepMissing, SemgrepFailed) as error:
         print(f"udplint: error: {error}", file=sys.stderr)
         return EXIT_ERROR
     for error in result.errors:

@@ -197,7 +197,9 @@ def _framework_binds(flow: Flow, facts: SocketFacts, sockets: Dict[int, SocketFa
     elif site.kind == "asyncio":
         local = fw.site_argument(flow, site, 99, "local_addr")
         if local is not None:
-            facts.binds.append(_bind_from_address(flow, site.node, ctx, local))
+            bind = _bind_from_address(flow, site.node, ctx, local)
+            bind.hosts.discard(Const(""))  # asyncio resolves '' as a name and fails: no server, no bug
+            facts.binds.append(bind)
         if fw.site_argument(flow, site, 99, "remote_addr") is not None:
             facts.connected = True
         _adopt_sockets(flow, facts, fw.site_argument(flow, site, 99, "sock"), sockets)
