@@ -62,8 +62,17 @@ def _site_kind_for(flow: "Flow", qualnames) -> Optional[str]:
 
 
 # -- values of calls ------------------------------------------------------------------------------
+PASS_FIRST_ARGUMENT = {
+    "builtins.str", "builtins.tuple", "builtins.list", "builtins.set", "builtins.dict", "builtins.sorted",
+    "builtins.iter", "builtins.next", "functools.partial", "builtins.reversed", "copy.copy", "copy.deepcopy",
+    "collections.deque", "builtins.frozenset",
+}
+ENVIRONMENT_LOOKUPS = {"os.getenv", "os.environ.get", "os.environ.setdefault"}
+MERGE_ARGUMENTS = {"select.select", "select.poll", "builtins.zip"}
+_USES_ARGUMENTS = PASS_FIRST_ARGUMENT | ENVIRONMENT_LOOKUPS | MERGE_ARGUMENTS | {"builtins.getattr"}
+
+
 def external_call(flow: "Flow", node: cst.Call, qualname: str, ctx: "Ctx") -> Set:
-    args, kwargs = flow.arguments(node, ctx)
     if qualname in SOCKET_CONSTRUCTORS:
         return {Sock(flow.socket_site("socket", node, ctx))}
     if qualname in SOCKETSERVER_UDP:
@@ -76,10 +85,14 @@ def external_call(flow: "Flow", node: cst.Call, qualname: str, ctx: "Ctx") -> Se
         return {Sock(flow.socket_site("anyio", node, ctx))}
     if qualname in ("socket.getaddrinfo", "trio.socket.getaddrinfo"):
         return {AddrInfo(flow.tuple_site(node, ctx), False)}
-    tail = qualname.rsplit(".", 1)[-1]
-    if qualname in ("os.getenv", "os.environ.get", "os.environ.setdefault"):
+    if qualname not in _USES_ARGUMENTS:
+        return set()  # most library calls (logging, asserts) carry nothing we track
+    args, kwargs = flow.arguments(node, ctx)
+    if qualname in ENVIRONMENT_LOOKUPS:
         return set(args[1]) if len(args) > 1 else set(kwargs.get("default", ()))
-    if qualname == "builtins.getattr" and len(args) >= 2:
+    if qualname == "builtins.getattr":
+        if len(args) < 2:
+            return set()
         out = set(args[2]) if len(args) > 2 else set()
         for name in args[1]:
             if isinstance(name, Const) and isinstance(name.value, str):
@@ -87,19 +100,13 @@ def external_call(flow: "Flow", node: cst.Call, qualname: str, ctx: "Ctx") -> Se
                     if isinstance(base, Sym):
                         out.add(Sym(f"{base.qualname}.{name.value}"))
         return out
-    if qualname in ("builtins.str", "builtins.tuple", "builtins.list", "builtins.set", "builtins.dict",
-                    "builtins.sorted", "builtins.iter", "builtins.next", "functools.partial", "builtins.reversed",
-                    "copy.copy", "copy.deepcopy", "collections.deque", "builtins.frozenset"):
+    if qualname in PASS_FIRST_ARGUMENT:
         return set(args[0]) if args else set()
-    if qualname in ("select.select", "select.poll", "builtins.zip"):
-        out: Set = set()
-        for values in args:
-            for value in values:
-                out |= flow.item(value, None)
-        return out
-    if tail in ("Queue", "LifoQueue", "SimpleQueue", "PriorityQueue", "deque", "defaultdict", "OrderedDict"):
-        return set()
-    return set()
+    out: Set = set()
+    for values in args:  # MERGE_ARGUMENTS
+        for value in values:
+            out |= flow.item(value, None)
+    return out
 
 
 def instantiate(flow: "Flow", node: cst.Call, index: int, ctx: "Ctx") -> Set:
