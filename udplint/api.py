@@ -1,18 +1,20 @@
-"""The programmatic entry point: check paths, get findings. The CLI and plugins are thin on top."""
+"""The programmatic entry point: check paths, get one result. The CLI and plugins are thin on top.
+
+One analysis per run: sources -> Python engine and native runner -> findings. Selection
+(`# noqa`, select/ignore) is applied here, once (per-file-ignores and the baseline gate are
+applied by the CLI on this result); `--fix` consumes the same `CheckResult.analysis`, never a
+second analysis of its own.
+"""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, List, Optional, Sequence
+from typing import Iterable, List, Mapping, Optional, Sequence
 
+from .cache import Cache, default_cache_dir
 from .findings import FileError, Finding
-from .fixing import finish_findings
 from .noqa import suppressed
-from .python.facts import collect
-from .python.flow import Flow
-from .python.prefilter import may_contain_udp_server
-from .python.project import Project
-from .python.rules import findings as python_findings
 from .sources import MAX_FILE_BYTES, SourceFile, discover, is_polyglot_file
 
 
@@ -22,6 +24,25 @@ class CheckResult:
     errors: List[FileError] = field(default_factory=list)
     files_checked: int = 0
     files_seen: int = 0
+    analysis: Optional[object] = None  # udplint.python.engine.Analysis, for fixes and statistics
+    cache: Optional[Cache] = None
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How to run, not what to report: the same findings for every value of these."""
+
+    jobs: int = 0  # 0: one per core; 1: in this process
+    cache_dir: Optional[Path] = None  # None: the default (`.udplint_cache` at the project root)
+    use_cache: bool = True
+
+    def workers(self) -> int:
+        return self.jobs if self.jobs > 0 else (os.cpu_count() or 1)
+
+    def make_cache(self, settings_key: str = "") -> Cache:
+        if not self.use_cache:
+            return Cache(None, settings_key)
+        return Cache(self.cache_dir or default_cache_dir(), settings_key)
 
 
 def select_codes(findings: Iterable[Finding], select: Optional[Sequence[str]], ignore: Sequence[str]) -> List[Finding]:
@@ -36,29 +57,38 @@ def select_codes(findings: Iterable[Finding], select: Optional[Sequence[str]], i
     ]
 
 
-def check_python(files: Sequence[SourceFile], result: CheckResult) -> List[Finding]:
-    project = Project()
-    for source in files:
-        try:
-            if source.path.stat().st_size > MAX_FILE_BYTES:
-                result.errors.append(FileError(source.display, f"file is too large (limit {MAX_FILE_BYTES} bytes)"))
-                continue
-            data = source.path.read_bytes()
-        except OSError as error:
-            result.errors.append(FileError(source.display, error.strerror or str(error)))
-            continue
-        result.files_checked += 1
-        if not may_contain_udp_server(data):
-            continue
-        loaded = project.add_file(source.path, source.display, checked=True)
-        if isinstance(loaded, FileError):
-            result.errors.append(loaded)
-            result.files_checked -= 1
-    if not project.modules:
-        return []
-    flow = Flow(project).solve()
-    facts = collect(flow)
-    return finish_findings(python_findings(facts), facts)
+def _read(source: SourceFile, result: CheckResult) -> Optional[bytes]:
+    try:
+        if source.path.stat().st_size > MAX_FILE_BYTES:
+            result.errors.append(FileError(source.display, f"file is too large (limit {MAX_FILE_BYTES} bytes)"))
+            return None
+        return source.path.read_bytes()
+    except OSError as error:
+        result.errors.append(FileError(source.display, error.strerror or str(error)))
+        return None
+
+
+def check_python(files: Sequence[SourceFile], result: CheckResult, options: RunOptions = RunOptions(),
+                 buffers: Optional[Mapping[str, str]] = None) -> List[Finding]:
+    from .python.engine import Engine, EngineOptions, Source
+    from .python.report import findings as python_findings
+
+    cache = result.cache or options.make_cache()
+    result.cache = cache
+    sources = []
+    for file in files:
+        if buffers is not None and file.display in buffers:
+            data: Optional[bytes] = buffers[file.display].encode("utf-8")
+        else:
+            data = _read(file, result)
+        if data is not None:
+            sources.append(Source(file.path, file.display, data))
+    engine = Engine(cache, EngineOptions(jobs=options.workers()))
+    analysis = engine.analyse(sources)
+    result.analysis = analysis
+    result.errors.extend(analysis.errors)
+    result.files_checked += analysis.checked
+    return python_findings(analysis.program, analysis.violations)
 
 
 def check_paths(
@@ -68,15 +98,18 @@ def check_paths(
     exclude: Sequence[str] = (),
     polyglot: bool = True,
     noqa: bool = True,
+    options: RunOptions = RunOptions(),
+    buffers: Optional[Mapping[str, str]] = None,
 ) -> CheckResult:
-    """`noqa=False` keeps findings on `# noqa` lines (the flake8 plugin leaves them to flake8)."""
+    """`noqa=False` keeps findings on `# noqa` lines (the flake8 plugin leaves them to flake8).
+    `buffers` maps a path as given to text that replaces the file's content (editors)."""
     result = CheckResult()
     python_files: List[SourceFile] = []
     other_files: List[SourceFile] = []
     for source in discover([str(p) for p in paths], exclude=exclude):
         result.files_seen += 1
         (other_files if is_polyglot_file(source.path) else python_files).append(source)
-    found = check_python(python_files, result)
+    found = check_python(python_files, result, options, buffers)
     if other_files and polyglot:
         found += check_polyglot(other_files, result)
     if noqa:

@@ -1,19 +1,20 @@
-"""Facts about the sockets of a project, read off a solved `Flow`.
+"""Facts about the sockets of a program, read off a solved `Solver`.
 
-This is the layer rules (and fixes) consume: for each socket or framework endpoint, where it was
-created, its family and type, where and to what it is bound, whether it is connected, which
-socket options are set, what is received, and every reply sent to a peer address.
+This is the layer rules consume: for each socket or framework endpoint, where it was created, its
+family and type, where and to what it is bound, whether it is connected, which socket options are
+set, what is received, and every reply sent to a peer address. A site is named by its module and
+call ordinal (`Site`); positions are worked out later, only for sites a finding names.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Set
+from typing import Dict, List, NamedTuple, Optional, Set
 
-import libcst as cst
-
-from . import frameworks as fw
-from .flow import Ctx, Flow, SocketSite, is_self
-from .values import Const, Inst, Peer, Sock, SockAddr, Sym, Tup, is_wildcard, sym_tail
+from . import models
+from . import summary as s
+from .models.base import BindSpec
+from .solver import Ctx, SocketSite, Solver
+from .values import Const, Inst, Peer, SockAddr, Sym, Tup, is_wildcard, sym_tail
 
 PKTINFO_OPTIONS = {"IP_PKTINFO", "IPV6_RECVPKTINFO", "IPV6_PKTINFO", "IP_RECVDSTADDR", "IPV6_2292PKTINFO"}
 LINUX_PKTINFO_NUMBERS = {("IP", 8), ("IPV6", 49), ("IPV6", 50)}
@@ -21,10 +22,20 @@ SEND_METHODS = {"sendto", "sendmsg", "write", "send", "sock_sendto"}
 RECEIVE_METHODS = {"recvfrom", "recvfrom_into", "recvmsg", "recvmsg_into", "receive"}
 
 
+class Site(NamedTuple):
+    """A call in a module: where a fact was seen."""
+
+    module: int
+    call: int  # the call's ordinal in its module
+
+    @staticmethod
+    def of(call: s.Call, ctx: Ctx) -> "Site":
+        return Site(ctx.module, call.site)
+
+
 @dataclass
 class Bind:
-    node: cst.Call
-    ctx: Ctx
+    site: Site
     hosts: Set
     ports: Set
 
@@ -45,12 +56,13 @@ class Bind:
 class Reply:
     """A send whose destination may be a peer address."""
 
-    node: cst.Call
+    site: Site
     ctx: Ctx
-    method: str
+    method: str  # sendto | sendmsg | write | send | sock_sendto | wfile.write
     senders: Set[int]
     peers: Set[int]
-    ancillary: Optional[cst.BaseExpression] = None
+    via_transport: bool = False  # `self.transport.sendto()` (for messages)
+    carries_control_data: bool = False  # sendmsg() with a non-empty ancillary argument
 
 
 @dataclass
@@ -61,11 +73,15 @@ class SocketFacts:
     binds: List[Bind] = field(default_factory=list)
     connected: bool = False
     options: Set[str] = field(default_factory=set)
-    receives: List[cst.Call] = field(default_factory=list)
+    receives: List[Site] = field(default_factory=list)
 
     @property
     def kind(self) -> str:
         return self.site.kind
+
+    @property
+    def created(self) -> Site:
+        return Site.of(self.site.call, self.site.ctx)
 
     @property
     def wildcard_bind(self) -> Optional[Bind]:
@@ -84,62 +100,63 @@ class SocketFacts:
 
 
 @dataclass
-class ProjectFacts:
-    flow: Flow
+class ProgramFacts:
+    solver: Solver
     sockets: Dict[int, SocketFacts]
     replies: List[Reply]
 
 
-def collect(flow: Flow) -> ProjectFacts:
-    sockets = {site.index: _socket_facts(flow, site) for site in flow.sockets}
+def collect(solver: Solver) -> ProgramFacts:
+    sockets = {site.index: _socket_facts(solver, site) for site in solver.sockets}
     replies: List[Reply] = []
-    for call in flow.calls:
-        func = call.node.func
-        if not isinstance(func, cst.Attribute):
+    for call, ctx in solver.calls:
+        func = call.func
+        if type(func) is not s.Attr or solver.is_dormant(ctx):
             continue
-        method = func.attr.value
+        method = func.attr
         if method not in ("bind", "connect", "setsockopt") and method not in SEND_METHODS | RECEIVE_METHODS:
             continue
-        receivers = flow.values(func.value, call.ctx)
-        socks = fw.receiver_sockets(flow, receivers)
-        if method == "sock_sendto" and call.node.args:  # loop.sock_sendto(sock, data, addr)
-            socks = fw.receiver_sockets(flow, flow.values(call.node.args[0].value, call.ctx))
-        if method in SEND_METHODS and not socks and _wrapper_method(flow, receivers, method):
+        receivers = solver.values(func.value, ctx)
+        socks = models.receiver_sockets(solver, receivers)
+        if method == "sock_sendto" and call.args:  # loop.sock_sendto(sock, data, addr)
+            socks = models.receiver_sockets(solver, solver.values(call.args[0].value, ctx))
+        if method in SEND_METHODS and not socks and _wrapper_method(solver, receivers, method):
             continue  # a project class's own sendto(): its body is checked where it sends
         if method in SEND_METHODS:
-            reply = _reply(flow, call.node, call.ctx, method, socks)
+            reply = _reply(solver, call, ctx, method, socks)
             if reply is not None:
                 replies.append(reply)
             continue
-        for site in socks:
-            facts = sockets[site]
-            if method == "bind" and call.node.args and facts.kind == "socket":
-                facts.binds.append(_bind_from_address(flow, call.node, call.ctx, call.node.args[0].value))
+        for index in socks:
+            facts = sockets[index]
+            if method == "bind" and call.args and facts.kind == "socket":
+                facts.binds.append(_bind_from_address(solver, call, ctx, call.args[0].value))
             elif method == "connect":
                 facts.connected = True
             elif method == "setsockopt":
-                facts.options |= _option_names(flow, call.node, call.ctx)
+                facts.options |= _option_names(solver, call, ctx)
             elif method in RECEIVE_METHODS:
-                facts.receives.append(call.node)
+                facts.receives.append(Site.of(call, ctx))
     for facts in sockets.values():
-        _framework_binds(flow, facts, sockets)
-    return ProjectFacts(flow, sockets, replies)
+        _framework_facts(solver, facts, sockets)
+    solver._memo.clear()
+    return ProgramFacts(solver, sockets, replies)
 
 
 # -- sockets ------------------------------------------------------------------------------------
-def _socket_facts(flow: Flow, site: SocketSite) -> SocketFacts:
+def _socket_facts(solver: Solver, site: SocketSite) -> SocketFacts:
     facts = SocketFacts(site)
     if site.kind == "socket":
-        family = fw.site_argument(flow, site, 0, "family")
-        kind = fw.site_argument(flow, site, 1, "type")
-        facts.family = _family(flow.values(family, site.ctx)) if family is not None else "inet"
-        facts.udp = _is_datagram(flow.values(kind, site.ctx)) if kind is not None else False
-        if family is None and kind is None and any(a.keyword and a.keyword.value == "fileno" for a in site.node.args):
+        family = models.site_argument(site, 0, "family")
+        kind = models.site_argument(site, 1, "type")
+        facts.family = _family(solver.values(family, site.ctx)) if family is not None else "inet"
+        facts.udp = _is_datagram(solver.values(kind, site.ctx)) if kind is not None else False
+        if family is None and kind is None and any(a.keyword == "fileno" for a in site.call.args):
             facts.udp = None
     elif site.kind == "socketserver" and site.server_class is not None:
-        family = set()
-        for cls in flow.hierarchy(site.server_class.index):
-            family |= flow.slots.get(("a", cls.index, "address_family"), set())
+        family: Set = set()
+        for cls in solver.hierarchy(site.server_class.index):
+            family |= solver.read(("a", cls.index, "address_family"))
         facts.family = _family(family) if family else "inet"
     return facts
 
@@ -164,13 +181,13 @@ def _is_datagram(values) -> Optional[bool]:
     return None
 
 
-def _bind_from_address(flow: Flow, node: cst.Call, ctx: Ctx, address) -> Bind:
+def _bind_from_address(solver: Solver, call: s.Call, ctx: Ctx, address) -> Bind:
     hosts: Set = set()
     ports: Set = set()
-    for value in flow.values(address, ctx):
+    for value in solver.values(address, ctx):
         if isinstance(value, (Tup, SockAddr)):
-            hosts |= flow.item(value, 0)
-            ports |= flow.item(value, 1)
+            hosts |= solver.item(value, 0)
+            ports |= solver.item(value, 1)
         elif isinstance(value, Const) and isinstance(value.value, str):
             host, port = _split_listener(value.value)
             hosts.add(Const(host))
@@ -178,7 +195,7 @@ def _bind_from_address(flow: Flow, node: cst.Call, ctx: Ctx, address) -> Bind:
         elif isinstance(value, Const) and isinstance(value.value, int):
             hosts.add(Const(""))
             ports.add(value)
-    return Bind(node, ctx, hosts, ports)
+    return Bind(Site.of(call, ctx), hosts, ports)
 
 
 def _split_listener(text: str):
@@ -188,46 +205,35 @@ def _split_listener(text: str):
     return host, int(port) if port.isdigit() else port
 
 
-def _framework_binds(flow: Flow, facts: SocketFacts, sockets: Dict[int, SocketFacts]) -> None:
-    site, ctx = facts.site, facts.site.ctx
-    if site.kind == "socketserver":
-        address = fw.site_argument(flow, site, 0, "server_address")
-        if address is not None:
-            facts.binds.append(_bind_from_address(flow, site.node, ctx, address))
-    elif site.kind == "asyncio":
-        local = fw.site_argument(flow, site, 99, "local_addr")
-        if local is not None:
-            bind = _bind_from_address(flow, site.node, ctx, local)
-            bind.hosts.discard(Const(""))  # asyncio resolves '' as a name and fails: no server, no bug
-            facts.binds.append(bind)
-        if fw.site_argument(flow, site, 99, "remote_addr") is not None:
-            facts.connected = True
-        _adopt_sockets(flow, facts, fw.site_argument(flow, site, 99, "sock"), sockets)
-    elif site.kind == "twisted":
-        interface = fw.site_argument(flow, site, 2, "interface")
-        hosts = set(flow.values(interface, ctx)) if interface is not None else {Const("")}
-        port = fw.site_argument(flow, site, 0, "port")
-        facts.binds.append(Bind(site.node, ctx, hosts, set(flow.values(port, ctx))))
-    elif site.kind == "gevent":
-        listener = fw.site_argument(flow, site, 0, "listener")
-        if listener is not None:
-            facts.binds.append(_bind_from_address(flow, site.node, ctx, listener))
-            _adopt_sockets(flow, facts, listener, sockets)
-    elif site.kind == "anyio":
-        host = fw.site_argument(flow, site, 99, "local_host")
-        port = fw.site_argument(flow, site, 99, "local_port")
-        hosts = set(flow.values(host, ctx)) if host is not None else {Const("")}
-        if any(isinstance(h, Const) and h.value is None for h in hosts):
-            hosts.add(Const(""))
-        ports = set(flow.values(port, ctx)) if port is not None else {Const(0)}
-        facts.binds.append(Bind(site.node, ctx, hosts, ports))
+def _framework_facts(solver: Solver, facts: SocketFacts, sockets: Dict[int, SocketFacts]) -> None:
+    site = facts.site
+    if site.kind == "socket":
+        return
+    model = models.MODELS[site.kind]
+    for spec in model.binds(solver, site):
+        facts.binds.append(_bind_from_spec(solver, site, spec))
+    if model.connected(solver, site):
+        facts.connected = True
+    _adopt_sockets(solver, facts, model.adopted(solver, site), sockets)
 
 
-def _adopt_sockets(flow: Flow, facts: SocketFacts, expr, sockets: Dict[int, SocketFacts]) -> None:
+def _bind_from_spec(solver: Solver, site: SocketSite, spec: BindSpec) -> Bind:
+    if spec.address is not None:
+        bind = _bind_from_address(solver, site.call, site.ctx, spec.address)
+    else:
+        bind = Bind(Site.of(site.call, site.ctx), set(spec.hosts or ()), set(spec.ports or ()))
+    if spec.drop_empty_host:
+        bind.hosts.discard(Const(""))
+    return bind
+
+
+def _adopt_sockets(solver: Solver, facts: SocketFacts, expr, sockets: Dict[int, SocketFacts]) -> None:
     """An endpoint made from an existing socket (`sock=`) inherits its binds and options."""
     if expr is None:
         return
-    for value in flow.values(expr, facts.site.ctx):
+    from .values import Sock
+
+    for value in solver.values(expr, facts.site.ctx):
         if isinstance(value, Sock) and value.site != facts.site.index:
             inner = sockets[value.site]
             facts.binds.extend(inner.binds)
@@ -237,8 +243,8 @@ def _adopt_sockets(flow: Flow, facts: SocketFacts, expr, sockets: Dict[int, Sock
                 facts.family = inner.family
 
 
-def _option_names(flow: Flow, node: cst.Call, ctx: Ctx) -> Set[str]:
-    args, _ = flow.arguments(node, ctx)
+def _option_names(solver: Solver, call: s.Call, ctx: Ctx) -> Set[str]:
+    args, _ = solver.arguments(call, ctx)
     if len(args) < 2:
         return set()
     levels = {sym_tail(v) for v in args[0]} | {v.value for v in args[0] if isinstance(v, Const)}
@@ -251,62 +257,82 @@ def _option_names(flow: Flow, node: cst.Call, ctx: Ctx) -> Set[str]:
 
 
 # -- replies ------------------------------------------------------------------------------------
-def _reply(flow: Flow, node: cst.Call, ctx: Ctx, method: str, senders: Set[int]) -> Optional[Reply]:
-    args = [a for a in node.args if a.keyword is None and not a.star]
-    keywords = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
+def _reply(solver: Solver, call: s.Call, ctx: Ctx, method: str, senders: Set[int]) -> Optional[Reply]:
+    args = [a for a in call.args if a.keyword is None and not a.star]
+    keywords = {a.keyword: a.value for a in call.args if a.keyword is not None}
     ancillary = None
     if method == "sendmsg":
         destinations = [args[3].value] if len(args) > 3 else [keywords.get("address")]
         ancillary = args[1].value if len(args) > 1 else keywords.get("ancdata")
-    elif method == "write" and _is_wfile_write(flow, node, ctx):
-        return _wfile_reply(flow, node, ctx)
+    elif method == "write" and _is_wfile_write(solver, call, ctx):
+        return _wfile_reply(solver, call, ctx)
     elif method == "sock_sendto":
         destinations = [a.value for a in args[2:]]
     elif method in ("write", "sendto"):
         destinations = [a.value for a in args[1:]] + list(keywords.values())
     else:  # send((data, addr)) on an anyio UDP socket
-        senders = {s for s in senders if flow.sockets[s].kind == "anyio"}
+        senders = {index for index in senders if solver.sockets[index].kind == "anyio"}
         destinations = [a.value for a in args[:1]]
     peers: Set[int] = set()
     for destination in destinations:
         if destination is not None:
-            peers |= _peers_in(flow, flow.values(destination, ctx), depth=3)
+            peers |= _peers_in(solver, solver.values(destination, ctx), depth=3)
     if not peers:
         return None
-    return Reply(node, ctx, method, senders, peers, ancillary)
+    owner = call.func.value
+    via_transport = type(owner) is s.Attr and owner.attr == "transport"
+    return Reply(Site.of(call, ctx), ctx, method, senders, peers, via_transport,
+                 _carries_control_data(solver, ancillary, ctx))
 
 
-def _peers_in(flow: Flow, values, depth: int) -> Set[int]:
+def _carries_control_data(solver: Solver, ancillary, ctx: Ctx) -> bool:
+    if ancillary is None:
+        return False
+    values = solver.values(ancillary, ctx)
+    if not values:
+        return True  # built somewhere we cannot see: trust it
+    for value in values:
+        if isinstance(value, Tup):
+            node, _ = solver.tuples[value.site]
+            if type(node) is not s.Seq or node.elements:
+                return True
+        elif not (isinstance(value, Const) and value.value in (None, b"", "")):
+            return True
+    return False
+
+
+def _peers_in(solver: Solver, values, depth: int) -> Set[int]:
     found: Set[int] = set()
     for value in values:
         if isinstance(value, Peer):
             found.add(value.site)
         elif isinstance(value, Tup) and depth > 0:
-            found |= _peers_in(flow, flow.item(value, None), depth - 1)
+            found |= _peers_in(solver, solver.item(value, None), depth - 1)
     return found
 
 
-def _is_wfile_write(flow: Flow, node: cst.Call, ctx: Ctx) -> bool:
-    target = node.func.value
+def _is_wfile_write(solver: Solver, call: s.Call, ctx: Ctx) -> bool:
+    target = call.func.value
+    cls = solver.ctx_class(ctx)
     return (
-        isinstance(target, cst.Attribute)
-        and target.attr.value == "wfile"
-        and is_self(target.value, ctx)
-        and fw.is_datagram_handler(flow, ctx.cls.index)
+        type(target) is s.Attr
+        and target.attr == "wfile"
+        and solver.is_self(target.value, ctx)
+        and models.is_datagram_handler(solver, cls.index)
     )
 
 
-def _wfile_reply(flow: Flow, node: cst.Call, ctx: Ctx) -> Optional[Reply]:
+def _wfile_reply(solver: Solver, call: s.Call, ctx: Ctx) -> Optional[Reply]:
     sites: Set[int] = set()
-    for cls in flow.hierarchy(ctx.cls.index):
-        sites |= flow.class_sockets.get(("handler", cls.index), set())
+    for cls in solver.hierarchy(solver.ctx_class(ctx).index):
+        sites |= solver.class_sockets("handler", cls.index)
     if not sites:
         return None
-    return Reply(node, ctx, "wfile.write", set(sites), set(sites))
+    return Reply(Site.of(call, ctx), ctx, "wfile.write", set(sites), set(sites))
 
 
-def _wrapper_method(flow: Flow, receivers, method: str) -> bool:
+def _wrapper_method(solver: Solver, receivers, method: str) -> bool:
     for value in receivers:
-        if isinstance(value, Inst) and any(method in c.methods for c in flow.ancestry(value.site)[0]):
+        if isinstance(value, Inst) and any(method in c.methods for c in solver.ancestry(value.site)[0]):
             return True
     return False

@@ -1,0 +1,272 @@
+"""What the data flow knows about the standard library and the UDP frameworks.
+
+Each framework is one module here (`sockets`, `socketserver`, `asyncio`, `twisted`, `gevent`,
+`anyio`) implementing `base.Model`; this module dispatches to them and holds the library
+knowledge every model shares: containers, thread pools and event loops that call functions,
+getaddrinfo, argparse defaults and environment lookups.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Dict, List, Optional, Set
+
+from .. import summary as s
+from ..values import AddrInfo, Cls, Const, Func, Inst, Method, Mod, Received, Sock, SockAddr, Sym, Tup
+from . import anyio, asyncio, gevent, sockets, socketserver, twisted
+from .base import Model, site_argument
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..solver import Ctx, SocketSite, Solver
+
+MODELS: Dict[str, Model] = {m.kind: m for m in (
+    sockets.MODEL, socketserver.MODEL, asyncio.MODEL, twisted.MODEL, gevent.MODEL, anyio.MODEL,
+)}
+_CONSTRUCTORS = {name: model.kind for model in MODELS.values() for name in model.constructors}
+_SERVER_BASES = {name: model.kind for model in MODELS.values() for name in model.server_bases}
+SITE_METHODS = frozenset().union(*(m.site_methods for m in MODELS.values()))
+MARKERS = tuple(dict.fromkeys(marker for m in MODELS.values() for marker in m.markers))
+
+STAR_SOURCES = {"socket", "socketserver", "SocketServer", "asyncio", "select", "selectors", "trio", "gevent"}
+SOCKET_WRAPPER_ATTRS = {"socket", "_socket", "sock", "_sock", "transport", "_transport", "fileobj", "server"}
+PASS_THROUGH_ATTRS = {"fileobj", "data"}
+CONTAINER_READS = {
+    "get", "get_nowait", "pop", "popleft", "popitem", "values", "items", "keys", "copy", "select",
+    "__getitem__", "setdefault", "receive_nowait",
+}
+MUTATORS = {
+    "append", "appendleft", "add", "put", "put_nowait", "insert", "extend", "update", "setdefault",
+    "register", "modify", "push", "__setitem__", "send_nowait",
+}
+# callable at `fn`, its arguments from `rest` onwards (thread pools, event loops, task groups)
+HIGHER_ORDER = {
+    "submit": (0, 1), "spawn": (0, 1), "spawn_n": (0, 1), "call_soon": (0, 1),
+    "call_soon_threadsafe": (0, 1), "start_soon": (0, 1), "run_in_executor": (1, 2),
+    "call_later": (1, 2), "call_at": (1, 2), "run_sync": (0, 1), "to_thread": (0, 1),
+}
+HIGHER_ORDER_TUPLE_ARGS = {"start_new_thread", "apply_async", "apply", "start_new"}
+PASS_FIRST_ARGUMENT = {
+    "builtins.str", "builtins.tuple", "builtins.list", "builtins.set", "builtins.dict", "builtins.sorted",
+    "builtins.iter", "builtins.next", "functools.partial", "builtins.reversed", "copy.copy", "copy.deepcopy",
+    "collections.deque", "builtins.frozenset",
+}
+ENVIRONMENT_LOOKUPS = {"os.getenv", "os.environ.get", "os.environ.setdefault"}
+MERGE_ARGUMENTS = {"select.select", "select.poll", "builtins.zip"}
+GETADDRINFO = {"socket.getaddrinfo", "trio.socket.getaddrinfo"}
+_USES_ARGUMENTS = PASS_FIRST_ARGUMENT | ENVIRONMENT_LOOKUPS | MERGE_ARGUMENTS | {"builtins.getattr"}
+
+
+def label(kind: str) -> str:
+    return MODELS[kind].label
+
+
+# -- values of calls ------------------------------------------------------------------------------
+def external_call(solver: "Solver", call: s.Call, qualname: str, ctx: "Ctx") -> Set:
+    kind = _CONSTRUCTORS.get(qualname)
+    if kind is not None:
+        return {Sock(solver.socket_site(kind, call, ctx))}
+    if qualname in GETADDRINFO:
+        return {AddrInfo(solver.tuple_site(call, ctx), False)}
+    if qualname not in _USES_ARGUMENTS:
+        return set()  # most library calls (logging, asserts) carry nothing we track
+    args, kwargs = solver.arguments(call, ctx)
+    if qualname in ENVIRONMENT_LOOKUPS:
+        return set(args[1]) if len(args) > 1 else set(kwargs.get("default", ()))
+    if qualname == "builtins.getattr":
+        if len(args) < 2:
+            return set()
+        out = set(args[2]) if len(args) > 2 else set()
+        for name in args[1]:
+            if isinstance(name, Const) and isinstance(name.value, str):
+                for base in args[0]:
+                    if isinstance(base, Sym):
+                        out.add(Sym(f"{base.qualname}.{name.value}"))
+        return out
+    if qualname in PASS_FIRST_ARGUMENT:
+        return set(args[0]) if args else set()
+    out: Set = set()
+    for values in args:  # MERGE_ARGUMENTS
+        for value in values:
+            out |= solver.item(value, None)
+    return out
+
+
+def server_kind(qualnames) -> Optional[str]:
+    for name in qualnames:
+        if name in _SERVER_BASES:
+            return _SERVER_BASES[name]
+    return None
+
+
+def instantiate(solver: "Solver", call: s.Call, index: int, ctx: "Ctx") -> Set:
+    out: Set = {Inst(index)}
+    chain, external = solver.ancestry(index)
+    kind = server_kind(external)
+    if kind is not None and not any("__init__" in c.methods for c in chain):
+        site = solver.socket_site(kind, call, ctx, server_class=solver.program.classes[index])
+        out.add(Sock(site))
+    return out
+
+
+def method_result(solver: "Solver", call: s.Call, method: str, receivers, ctx: "Ctx") -> Set:
+    socks = receiver_sockets(solver, receivers)
+    out: Set = set()
+    for model in MODELS.values():
+        out |= model.method_result(solver, call, method, socks, receivers, ctx)
+    if method in CONTAINER_READS:
+        out |= {v for v in receivers if not isinstance(v, (Sym, Mod, Cls))}
+        if method in ("get", "pop", "setdefault") and len(call.args) > 1:
+            out |= solver.values(call.args[1].value, ctx)
+    if method == "get" and any(isinstance(v, Sym) and v.qualname == "os.environ" for v in receivers):
+        out |= solver.values(call.args[1].value, ctx) if len(call.args) > 1 else set()
+    if method == "__init__" and solver.ctx_class(ctx) is not None:
+        out |= _framework_server_init(solver, call, receivers, ctx)
+    return out
+
+
+def _framework_server_init(solver: "Solver", call: s.Call, receivers, ctx: "Ctx") -> Set:
+    """`super().__init__(addr, Handler)` in a user subclass of UDPServer creates the server."""
+    from ..solver import is_super_call
+
+    cls = solver.ctx_class(ctx)
+    qualnames = {v.qualname for v in receivers if isinstance(v, Sym)}
+    through_super = is_super_call(call.func.value)
+    if through_super:
+        chain, external = solver.ancestry(cls.index)
+        if any("__init__" in c.methods for c in chain[1:]):
+            return set()
+        qualnames |= external
+    kind = server_kind(qualnames)
+    if kind is None:
+        return set()
+    site = solver.socket_site(kind, call, ctx, server_class=cls)
+    solver.sockets[site].arg_offset = 0 if through_super else 1
+    return {Sock(site)}
+
+
+def receiver_sockets(solver: "Solver", receivers) -> Set[int]:
+    socks = {v.site for v in receivers if isinstance(v, Sock)}
+    for value in receivers:
+        if isinstance(value, Inst):
+            for cls in solver.hierarchy(value.site):
+                socks |= solver.class_sockets("self", cls.index)
+    return socks
+
+
+def iteration_items(solver: "Solver", value) -> Set:
+    if isinstance(value, Sock) and solver.sockets[value.site].kind == "anyio":
+        return {Received(value.site, 1)}
+    return solver.item(value, None)
+
+
+def framework_attribute(solver: "Solver", index: int, attr: str) -> Set:
+    out: Set = set()
+    for cls in solver.hierarchy(index):
+        for site in solver.class_sockets("handler", cls.index):
+            out |= socketserver.MODEL.handler_attribute(solver, solver.sockets[site], attr)
+        if attr == "transport":
+            out |= {Sock(site) for site in solver.class_sockets("transport", cls.index)}
+        if attr in ("socket", "server"):
+            out |= {Sock(site) for site in solver.class_sockets("self", cls.index)}
+    return out
+
+
+def link_site(solver: "Solver", site: "SocketSite") -> None:
+    MODELS[site.kind].link(solver, site)
+
+
+def is_datagram_handler(solver: "Solver", index: int) -> bool:
+    return solver.derives_from(index, socketserver.MODEL.datagram_handlers)
+
+
+# -- side effects of calls -------------------------------------------------------------------------
+def call_effects(solver: "Solver", call: s.Call, ctx: "Ctx", args: List[Set], kwargs: Dict[str, Set]) -> None:
+    func = call.func
+    method = func.attr if type(func) is s.Attr else None
+    if method in MUTATORS:
+        everything: Set = set()
+        for values in args:
+            everything |= values
+        for values in kwargs.values():
+            everything |= values
+        for slot in solver.target_slots(func.value, ctx):
+            solver.add(slot, everything)
+    if method == "add_argument":
+        argparse_default(solver, call, kwargs)
+    name = method or (func.name if type(func) is s.Name else None)
+    if "target" in kwargs:
+        _call_with(solver, kwargs["target"], _tuple_items(solver, kwargs.get("args", set())))
+    elif name in HIGHER_ORDER and len(args) > HIGHER_ORDER[name][0]:
+        fn, rest = HIGHER_ORDER[name]
+        _call_with(solver, args[fn], args[rest:])
+    elif name in HIGHER_ORDER_TUPLE_ARGS and len(args) >= 2:
+        _call_with(solver, args[0], _tuple_items(solver, args[1]))
+
+
+def has_effects(call: s.Call, method) -> bool:
+    """Whether `call_effects` could do anything for this call."""
+    if method in MUTATORS or method == "add_argument":
+        return True
+    name = method or (call.func.name if type(call.func) is s.Name else None)
+    if name in HIGHER_ORDER or name in HIGHER_ORDER_TUPLE_ARGS:
+        return True
+    return any(a.keyword == "target" for a in call.args)
+
+
+def _tuple_items(solver: "Solver", values: Set) -> List[Set]:
+    for value in values:
+        if isinstance(value, Tup):
+            node, _ = solver.tuples[value.site]
+            if type(node) is s.Seq:
+                return [solver.tuple_item(value.site, i) for i in range(len(node.elements))]
+    return []
+
+
+def _call_with(solver: "Solver", callables: Set, args: List[Set]) -> None:
+    for value in callables:
+        if isinstance(value, (Func, Method)):
+            solver.bind_arguments(solver.program.functions[value.site], isinstance(value, Method), args, {})
+
+
+def addrinfo_item(solver: "Solver", value, index) -> Set:
+    """Positions of getaddrinfo() results: (family, type, proto, canonname, sockaddr)."""
+    call, ctx = solver.tuples[value.site]
+    args, kwargs = solver.arguments(call, ctx)
+
+    def arg(position: int, keyword: str) -> Set:
+        return set(args[position]) if len(args) > position else set(kwargs.get(keyword, ()))
+
+    if isinstance(value, AddrInfo) and not value.entry:
+        return {AddrInfo(value.site, True)}
+    if isinstance(value, SockAddr):
+        if index == 1:
+            return arg(1, "port")
+        hosts = arg(0, "host")
+        passive = any(_sym_tail_is(v, "AI_PASSIVE") for v in arg(5, "flags"))
+        if passive and (not hosts or any(isinstance(h, Const) and h.value in (None, "") for h in hosts)):
+            hosts = hosts | {Const("")}
+        return hosts if index == 0 else hosts | arg(1, "port")
+    parts = {0: arg(2, "family") or {Sym("socket.AF_INET")}, 1: arg(3, "type"), 4: {SockAddr(value.site)}}
+    if index is None:
+        return set().union(*parts.values())
+    return parts.get(index, set())
+
+
+def _sym_tail_is(value, name: str) -> bool:
+    return isinstance(value, Sym) and value.qualname.rsplit(".", 1)[-1] == name
+
+
+def argparse_default(solver: "Solver", call: s.Call, kwargs: Dict[str, Set]) -> None:
+    """`add_argument('--host', default='0.0.0.0')` makes `args.host` hold the default."""
+    dest = None
+    for arg in call.args:
+        if arg.keyword == "dest" and type(arg.value) is s.Const:
+            dest = arg.value.value if isinstance(arg.value.value, str) else None
+    if dest is None:
+        names = [a.value.value for a in call.args
+                 if a.keyword is None and type(a.value) is s.Const and isinstance(a.value.value, str)]
+        longs = [n for n in names if n.startswith("--")]
+        chosen = longs[0] if longs else (names[0] if names else None)
+        dest = chosen.lstrip("-").replace("-", "_") if chosen else None
+    if dest and "default" in kwargs:
+        solver.add(("f", dest), kwargs["default"])
+
+

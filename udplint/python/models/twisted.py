@@ -1,0 +1,38 @@
+"""Twisted: `reactor.listenUDP(port, protocol, interface='')` calls datagramReceived(data, addr)
+and gives the protocol `self.transport`; `internet.UDPServer(port, protocol)` does the same."""
+from __future__ import annotations
+
+from typing import List
+
+from ..values import Const, Peer, Sock
+from .base import BindSpec, Model, classes_made_by, inject, site_argument
+
+
+class TwistedModel(Model):
+    kind = "twisted"
+    label = "a Twisted UDP port"
+    markers = (b"listenUDP", b"datagramReceived", b"DatagramProtocol")
+    fix_hint = "Twisted's transport cannot send with ancillary data: bind one port per local address"
+    constructors = frozenset({"twisted.application.internet.UDPServer"})
+    site_methods = frozenset({"listenUDP"})
+
+    def method_result(self, solver, call, method, socks, receivers, ctx):
+        if method == "listenUDP":
+            return {Sock(solver.socket_site(self.kind, call, ctx))}
+        return set()
+
+    def link(self, solver, site) -> None:
+        proto = site_argument(site, 1, "protocol")
+        for index in classes_made_by(solver, solver.values(proto, site.ctx)):
+            site.handlers.add(index)
+            solver.add_class_socket("transport", index, site.index)
+            inject(solver, index, "datagramReceived", 2, {Peer(site.index)})
+
+    def binds(self, solver, site) -> List[BindSpec]:
+        interface = site_argument(site, 2, "interface")
+        hosts = frozenset(solver.values(interface, site.ctx)) if interface is not None else frozenset({Const("")})
+        port = site_argument(site, 0, "port")
+        return [BindSpec(hosts=hosts, ports=frozenset(solver.values(port, site.ctx)))]
+
+
+MODEL = TwistedModel()

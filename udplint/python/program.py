@@ -1,0 +1,195 @@
+"""The program the solver sees: module summaries, their names, and import resolution.
+
+Modules come from the files being checked and, on demand, from project modules those import
+(no count or size caps: summaries are cached by content). Which file an import means follows
+Python's own rules for the module's sys.path root: the directory above its outermost package,
+plus `src/` layouts and script-style sibling imports.
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+from .summary import Class, Function, ModuleSummary
+
+# Standard-library names are always the library, even where a file of that name is in the tree
+# (checking CPython's own Lib/ must still see `socket` as the library the models describe).
+STDLIB_TOP_LEVEL = frozenset(getattr(sys, "stdlib_module_names", ())) | {
+    "socket", "socketserver", "SocketServer", "asyncio", "selectors", "select", "threading", "queue", "os",
+    "sys", "argparse", "struct", "functools", "concurrent", "multiprocessing", "_socket", "collections",
+    "typing", "logging",
+}
+
+
+@dataclass(eq=False, repr=False)
+class FunctionInfo:
+    index: int  # global index
+    module: "ModuleInfo"
+    local: int
+    summary: Function
+    cls: Optional["ClassInfo"] = None
+
+    @property
+    def name(self) -> str:
+        return self.summary.name
+
+    @property
+    def params(self) -> List[str]:
+        return [name for name, _ in self.summary.params]
+
+    @property
+    def is_method(self) -> bool:
+        return self.cls is not None and not self.summary.is_static
+
+
+@dataclass(eq=False, repr=False)
+class ClassInfo:
+    index: int
+    module: "ModuleInfo"
+    local: int
+    summary: Class
+    methods: Dict[str, FunctionInfo] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.summary.name
+
+
+@dataclass(eq=False, repr=False)
+class ModuleInfo:
+    index: int
+    name: str
+    path: Path
+    display: str
+    root: Path
+    is_package: bool
+    checked: bool
+    summary: ModuleSummary
+    function_offset: int = 0
+    class_offset: int = 0
+
+    def function(self, local: int) -> int:
+        return self.function_offset + local if local >= 0 else -1
+
+
+def module_name_for(path: Path) -> Tuple[str, Path, bool]:
+    """Dotted name, sys.path-style root and is-package, from the __init__.py files above `path`."""
+    path = path.resolve()
+    is_package = path.name == "__init__.py"
+    parts = [] if is_package else [path.stem]
+    directory = path.parent
+    while (directory / "__init__.py").exists() and directory.parent != directory:
+        parts.insert(0, directory.name)
+        directory = directory.parent
+    return ".".join(parts), directory, is_package
+
+
+# (path, display, checked) -> summary or None (the file could not be summarised; said elsewhere)
+Summariser = Callable[[Path, str, bool], Optional[ModuleSummary]]
+
+
+class Program:
+    def __init__(self, summarise: Summariser, extra_roots: Sequence[Path] = ()) -> None:
+        self.summarise = summarise
+        self.modules: List[ModuleInfo] = []
+        self.by_path: Dict[Path, ModuleInfo] = {}
+        self.functions: List[FunctionInfo] = []
+        self.classes: List[ClassInfo] = []
+        self.methods_by_name: Dict[str, List[FunctionInfo]] = {}
+        self.extra_roots = [Path(r).resolve() for r in extra_roots]
+        self.listeners: List[Callable[[ModuleInfo], None]] = []  # told of every module added
+        self._failed: set = set()
+        self._lookups: Dict[Tuple[str, Path, Path], Optional[ModuleInfo]] = {}
+
+    # -- loading ------------------------------------------------------------------------------
+    def add(self, path: Path, display: str, summary: ModuleSummary, checked: bool) -> ModuleInfo:
+        key = path.resolve()
+        known = self.by_path.get(key)
+        if known is not None:
+            known.checked |= checked
+            return known
+        name, root, is_package = module_name_for(path)
+        module = ModuleInfo(len(self.modules), name, path, display, root, is_package, checked, summary,
+                            len(self.functions), len(self.classes))
+        self.modules.append(module)
+        self.by_path[key] = module
+        self._index(module)
+        for listener in self.listeners:
+            listener(module)
+        return module
+
+    def _index(self, module: ModuleInfo) -> None:
+        summary = module.summary
+        for local, cls in enumerate(summary.classes):
+            self.classes.append(ClassInfo(len(self.classes), module, local, cls))
+        for local, function in enumerate(summary.functions):
+            cls = self.classes[module.class_offset + function.cls] if function.cls >= 0 else None
+            info = FunctionInfo(len(self.functions), module, local, function, cls)
+            self.functions.append(info)
+            if cls is not None:
+                self.methods_by_name.setdefault(function.name, []).append(info)
+        for local, cls in enumerate(summary.classes):
+            info = self.classes[module.class_offset + local]
+            info.methods = {name: self.functions[module.function_offset + index] for name, index in cls.methods.items()}
+
+    # -- imports ------------------------------------------------------------------------------
+    def absolute(self, importer: ModuleInfo, module: str, level: int) -> str:
+        if level == 0:
+            return module
+        package = importer.name.split(".") if importer.is_package else importer.name.split(".")[:-1]
+        if level > 1:
+            package = package[: max(0, len(package) - (level - 1))]
+        return ".".join([p for p in package if p] + ([module] if module else []))
+
+    def find_module(self, dotted: str, importer: ModuleInfo) -> Optional[ModuleInfo]:
+        """The project module `dotted` (absolute) as seen from `importer`, summarised on demand."""
+        if not dotted or dotted.split(".")[0] in STDLIB_TOP_LEVEL:
+            return None
+        key = (dotted, importer.root, importer.path.parent)
+        if key in self._lookups:
+            return self._lookups[key]
+        self._lookups[key] = None  # cycle guard: an import cycle resolves to nothing while loading
+        found = self._load(dotted, importer)
+        self._lookups[key] = found
+        return found
+
+    def _roots(self, importer: ModuleInfo) -> List[Path]:
+        roots = [importer.root]
+        parent = importer.path.parent.resolve()
+        if parent != importer.root:
+            roots.append(parent)  # script-style sibling imports
+        for extra in (importer.root / "src", *self.extra_roots):
+            if extra.is_dir() and extra not in roots:
+                roots.append(extra)
+        return roots
+
+    def _load(self, dotted: str, importer: ModuleInfo) -> Optional[ModuleInfo]:
+        rel = Path(*dotted.split("."))
+        for root in self._roots(importer):
+            for candidate in (root / rel.with_suffix(".py"), root / rel / "__init__.py"):
+                try:
+                    if not candidate.is_file():
+                        continue
+                    resolved = candidate.resolve()
+                except OSError:
+                    continue
+                if resolved in self.by_path:
+                    return self.by_path[resolved]
+                if resolved in self._failed:
+                    return None
+                summary = self.summarise(candidate, _display(candidate), False)
+                if summary is None:
+                    self._failed.add(resolved)
+                    return None
+                return self.add(candidate, _display(candidate), summary, checked=False)
+        return None
+
+
+def _display(path: Path) -> str:
+    """A path as the user would write it: relative to the working directory when below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return str(path)

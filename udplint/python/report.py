@@ -1,0 +1,156 @@
+"""Violations -> findings: positions, wording and placement.
+
+Positions are worked out only here, for the sites a finding names: the module is parsed again
+and each site's call is found by its ordinal (`extract.call_nodes`); its position comes from the
+one top-level statement that holds it, so a finding in a large module does not pay for the
+positions of everything else in it.
+"""
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Tuple
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from ..catalog import rule
+from ..findings import Finding, Location, Related
+from . import models
+from .extract import call_nodes
+from .facts import Site
+from .parsing import ParseFailure, parse_module
+from .program import ModuleInfo, Program
+from .rules import Violation
+from .values import Const, Sym
+from .workers import decode
+
+Span = Tuple[Location, Location]
+
+
+class Positions:
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        self._trees: Dict[int, Optional[Tuple[cst.Module, List[cst.Call], List[str]]]] = {}
+        self._spans: Dict[Site, Span] = {}
+
+    def module(self, index: int) -> ModuleInfo:
+        return self.program.modules[index]
+
+    def lines(self, index: int) -> List[str]:
+        loaded = self._load(index)
+        return loaded[2] if loaded else []
+
+    def span(self, site: Site) -> Span:
+        if site not in self._spans:
+            self._spans[site] = self._locate(site)
+        return self._spans[site]
+
+    def _load(self, index: int):
+        if index not in self._trees:
+            module = self.program.modules[index]
+            try:
+                text = decode(module.path.read_bytes())
+                tree = parse_module(text)
+                self._trees[index] = (tree, call_nodes(tree), text.splitlines())
+            except (OSError, SyntaxError, UnicodeDecodeError, LookupError, ParseFailure):
+                self._trees[index] = None  # changed under us since extraction: no position to give
+        return self._trees[index]
+
+    def _locate(self, site: Site) -> Span:
+        loaded = self._load(site.module)
+        if loaded is None or site.call >= len(loaded[1]):
+            return Location(1, 1), Location(1, 1)
+        tree, calls, _ = loaded
+        node = calls[site.call]
+        for position, statement in enumerate(tree.body):
+            if _contains(statement, node):
+                offset = tree.with_changes(body=tree.body[:position], footer=()).code.count("\n")
+                alone = MetadataWrapper(cst.Module(body=[statement]), unsafe_skip_copy=True)
+                where = alone.resolve(PositionProvider)[node]
+                return (Location(where.start.line + offset, where.start.column + 1),
+                        Location(where.end.line + offset, where.end.column + 1))
+        return Location(1, 1), Location(1, 1)
+
+
+def _contains(root: cst.CSTNode, node: cst.CSTNode) -> bool:
+    stack = [root]
+    while stack:
+        current = stack.pop()
+        if current is node:
+            return True
+        stack.extend(current.children)
+    return False
+
+
+def findings(program: Program, found: List[Violation]) -> List[Finding]:
+    positions = Positions(program)
+    out: Dict[Tuple[str, int, int, str], Finding] = {}
+    for violation in found:
+        finding = _finding(positions, violation)
+        if finding is not None:
+            key = (finding.filename, finding.location.row, finding.location.column, finding.code)
+            out.setdefault(key, finding)
+    return sorted(out.values(), key=Finding.sort_key)
+
+
+def anchor(violation: Violation) -> Site:
+    """Where a finding sits: on the reply when bind and reply share a module, else on the bind
+    (the place the application decides the wildcard), with the reply as a related location."""
+    reply, bind = violation.reply, violation.bind
+    return reply.site if reply.site.module == bind.site.module else bind.site
+
+
+def _finding(positions: Positions, violation: Violation) -> Optional[Finding]:
+    reply, bind = violation.reply, violation.bind
+    same_module = reply.site.module == bind.site.module
+    site = anchor(violation)
+    module = positions.module(site.module)
+    if not module.checked:
+        return None
+    start, end = positions.span(site)
+    related = ()
+    if not same_module:
+        where, _ = positions.span(reply.site)
+        related = (Related(positions.module(reply.site.module).display, where,
+                           f"reply sent here with {_call_name(violation)}"),)
+    lines = positions.lines(site.module)
+    return Finding(
+        code=violation.code,
+        filename=module.display,
+        location=start,
+        end_location=end,
+        message=_message(positions, violation, same_module),
+        related=related,
+        source_line=lines[start.row - 1] if 0 < start.row <= len(lines) else "",
+    )
+
+
+def _message(positions: Positions, violation: Violation, same_module: bool) -> str:
+    reply, bind, server = violation.reply, violation.bind, violation.server
+    host = _host_text(bind.wildcard_host)
+    what = models.label(server.kind)
+    bind_line = positions.span(bind.site)[0].row
+    call = _call_name(violation)
+    if same_module:
+        subject = f"reply with {call} to the sender of {what} bound to {host} (line {bind_line})"
+    else:
+        reply_at = positions.span(reply.site)[0]
+        subject = (f"{what[0].upper()}{what[1:]} bound to {host} replies to its sender with {call} in "
+                   f"{positions.module(reply.site.module).display}:{reply_at.row}:{reply_at.column}")
+    return f"{subject} {violation.problem}; {rule(violation.code).why}"
+
+
+def _host_text(value) -> str:
+    if isinstance(value, Sym):
+        return value.qualname.rsplit(".", 1)[-1]
+    if isinstance(value, Const):
+        return repr(value.value)
+    return "a wildcard address"
+
+
+def _call_name(violation: Violation) -> str:
+    reply = violation.reply
+    if reply.method == "wfile.write":
+        return "self.wfile.write()"
+    if reply.via_transport:
+        return f"transport.{reply.method}()"
+    return f"{reply.method}()"

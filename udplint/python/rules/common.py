@@ -1,0 +1,57 @@
+"""What every Python rule shares: which replies go to the peer of a wildcard-bound UDP server."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator, Optional
+
+from ..facts import Bind, ProgramFacts, Reply, SocketFacts
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A reply to the sender of a wildcard-bound UDP server: what a rule decides about."""
+
+    reply: Reply
+    server: SocketFacts
+    bind: Bind
+
+    @property
+    def prepared(self) -> bool:
+        """pktinfo is enabled on the server or on the socket the reply leaves from."""
+        return self.server.pktinfo or any(self.facts_senders_pktinfo)
+
+    facts_senders_pktinfo: tuple = ()
+
+
+def candidates(facts: ProgramFacts) -> Iterator[Candidate]:
+    """Per reply, the servers whose peer it answers, in site order."""
+    pinned_functions = {
+        r.ctx.func for r in facts.replies if r.method == "sendmsg" and r.carries_control_data and r.ctx.func >= 0
+    }
+    for reply in facts.replies:
+        if reply.method != "sendmsg" and reply.ctx.func in pinned_functions:
+            continue  # the plain path beside a pinned sendmsg() is the fallback for missing pktinfo
+        for peer_site in sorted(reply.peers):
+            server = facts.sockets[peer_site]
+            bind = serving_bind(server)
+            if bind is None or not sender_ok(facts, reply, server):
+                continue
+            senders = [facts.sockets[s] for s in reply.senders] or [server]
+            yield Candidate(reply, server, bind, tuple(s.pktinfo for s in senders))
+
+
+def serving_bind(server: SocketFacts) -> Optional[Bind]:
+    if server.udp is False or server.connected or server.family == "unix":
+        return None
+    return server.wildcard_bind
+
+
+def sender_ok(facts: ProgramFacts, reply: Reply, server: SocketFacts) -> bool:
+    """The reply leaves from the server socket, or from another unpinned UDP socket (TFTP style)."""
+    if not reply.senders or server.site.index in reply.senders:
+        return True
+    for index in reply.senders:
+        sender = facts.sockets[index]
+        if sender.udp is not False and not sender.connected and not sender.specific_bind:
+            return True
+    return False

@@ -1,0 +1,681 @@
+"""A small, flow-insensitive data flow over the summaries of a whole program.
+
+Every name, attribute, container and function result is a *slot* holding a set of abstract values
+(`values.py`). The statements of every summary are *rules* between slots; the solver runs them
+from a worklist: a rule runs again only when a slot it read has grown. The questions the fact
+layer asks afterwards ("which socket is this?", "did this address come from recvfrom?") are
+answered by `Solver.values(expr, ctx)`.
+
+Why flow-insensitive: real servers move the socket and the peer address through attributes,
+queues, threads, helper functions and modules. Following every path is cheap because the value
+domain is tiny, and precision comes from what the values are (a socket site, a peer of a socket
+site), not from the order of statements.
+"""
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Callable, Deque, Dict, Iterable, List, NamedTuple, Optional, Set, Tuple
+
+from . import models
+from . import summary as s
+from .program import ClassInfo, FunctionInfo, ModuleInfo, Program
+from .values import AddrInfo, Cls, Const, Func, Inst, Method, Mod, Peer, Received, Sock, SockAddr, SockPair, Sym, Tup
+
+MAX_SLOT_VALUES = 64  # a slot with more values than this is a catch-all; stop growing it
+MAX_STEPS = 2_000_000  # rule runs; termination is guaranteed by finite slots, this bounds the cost
+_ANCESTRY = -2  # pseudo-rule that reads the slots class hierarchies were computed from
+
+
+class Ctx(NamedTuple):
+    module: int
+    func: int  # global function index, -1 at module level
+
+
+@dataclass(eq=False)
+class SocketSite:
+    """Where a socket or framework endpoint comes into being."""
+
+    index: int
+    kind: str  # a model's kind: "socket" | "socketserver" | "asyncio" | "twisted" | "gevent" | "anyio"
+    call: s.Call
+    ctx: Ctx
+    server_class: Optional[ClassInfo] = None  # user subclass of a framework server
+    handlers: Set[int] = field(default_factory=set)  # socketserver handler / protocol classes
+    arg_offset: int = 0  # 1 when created by `Base.__init__(self, ...)`
+
+
+@dataclass
+class Budget:
+    """A bound that was hit, for the run's diagnostics."""
+
+    what: str
+    limit: int
+
+
+class Solver:
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        self.slots: Dict[tuple, Set] = defaultdict(set)
+        self.tuples: List[Tuple[object, Ctx]] = []
+        self._tuple_ids: Dict[tuple, int] = {}
+        self.sockets: List[SocketSite] = []
+        self._socket_ids: Dict[tuple, int] = {}
+        self.calls: List[Tuple[s.Call, Ctx]] = []
+        self.budgets: List[Budget] = []
+        self.steps = 0
+        self._rules: List[Tuple[Callable, tuple]] = []
+        self._queue: Deque[int] = deque()
+        self._queued: Set[int] = set()
+        self._readers: Dict[tuple, Set[int]] = defaultdict(set)
+        self._current = -1
+        self._memo: Dict[Tuple[int, int], frozenset] = {}
+        self._names: Dict[Tuple[int, int, str], Tuple[frozenset, tuple]] = {}
+        self._globals: Dict[Tuple[int, str], Tuple[frozenset, tuple]] = {}
+        self._ancestry: Dict[int, Tuple[List[ClassInfo], Set[str]]] = {}
+        self._ancestry_users: Set[int] = set()
+        self._subclasses_of: Optional[Dict[int, List[ClassInfo]]] = None
+        self._full_slots: Set[tuple] = set()
+        # rules of modules loaded only because an import reached them, by (module, function):
+        # they run once something asks for that module's globals or calls that function
+        self._dormant: Dict[Tuple[int, int], List[int]] = {}
+        self._group: Optional[Tuple[int, int]] = None
+        program.listeners.append(self._module_added)
+        for module in program.modules:
+            self._module_added(module)
+
+    # -- driving -------------------------------------------------------------------------------
+    def solve(self) -> "Solver":
+        while self._queue:
+            if self.steps >= MAX_STEPS:
+                self.budgets.append(Budget("data-flow steps", MAX_STEPS))
+                break
+            rule = self._queue.popleft()
+            self._queued.discard(rule)
+            self._run(rule)
+        self._memo.clear()
+        self._current = -1
+        if self._full_slots:
+            self.budgets.append(Budget(f"values per slot ({len(self._full_slots)} slots)", MAX_SLOT_VALUES))
+        return self
+
+    def _run(self, rule: int) -> None:
+        self.steps += 1
+        self._current = rule
+        self._memo.clear()
+        function, args = self._rules[rule]
+        function(*args)
+        self._current = -1
+
+    def _rule(self, function: Callable, *args) -> None:
+        index = len(self._rules)
+        self._rules.append((function, args))
+        if self._group is not None:
+            self._dormant.setdefault(self._group, []).append(index)
+        else:
+            self._enqueue(index)
+
+    def activate(self, module: int, func: int = -1) -> None:
+        """Run the rules of a dormant group: module-level code (`func` -1) or one function."""
+        rules = self._dormant.pop((module, func), None)
+        if rules:
+            for rule in rules:
+                self._enqueue(rule)
+
+    def is_dormant(self, ctx: Ctx) -> bool:
+        return bool(self._dormant) and (ctx.module, ctx.func) in self._dormant
+
+    def activate_function(self, info: FunctionInfo) -> None:
+        if self._dormant:
+            self.activate(info.module.index, info.index)
+
+    def _enqueue(self, rule: int) -> None:
+        if rule not in self._queued:
+            self._queued.add(rule)
+            self._queue.append(rule)
+
+    def _module_added(self, module: ModuleInfo) -> None:
+        summary = module.summary
+        for constraint in summary.constraints:
+            kind = type(constraint)
+            ctx = Ctx(module.index, module.function(constraint.func))
+            self._group = None if module.checked else (module.index, ctx.func)
+            if kind is s.Store:
+                self._rule(self._store_rule, constraint.target, constraint.value, ctx)
+            elif kind is s.ClassStore:
+                self._rule(self._slot_rule, ("a", module.class_offset + constraint.cls, constraint.name),
+                           constraint.value, ctx)
+            elif kind is s.IterStore:
+                self._rule(self._iteration_rule, constraint.target, constraint.iterable, ctx)
+            elif kind is s.ParamDefault:
+                owner = self.program.functions[module.function(constraint.owner)]
+                self._rule(self._slot_rule, self.param_slot(owner, constraint.name), constraint.default, ctx)
+            elif kind is s.ReturnValue:
+                self._rule(self._slot_rule, ("r", module.function(constraint.func)), constraint.value, ctx)
+        for site in summary.calls:
+            ctx = Ctx(module.index, module.function(site.func))
+            self._group = None if module.checked else (module.index, ctx.func)
+            self.calls.append((site.call, ctx))
+            self._rule(self._run_call, site.call, ctx)
+        self._group = None
+        self._subclasses_of = None
+        if self._ancestry:  # bases may name classes of the new module
+            self._invalidate_ancestry()
+
+    # -- slots -----------------------------------------------------------------------------------
+    def read(self, slot: tuple) -> Set:
+        if self._current != -1:
+            self._readers[slot].add(self._current)
+        return self.slots.get(slot, _EMPTY)
+
+    def add(self, slot: tuple, values: Iterable) -> None:
+        bucket = self.slots[slot]
+        if len(bucket) >= MAX_SLOT_VALUES:
+            self._full_slots.add(slot)
+            return
+        before = len(bucket)
+        bucket.update(values)
+        if len(bucket) != before:
+            readers = self._readers.get(slot)
+            if readers:
+                if _ANCESTRY in readers:
+                    self._invalidate_ancestry()
+                for reader in readers:
+                    if reader >= 0:
+                        self._enqueue(reader)
+
+    def _invalidate_ancestry(self) -> None:
+        self._ancestry.clear()
+        self._subclasses_of = None
+        for user in self._ancestry_users:
+            self._enqueue(user)
+
+    # -- sites -----------------------------------------------------------------------------------
+    def socket_site(self, kind: str, call: s.Call, ctx: Ctx, server_class: Optional[ClassInfo] = None) -> int:
+        key = (ctx.module, call.site)
+        if key not in self._socket_ids:
+            site = SocketSite(len(self.sockets), kind, call, ctx, server_class)
+            self._socket_ids[key] = site.index
+            self.sockets.append(site)
+            self._rule(models.link_site, self, site)
+        return self._socket_ids[key]
+
+    def add_class_socket(self, role: str, cls_index: int, site: int) -> None:
+        self.add(("cs", role, cls_index), {site})
+
+    def class_sockets(self, role: str, cls_index: int) -> Set[int]:
+        return self.read(("cs", role, cls_index))
+
+    def tuple_site(self, node, ctx: Ctx) -> int:
+        key = (ctx.module, type(node).__name__, node.site)
+        if key not in self._tuple_ids:
+            self._tuple_ids[key] = len(self.tuples)
+            self.tuples.append((node, ctx))
+        return self._tuple_ids[key]
+
+    def tuple_item(self, site: int, index: int) -> Set:
+        node, ctx = self.tuples[site]
+        elements = [e for e, starred in zip(node.elements, node.starred) if not starred]
+        if index < 0:
+            index += len(elements)
+        if any(node.starred) or not 0 <= index < len(elements):
+            return self.values_of_all(node, ctx)
+        return set(self.values(elements[index], ctx))
+
+    def values_of_all(self, node, ctx: Ctx) -> Set:
+        out: Set = set()
+        for element in node.elements:
+            out |= self.values(element, ctx)
+        return out
+
+    # -- evaluation --------------------------------------------------------------------------------
+    def values(self, node, ctx: Ctx) -> frozenset:
+        if node is None:
+            return frozenset()
+        key = (id(node), ctx.func)
+        cached = self._memo.get(key)
+        if cached is None:
+            self._memo[key] = frozenset()  # cycle guard (e.g. a default that names itself)
+            cached = frozenset(self._evaluate(node, ctx))
+            self._memo[key] = cached
+        return cached
+
+    def _evaluate(self, node, ctx: Ctx) -> Set:
+        kind = type(node)
+        if kind is s.Name:
+            return self.name_values(node, ctx)
+        if kind is s.Const:
+            return {Const(node.value)}
+        if kind is s.Attr:
+            return self.attribute_values(node, ctx)
+        if kind is s.Call:
+            return self.call_values(node, ctx)
+        if kind is s.Seq:
+            return {Tup(self.tuple_site(node, ctx))}
+        if kind is s.Union:
+            out: Set = set()
+            for item in node.items:
+                out |= self.values(item, ctx)
+            return out
+        if kind is s.Subscript:
+            return self.subscript_values(node, ctx)
+        if kind is s.Lambda:
+            return {Func(self.program.modules[ctx.module].function(node.func))}
+        if kind is s.Concat:
+            return self._concat_values(node, ctx)
+        return set()
+
+    def _concat_values(self, node: s.Concat, ctx: Ctx) -> Set:
+        if node.text is not None:
+            return {Const(node.text)}
+        out: Set = set()
+        for item in node.items:  # `[sock] + others`: the items of both lists
+            for value in self.values(item, ctx):
+                if isinstance(value, Tup):
+                    out.add(value)
+        return out
+
+    def function(self, index: int) -> Optional[FunctionInfo]:
+        return self.program.functions[index] if index >= 0 else None
+
+    def ctx_class(self, ctx: Ctx) -> Optional[ClassInfo]:
+        func = self.function(ctx.func)
+        return func.cls if func is not None and func.is_method else None
+
+    def is_self(self, node, ctx: Ctx) -> bool:
+        func = self.function(ctx.func)
+        return (type(node) is s.Name and func is not None and func.is_method and bool(func.summary.params)
+                and func.summary.params[0][0] == node.name)
+
+    # names ---------------------------------------------------------------------------------------
+    def name_values(self, node: s.Name, ctx: Ctx) -> Set:
+        static, slots = self.resolve_name(ctx.module, node.scope, node.name)
+        out = set(static)
+        for slot in slots:
+            out.update(self.read(slot))
+        if self.is_self(node, ctx):
+            out.add(Inst(self.ctx_class(ctx).index))
+        return out
+
+    def resolve_name(self, module_index: int, scope: int, name: str) -> Tuple[frozenset, tuple]:
+        key = (module_index, scope, name)
+        cached = self._names.get(key)
+        if cached is None:
+            self._names[key] = (frozenset(), ())  # cycle guard
+            cached = self._names[key] = self._resolve(module_index, scope, name)
+        return cached
+
+    def _resolve(self, module_index: int, scope_index: int, name: str) -> Tuple[frozenset, tuple]:
+        module = self.program.modules[module_index]
+        scopes = module.summary.scopes
+        found = _lookup(scopes, scope_index, name)
+        if found is None:
+            return frozenset(self.unbound_name(name, module)), ()
+        where, bindings = found
+        return self.binding_values(module, where, name, bindings)
+
+    def binding_values(self, module: ModuleInfo, where: int, name: str, bindings) -> Tuple[frozenset, tuple]:
+        static: Set = set()
+        slots: Set[tuple] = set()
+        for binding in bindings:
+            if binding.kind == "import":
+                more, more_slots = self.qualified(binding.dotted, module)
+            elif binding.kind == "from":
+                base = self.program.absolute(module, binding.dotted, binding.level)
+                more, more_slots = self.qualified(f"{base}.{binding.member}" if base else binding.member, module)
+            else:
+                if binding.kind == "def":
+                    static.add(Func(module.function(binding.index)))
+                elif binding.kind == "class":
+                    static.add(Cls(module.class_offset + binding.index))
+                slots.add(self.scope_slot(module, where, name))
+                continue
+            static |= more
+            slots |= set(more_slots)
+        return frozenset(static), tuple(sorted(slots, key=repr))
+
+    def scope_slot(self, module: ModuleInfo, scope: int, name: str) -> tuple:
+        if scope == 0:
+            return ("g", module.index, name)
+        return ("v", module.index, scope, name)
+
+    def param_slot(self, info: FunctionInfo, name: str) -> tuple:
+        return ("v", info.module.index, info.summary.scope, name)
+
+    def unbound_name(self, name: str, module: ModuleInfo) -> Set:
+        out: Set = set()
+        for star, level in module.summary.star_imports:
+            dotted = self.program.absolute(module, star, level)
+            target = self.program.find_module(dotted, module)
+            if target is not None:
+                static, slots = self.global_ref(target, name)
+                out |= static
+                for slot in slots:
+                    out |= self.read(slot)
+            elif dotted.split(".")[0] in models.STAR_SOURCES:
+                out.add(Sym(f"{dotted}.{name}"))
+        return out or {Sym(f"builtins.{name}")}
+
+    def global_ref(self, module: ModuleInfo, name: str) -> Tuple[frozenset, tuple]:
+        """What module-level `name` of `module` is: fixed values and the slots to read."""
+        key = (module.index, name)
+        if self._dormant:
+            self.activate(module.index)
+        cached = self._globals.get(key)
+        if cached is not None:
+            return cached
+        self._globals[key] = (frozenset(), ())  # cycle guard (`from . import x` inside x's package)
+        bindings = module.summary.scopes[0].bindings.get(name)
+        if bindings:
+            result = self.binding_values(module, 0, name, bindings)
+        else:
+            sub = self.program.find_module(f"{module.name}.{name}", module) if module.is_package else None
+            if sub is not None:
+                result = (frozenset({Mod(sub.index)}), ())
+            elif module.summary.star_imports:
+                result = (frozenset(self.unbound_name(name, module) - {Sym(f"builtins.{name}")}), ())
+            else:
+                result = (frozenset(), ())
+        self._globals[key] = result
+        return result
+
+    def global_values(self, module: ModuleInfo, name: str) -> Set:
+        static, slots = self.global_ref(module, name)
+        out = set(static)
+        for slot in slots:
+            out |= self.read(slot)
+        return out
+
+    def qualified(self, dotted: str, importer: ModuleInfo) -> Tuple[frozenset, tuple]:
+        parts = dotted.split(".")
+        for cut in range(len(parts), 0, -1):
+            target = self.program.find_module(".".join(parts[:cut]), importer)
+            if target is None:
+                continue
+            rest = parts[cut:]
+            if not rest:
+                return frozenset({Mod(target.index)}), ()
+            static, slots = self.global_ref(target, rest[0])
+            if len(rest) > 1:  # `from a import b` where b.c is used later: attributes resolve then
+                return static, slots
+            return static, slots
+        return frozenset({Sym(dotted)}), ()
+
+    # attributes ------------------------------------------------------------------------------------
+    def attribute_values(self, node: s.Attr, ctx: Ctx) -> Set:
+        attr = node.attr
+        receivers = self.values(node.value, ctx)
+        out: Set = set(self.read(("f", attr)))
+        for value in receivers:
+            if isinstance(value, Sym):
+                out.add(Sym(f"{value.qualname}.{attr}"))
+            elif isinstance(value, Mod):
+                out |= self.global_values(self.program.modules[value.site], attr)
+            elif isinstance(value, (Inst, Cls)):
+                out |= self.class_attribute(value, attr)
+            elif isinstance(value, Sock) and attr in models.SOCKET_WRAPPER_ATTRS:
+                out.add(value)
+        if attr in models.PASS_THROUGH_ATTRS:
+            out |= receivers
+        return out
+
+    def class_attribute(self, value, attr: str) -> Set:
+        out: Set = set()
+        for cls in self.hierarchy(value.site):
+            out |= self.read(("a", cls.index, attr))
+            method = cls.methods.get(attr)
+            if method is not None:
+                out.add(Method(method.index) if isinstance(value, Inst) and method.is_method else Func(method.index))
+        if isinstance(value, Inst):
+            out |= models.framework_attribute(self, value.site, attr)
+        return out
+
+    def subscript_values(self, node: s.Subscript, ctx: Ctx) -> Set:
+        out: Set = set()
+        for value in self.values(node.value, ctx):
+            out |= self.item(value, node.index)
+        return out
+
+    def item(self, value, index: Optional[int]) -> Set:
+        """What `value[index]` (or an unpacked position) holds; index None = any position."""
+        if isinstance(value, Tup):
+            node, ctx = self.tuples[value.site]
+            if type(node) is not s.Seq:
+                return set()
+            if index is None:
+                return self.values_of_all(node, ctx)
+            return self.tuple_item(value.site, index)
+        if isinstance(value, Received):
+            if index is None or index == value.peer_index or (index == -1 and value.peer_index == 3):
+                return {Peer(value.site)}
+            return set()
+        if isinstance(value, SockPair):
+            return {Sock(value.site)} if index in (None, value.index) else set()
+        if isinstance(value, Peer):
+            return {value}  # addr[0] is still the peer's host
+        if isinstance(value, (AddrInfo, SockAddr)):
+            return models.addrinfo_item(self, value, index)
+        return {value}
+
+    # calls -------------------------------------------------------------------------------------------
+    def call_values(self, node: s.Call, ctx: Ctx) -> Set:
+        out: Set = set()
+        func = node.func
+        if type(func) is s.Attr:
+            receivers = self.values(func.value, ctx)
+            out |= models.method_result(self, node, func.attr, receivers, ctx)
+        for callee in self.values(func, ctx):
+            if isinstance(callee, (Func, Method)):
+                self.activate_function(self.program.functions[callee.site])
+                out |= self.read(("r", callee.site))
+            elif isinstance(callee, Cls):
+                out |= models.instantiate(self, node, callee.site, ctx)
+            elif isinstance(callee, Sym):
+                out |= models.external_call(self, node, callee.qualname, ctx)
+        return out
+
+    def callees(self, node: s.Call, ctx: Ctx) -> List[Tuple[FunctionInfo, bool]]:
+        """Project functions a call may run, and whether the first parameter is bound (`self`)."""
+        found: List[Tuple[FunctionInfo, bool]] = []
+        func = node.func
+        cls = self.ctx_class(ctx)
+        if type(func) is s.Attr and is_super_call(func.value) and cls is not None:
+            for base in self.ancestry(cls.index)[0][1:]:
+                if func.attr in base.methods:
+                    return [(base.methods[func.attr], True)]
+            return []
+        for callee in self.values(func, ctx):
+            if isinstance(callee, Func):
+                found.append((self.program.functions[callee.site], False))
+            elif isinstance(callee, Method):
+                found.append((self.program.functions[callee.site], True))
+            elif isinstance(callee, Cls):
+                for ancestor in self.ancestry(callee.site)[0]:
+                    if "__init__" in ancestor.methods:
+                        found.append((ancestor.methods["__init__"], True))
+                        break
+        if not found and type(func) is s.Attr:
+            candidates = self.program.methods_by_name.get(func.attr, [])
+            receivers = self.values(func.value, ctx)
+            if len(candidates) == 1 and not func.attr.startswith("__") and not any(
+                isinstance(v, (Sym, Sock, Mod)) for v in receivers
+            ):
+                found.append((candidates[0], candidates[0].is_method))
+        for info, _ in found:
+            self.activate_function(info)
+        return found
+
+    def bind_arguments(self, info: FunctionInfo, skip_self: bool, args: List[Set], kwargs: Dict[str, Set]) -> None:
+        self.activate_function(info)
+        params = info.params
+        positional = params[1:] if skip_self and params else params
+        for name, values in zip(positional, args):
+            self.add(self.param_slot(info, name), values)
+        for name, values in kwargs.items():
+            if name in params:
+                self.add(self.param_slot(info, name), values)
+
+    def _run_call(self, node: s.Call, ctx: Ctx) -> None:
+        func = node.func
+        name = func.attr if type(func) is s.Attr else None
+        if name is None or name in models.SITE_METHODS:
+            self.values(node, ctx)  # creates the socket/endpoint sites a call makes, even unassigned
+        callees = self.callees(node, ctx)
+        classes = [c for c in self.values(func, ctx) if isinstance(c, Cls)] if not callees else []
+        if not (callees or classes or models.has_effects(node, name)):
+            return  # most calls (logging, asserts, string methods) move nothing we track
+        args, kwargs = self.arguments(node, ctx)
+        for info, skip_self in callees:
+            self.bind_arguments(info, skip_self, args, kwargs)
+        for callee in classes:
+            self.bind_fields(callee.site, args, kwargs)
+        models.call_effects(self, node, ctx, args, kwargs)
+
+    def bind_fields(self, index: int, args: List[Set], kwargs: Dict[str, Set]) -> None:
+        """A dataclass / NamedTuple constructor: arguments go to the annotated fields in order."""
+        fields = self.program.classes[index].summary.fields
+        for name, values in zip(fields, args):
+            self.add(("a", index, name), values)
+        for name, values in kwargs.items():
+            if name in fields:
+                self.add(("a", index, name), values)
+
+    def arguments(self, node: s.Call, ctx: Ctx) -> Tuple[List[Set], Dict[str, Set]]:
+        args: List[Set] = []
+        kwargs: Dict[str, Set] = {}
+        for arg in node.args:
+            if arg.star:
+                continue
+            if arg.keyword is not None:
+                kwargs[arg.keyword] = set(self.values(arg.value, ctx))
+            else:
+                args.append(set(self.values(arg.value, ctx)))
+        return args, kwargs
+
+    # classes ---------------------------------------------------------------------------------------
+    def ancestry(self, index: int) -> Tuple[List[ClassInfo], Set[str]]:
+        """The project classes in MRO-ish order (the class first) and external bases' qualnames."""
+        if self._current >= 0:
+            self._ancestry_users.add(self._current)
+        cached = self._ancestry.get(index)
+        if cached is not None:
+            return cached
+        self._ancestry[index] = ([self.program.classes[index]], set())  # cycle guard
+        cls = self.program.classes[index]
+        chain, external = [cls], set()
+        ctx = Ctx(cls.module.index, -1)
+        outer, memo = self._current, self._memo
+        self._current, self._memo = _ANCESTRY, {}
+        try:
+            bases = [self.values(base, ctx) for base in cls.summary.bases]
+        finally:
+            self._current, self._memo = outer, memo
+        for values in bases:
+            for value in values:
+                if isinstance(value, Cls) and value.site != index:
+                    more, ext = self.ancestry(value.site)
+                    chain += [c for c in more if c not in chain]
+                    external |= ext
+                elif isinstance(value, Sym):
+                    external.add(value.qualname)
+        self._ancestry[index] = (chain, external)
+        return chain, external
+
+    def hierarchy(self, index: int) -> List[ClassInfo]:
+        """The class, its project ancestors and its project subclasses: where `self.x` may live."""
+        if self._subclasses_of is None:
+            subclasses: Dict[int, List[ClassInfo]] = {}
+            for cls in self.program.classes:
+                for ancestor in self.ancestry(cls.index)[0][1:]:
+                    subclasses.setdefault(ancestor.index, []).append(cls)
+            self._subclasses_of = subclasses
+        chain = list(self.ancestry(index)[0])
+        chain += [c for c in self._subclasses_of.get(index, []) if c not in chain]
+        return chain
+
+    def derives_from(self, index: int, qualnames: Iterable[str]) -> bool:
+        external = self.ancestry(index)[1]
+        return any(q in external for q in qualnames)
+
+    # stores ------------------------------------------------------------------------------------------
+    def target_slots(self, node, ctx: Ctx) -> List[tuple]:
+        kind = type(node)
+        if kind is s.Name:
+            module = self.program.modules[ctx.module]
+            found = _lookup(module.summary.scopes, node.scope, node.name)
+            if found is None:
+                return [self.scope_slot(module, node.scope, node.name)]
+            where, bindings = found
+            if any(b.kind not in ("import", "from") for b in bindings):
+                return [self.scope_slot(module, where, node.name)]
+            return []
+        if kind is s.Attr:
+            attr = node.attr
+            if self.is_self(node.value, ctx):
+                return [("a", self.ctx_class(ctx).index, attr)]
+            slots = [("f", attr)]
+            for value in self.values(node.value, ctx):
+                if isinstance(value, (Inst, Cls)):
+                    slots.append(("a", value.site, attr))
+            return slots
+        if kind is s.Subscript:
+            return self.target_slots(node.value, ctx)
+        if kind is s.Starred:
+            return self.target_slots(node.value, ctx)
+        return []
+
+    def store(self, target, values: Iterable, ctx: Ctx) -> None:
+        """Assign `values` to a target, unpacking tuples position by position."""
+        kind = type(target)
+        if kind is s.Seq:
+            starred = any(target.starred)
+            values = list(values)
+            for position, element in enumerate(target.elements):
+                inner: Set = set()
+                for value in values:
+                    inner |= self.item(value, None if starred else position)
+                self.store(element, inner, ctx)
+            return
+        for slot in self.target_slots(target, ctx):
+            self.add(slot, values)
+        if kind is s.Subscript:
+            for key in target.keys:
+                for slot in self.target_slots(target.value, ctx):
+                    self.add(slot, self.values(key, ctx))
+
+    # rules ---------------------------------------------------------------------------------------------
+    def _store_rule(self, target, value, ctx: Ctx) -> None:
+        self.store(target, self.values(value, ctx), ctx)
+
+    def _slot_rule(self, slot: tuple, value, ctx: Ctx) -> None:
+        self.add(slot, self.values(value, ctx))
+
+    def _iteration_rule(self, target, iterable, ctx: Ctx) -> None:
+        items: Set = set()
+        for value in self.values(iterable, ctx):
+            items |= models.iteration_items(self, value)
+        self.store(target, items, ctx)
+
+
+_EMPTY: Set = frozenset()  # type: ignore[assignment]
+
+
+def _lookup(scopes, scope_index: int, name: str):
+    """Python's name resolution: (scope index, bindings) of `name` seen from a scope, or None."""
+    scope = scopes[scope_index]
+    if name in scope.globals:
+        bindings = scopes[0].bindings.get(name)
+        return (0, bindings) if bindings else None
+    if name in scope.bindings and name not in scope.nonlocals:
+        return scope_index, scope.bindings[name]
+    index = scope.parent
+    while index >= 0:
+        outer = scopes[index]
+        if outer.kind != "class" and name in outer.bindings:
+            return index, outer.bindings[name]
+        index = outer.parent
+    return None
+
+
+def is_super_call(node) -> bool:
+    return type(node) is s.Call and type(node.func) is s.Name and node.func.name == "super"

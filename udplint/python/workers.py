@@ -1,0 +1,183 @@
+"""Extraction of one file, and the pool of worker processes that runs it.
+
+`extract_source` is the whole per-file job: decode, a cheap CPython parse (which also refuses what
+CPython refuses, such as 5,000 nested parentheses that crash libcst's parser), the libcst parse,
+and the summary. With more than one job each file is extracted in a worker process of its own
+memory limit and time budget: a file that crashes, hangs or exhausts a worker becomes one
+diagnostic and the run goes on.
+"""
+from __future__ import annotations
+
+import ast
+import os
+import signal
+import time
+import warnings
+from dataclasses import dataclass
+from multiprocessing import get_context
+from multiprocessing.connection import wait
+from typing import Dict, Iterable, Iterator, List, Optional, Tuple
+
+from . import summary as s
+
+DEFAULT_FILE_SECONDS = 30.0
+DEFAULT_FILE_MEMORY_MB = 3072
+
+
+@dataclass(frozen=True)
+class Job:
+    key: str  # cache key of the bytes
+    path: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Outcome:
+    key: str
+    summary: Optional[bytes] = None  # s.dumps() of the summary
+    kind: str = ""  # on failure: "syntax" | "decode" | "too-complex" | "internal"
+    reason: str = ""
+
+
+def decode(data: bytes) -> str:
+    import io
+    import tokenize
+
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    return data.decode(encoding)
+
+
+def extract_source(job: Job, stamp: bytes) -> Outcome:
+    """The job in this process. Never raises for what a file contains."""
+    try:
+        text = decode(job.data)
+    except (SyntaxError, UnicodeDecodeError, LookupError) as error:
+        return Outcome(job.key, kind="decode", reason=f"cannot decode: {error}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escape sequences and the like are not ours to report
+            ast.parse(text)
+    except SyntaxError as error:
+        where = f" at {error.lineno}:{(error.offset or 0)}" if error.lineno else ""
+        return Outcome(job.key, kind="syntax", reason=f"syntax error{where}: {error.msg}")
+    except (RecursionError, MemoryError, ValueError) as error:
+        return Outcome(job.key, kind="too-complex", reason=f"too large/complex to analyse ({type(error).__name__})")
+    from .parsing import parse_module, ParseFailure
+
+    try:
+        tree = parse_module(text)
+    except ParseFailure as error:
+        return Outcome(job.key, kind="syntax", reason=str(error))
+    except (RecursionError, MemoryError) as error:
+        return Outcome(job.key, kind="too-complex", reason=f"too large/complex to analyse ({type(error).__name__})")
+    from .extract import summarise
+
+    try:
+        return Outcome(job.key, summary=s.dumps(summarise(tree), stamp))
+    except (RecursionError, MemoryError) as error:
+        return Outcome(job.key, kind="too-complex", reason=f"too large/complex to analyse ({type(error).__name__})")
+    except Exception as error:  # a bug of ours on this file: one diagnostic, the run goes on
+        return Outcome(job.key, kind="internal", reason=f"internal error: {type(error).__name__}: {error} (please report)")
+
+
+def _worker(connection, stamp: bytes, memory_mb: int) -> None:
+    try:
+        import resource
+
+        limit = memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ImportError, ValueError, OSError):
+        pass  # no limit available here: the time budget still bounds the worker
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    while True:
+        try:
+            job = connection.recv()
+        except EOFError:
+            return
+        if job is None:
+            return
+        connection.send(extract_source(job, stamp))
+
+
+class _Slot:
+    def __init__(self, context, stamp: bytes, memory_mb: int) -> None:
+        parent, child = context.Pipe()
+        self.connection = parent
+        self.process = context.Process(target=_worker, args=(child, stamp, memory_mb), daemon=True)
+        self.process.start()
+        child.close()
+        self.job: Optional[Job] = None
+        self.started = 0.0
+
+    def give(self, job: Job) -> None:
+        self.job = job
+        self.started = time.monotonic()
+        self.connection.send(job)
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(1)
+        self.connection.close()
+
+
+def run_jobs(jobs: List[Job], stamp: bytes, workers: int, seconds: float = DEFAULT_FILE_SECONDS,
+             memory_mb: int = DEFAULT_FILE_MEMORY_MB) -> Iterator[Outcome]:
+    """Outcomes of `jobs`, in completion order. `workers <= 1` runs them here, in order."""
+    if workers <= 1 or len(jobs) <= 1:
+        for job in jobs:
+            yield extract_source(job, stamp)
+        return
+    context = get_context("fork") if hasattr(os, "fork") else get_context()
+    pending = list(reversed(jobs))
+    slots = [_Slot(context, stamp, memory_mb) for _ in range(min(workers, len(jobs)))]
+    try:
+        for slot in slots:
+            if pending:
+                slot.give(pending.pop())
+        while any(slot.job is not None for slot in slots):
+            busy = [slot for slot in slots if slot.job is not None]
+            deadline = min(slot.started for slot in busy) + seconds
+            ready = wait([slot.connection for slot in busy], timeout=max(0.0, deadline - time.monotonic()))
+            for index, slot in enumerate(slots):
+                if slot.job is None:
+                    continue
+                outcome = None
+                if slot.connection in ready:
+                    try:
+                        outcome = slot.connection.recv()
+                    except (EOFError, OSError):
+                        outcome = _died(slot)
+                elif time.monotonic() - slot.started >= seconds:
+                    outcome = Outcome(slot.job.key, kind="too-complex",
+                                      reason=f"too large/complex to analyse (over {seconds:g} s)")
+                    slot.kill()
+                    slot = slots[index] = _Slot(context, stamp, memory_mb)
+                if outcome is None:
+                    continue
+                if not slot.process.is_alive() or slot.connection.closed:
+                    slot.kill()
+                    slot = slots[index] = _Slot(context, stamp, memory_mb)
+                slot.job = None
+                yield outcome
+                if pending:
+                    slot.give(pending.pop())
+    finally:
+        for slot in slots:
+            try:
+                slot.connection.send(None)
+            except (OSError, ValueError):
+                pass  # already gone
+            slot.kill()
+
+
+def _died(slot: _Slot) -> Outcome:
+    slot.process.join(1)
+    code = slot.process.exitcode
+    assert slot.job is not None
+    if code is not None and code < 0:
+        name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
+        reason = f"internal error: the parser crashed ({name}) (please report)"
+    else:
+        reason = f"internal error: worker exited with status {code} (please report)"
+    return Outcome(slot.job.key, kind="internal", reason=reason)
