@@ -69,12 +69,37 @@ def _read(source: SourceFile, result: CheckResult) -> Optional[bytes]:
 
 
 def check_python(files: Sequence[SourceFile], result: CheckResult, options: RunOptions = RunOptions(),
-                 buffers: Optional[Mapping[str, str]] = None) -> List[Finding]:
-    from .python.engine import Engine, EngineOptions, Source
-    from .python.report import findings as python_findings
+                 buffers: Optional[Mapping[str, str]] = None, need_analysis: bool = False) -> List[Finding]:
+    """The Python findings; `need_analysis` (fixes) forbids answering from the whole-run cache."""
+    from .python import runcache
 
     cache = result.cache or options.make_cache()
     result.cache = cache
+    key = None
+    if cache.enabled and buffers is None and not need_analysis:
+        key = runcache.run_key(cache, [(f.display, f.path) for f in files])
+        cached = runcache.load(cache, key) if key else None
+        if cached is not None:
+            cache.stats.hits += 1
+            result.errors.extend(cached.errors)
+            result.files_checked += cached.checked
+            return cached.findings
+    errors_before = len(result.errors)
+    found = _analyse_python(files, result, options, buffers)
+    if key is not None:
+        analysis = result.analysis
+        on_demand = [m.path for m in analysis.program.modules if not m.checked]
+        runcache.store(cache, key, runcache.CachedRun(found, result.errors[errors_before:], analysis.checked),
+                       on_demand)
+    return found
+
+
+def _analyse_python(files: Sequence[SourceFile], result: CheckResult, options: RunOptions,
+                    buffers: Optional[Mapping[str, str]]) -> List[Finding]:
+    from .python.engine import Engine, EngineOptions, Source
+    from .python.report import findings as python_findings
+
+    cache = result.cache
     sources = []
     for file in files:
         if buffers is not None and file.display in buffers:

@@ -7,10 +7,7 @@ demand) -> facts -> violations. Each stage's count and time go into `Stats` for 
 """
 from __future__ import annotations
 
-import ast
-import re
 import time
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Set, Tuple
@@ -19,23 +16,11 @@ from ..cache import Cache
 from ..findings import FileError
 from . import summary as s
 from .facts import ProgramFacts, collect
-from .models import MARKERS
-from .program import STDLIB_TOP_LEVEL, ModuleInfo, Program, module_name_for
+from . import prefilter
+from .program import Program
 from .rules import Violation, violations
 from .solver import Solver
 from .workers import DEFAULT_FILE_MEMORY_MB, DEFAULT_FILE_SECONDS, Job, Outcome, extract_source, run_jobs
-
-_MARKERS = re.compile(b"|".join(re.escape(m) for m in MARKERS))
-_IMPORTS = re.compile(rb"^[ \t]*(?:from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+\(?([\w \t,.\\\n]*)|import[ \t]+([\w., \t]+))",
-                      re.MULTILINE)
-# identifiers the screen looks for in code (not strings or comments): what any model acts on
-_SCREEN_NAMES = frozenset({
-    "SOCK_DGRAM", "sendto", "sendmsg", "recvfrom", "recvfrom_into", "recvmsg", "recvmsg_into", "sock_sendto",
-    "sock_recvfrom", "UDPServer", "ThreadingUDPServer", "ForkingUDPServer", "DatagramRequestHandler",
-    "create_datagram_endpoint", "DatagramProtocol", "datagram_received", "listenUDP", "datagramReceived",
-    "DatagramServer", "create_udp_socket",
-})
-
 
 @dataclass
 class EngineOptions:
@@ -93,22 +78,23 @@ class Engine:
     def analyse(self, sources: Sequence[Source]) -> Analysis:
         started = time.perf_counter()
         self.stats.seen += len(sources)
-        core = [src for src in sources if _MARKERS.search(src.data)]
-        rest = [src for src in sources if not _MARKERS.search(src.data)]
-        drivers = self._drivers(core, rest)
+        core, rest = [], []
+        for src in sources:
+            (core if prefilter.is_core(src.data) else rest).append(src)
+        drivers = prefilter.drivers(core, rest)
         self.stats.drivers = len(drivers)
         self.stats.prefilter_dropped = len(rest) - len(drivers)
         started = self.stats.timed("prefilter", started)
-        selected = [src for src in core if self._screen(src)] + drivers
-        self.stats.screen_dropped = len(core) - (len(selected) - len(drivers))
-        started = self.stats.timed("screen", started)
-        summaries = self._summarise(selected)
+        selected = core + drivers
+        summaries = self._summarise(selected, screened={id(src) for src in core})
         started = self.stats.timed("extract", started)
         program = Program(self._on_demand)
         for src in selected:
             summary = summaries.get(src.path)
             if summary is not None:
                 program.add(src.path, src.display, summary, checked=True)
+        self._prefetch(program)
+        started = self.stats.timed("extract", started)
         checked = len(sources) - sum(1 for src in selected if summaries.get(src.path) is None)
         if not program.modules:
             return Analysis(program, None, [], self.errors, self.stats, checked)
@@ -121,48 +107,7 @@ class Engine:
         self.stats.timed("rules", started)
         return Analysis(program, facts, found, self.errors, self.stats, checked)
 
-    def _screen(self, src: Source) -> bool:
-        """Keep a file whose code (not its strings or comments) names something a model acts on.
-        A file CPython cannot parse is kept: extraction reports why."""
-        if not any(name.encode() in src.data for name in _SCREEN_NAMES):
-            return True  # kept by a framework marker the screen does not list
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                tree = ast.parse(src.data)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            return True
-        for node in ast.walk(tree):
-            kind = type(node)
-            if kind is ast.Attribute and node.attr in _SCREEN_NAMES:
-                return True
-            if kind is ast.Name and node.id in _SCREEN_NAMES:
-                return True
-            if kind in (ast.FunctionDef, ast.AsyncFunctionDef) and node.name in _SCREEN_NAMES:
-                return True
-            if kind is ast.alias and node.name.rsplit(".", 1)[-1] in _SCREEN_NAMES:
-                return True
-        return False
-
-    def _drivers(self, core: Sequence[Source], rest: Sequence[Source]) -> List[Source]:
-        """Files without markers that import (directly or through each other) a module with them:
-        a script that starts a library's server with '::' decides the wildcard."""
-        wanted: Set[str] = {module_name_for(src.path)[0] for src in core}
-        chosen: List[Source] = []
-        remaining = list(rest)
-        imports = {id(src): _imported_names(src) for src in remaining}
-        while True:
-            grew = False
-            for src in list(remaining):
-                if any(name in wanted or name.rsplit(".", 1)[-1] in _short(wanted) for name in imports[id(src)]):
-                    chosen.append(src)
-                    remaining.remove(src)
-                    wanted.add(module_name_for(src.path)[0])
-                    grew = True
-            if not grew:
-                return chosen
-
-    def _summarise(self, selected: Sequence[Source]) -> Dict[Path, Optional[s.ModuleSummary]]:
+    def _summarise(self, selected: Sequence[Source], screened: Set[int]) -> Dict[Path, Optional[s.ModuleSummary]]:
         jobs: List[Tuple[Job, Source]] = []
         out: Dict[Path, Optional[s.ModuleSummary]] = {}
         for src in selected:
@@ -172,7 +117,7 @@ class Engine:
                 out[src.path] = summary
                 self.stats.cached += 1
             else:
-                jobs.append((Job(key, str(src.path), src.data), src))
+                jobs.append((Job(key, str(src.path), src.data, screen=id(src) in screened), src))
         by_key: Dict[str, List[Source]] = {}
         for job, src in jobs:
             by_key.setdefault(job.key, []).append(src)
@@ -188,6 +133,33 @@ class Engine:
             self._summaries[src.path.resolve()] = out.get(src.path)
         return out
 
+    def _prefetch(self, program: Program) -> None:
+        """Summarise, in the worker pool, the project modules the checked ones import: the
+        solver asks for most of them, one at a time, otherwise."""
+        wanted: Dict[Path, Path] = {}
+        for module in program.modules:
+            for path in program.imported_files(module):
+                resolved = path.resolve()
+                if resolved not in self._summaries and resolved not in wanted:
+                    wanted[resolved] = path
+        jobs: List[Job] = []
+        for resolved, path in wanted.items():
+            try:
+                data = _read_module(path)
+            except OSError:
+                self._summaries[resolved] = None
+                continue
+            key = self.cache.key(data)
+            summary = self._cached(key)
+            if summary is not None:
+                self._summaries[resolved] = summary
+            else:
+                jobs.append(Job(key, str(resolved), data))
+        paths = {job.key: Path(job.path) for job in jobs}
+        for outcome in run_jobs(jobs, self.cache.stamp, self.options.jobs, self.options.file_seconds,
+                                self.options.file_memory_mb):
+            self._summaries[paths[outcome.key]] = self._accept_quietly(outcome)
+
     def _cached(self, key: str) -> Optional[s.ModuleSummary]:
         data = self.cache.get("summaries", key)
         if data is None:
@@ -202,6 +174,10 @@ class Engine:
         return summary
 
     def _accept(self, outcome: Outcome, display: str) -> Optional[s.ModuleSummary]:
+        if outcome.kind == "screened":
+            self.stats.screen_dropped += 1
+            self.cache.put("summaries", outcome.key, s.dumps(s.empty_summary(), self.cache.stamp))
+            return s.empty_summary()
         if outcome.summary is None:
             self.errors.append(FileError(display, outcome.reason))
             return None
@@ -249,27 +225,15 @@ def _read_module(path: Path) -> bytes:
         return handle.read(MAX_FILE_BYTES + 1)
 
 
-def _short(names: Set[str]) -> Set[str]:
-    return {name.rsplit(".", 1)[-1] for name in names}
+def _read_module(path: Path) -> bytes:
+    """An imported module's bytes: a regular file under the size limit, else OSError."""
+    import os
+    import stat
 
+    from ..sources import MAX_FILE_BYTES
 
-def _imported_names(src: Source) -> Set[str]:
-    """Module names a file imports, read off its bytes (relative imports by their last part)."""
-    names: Set[str] = set()
-    for dots, module, members, plain in _IMPORTS.findall(src.data):
-        if plain:
-            for part in plain.replace(b" ", b"").replace(b"\t", b"").split(b","):
-                name = part.split(b"as")[0] if b" as " not in part else part.split(b" as ")[0]
-                names.add(name.decode("ascii", "replace"))
-            continue
-        base = module.decode("ascii", "replace")
-        if base and not dots and base.split(".")[0] in STDLIB_TOP_LEVEL:
-            continue
-        if base:
-            names.add(base)
-        for member in re.split(rb"[\s,()\\]+", members):
-            member = member.split(b" as ")[0].strip()
-            if member and member != b"as":
-                text = member.decode("ascii", "replace")
-                names.add(f"{base}.{text}" if base else text)
-    return {n for n in names if n and n.split(".")[0] not in STDLIB_TOP_LEVEL}
+    with open(path, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
+            raise OSError(f"{path}: not a regular file under the size limit")
+        return handle.read(MAX_FILE_BYTES + 1)

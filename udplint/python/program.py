@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from .summary import Class, Function, ModuleSummary
 
@@ -165,25 +165,43 @@ class Program:
                 roots.append(extra)
         return roots
 
-    def _load(self, dotted: str, importer: ModuleInfo) -> Optional[ModuleInfo]:
+    def candidates(self, dotted: str, importer: ModuleInfo) -> Iterator[Path]:
+        """The files `import dotted` may mean for `importer`, in the order Python tries them."""
+        if not dotted or dotted.split(".")[0] in STDLIB_TOP_LEVEL:
+            return
         rel = Path(*dotted.split("."))
         for root in self._roots(importer):
-            for candidate in (root / rel.with_suffix(".py"), root / rel / "__init__.py"):
-                try:
-                    if not candidate.is_file():
-                        continue
-                    resolved = candidate.resolve()
-                except OSError:
+            yield root / rel.with_suffix(".py")
+            yield root / rel / "__init__.py"
+
+    def imported_files(self, module: ModuleInfo) -> List[Path]:
+        """Existing project files a module's imports may name (for extracting them ahead of need)."""
+        found: List[Path] = []
+        for text, level in module.summary.imports:
+            dotted = self.absolute(module, text, level)
+            for candidate in self.candidates(dotted, module):
+                if candidate.is_file():
+                    found.append(candidate)
+                    break
+        return found
+
+    def _load(self, dotted: str, importer: ModuleInfo) -> Optional[ModuleInfo]:
+        for candidate in self.candidates(dotted, importer):
+            try:
+                if not candidate.is_file():
                     continue
-                if resolved in self.by_path:
-                    return self.by_path[resolved]
-                if resolved in self._failed:
-                    return None
-                summary = self.summarise(candidate, _display(candidate), False)
-                if summary is None:
-                    self._failed.add(resolved)
-                    return None
-                return self.add(candidate, _display(candidate), summary, checked=False)
+                resolved = candidate.resolve()
+            except OSError:
+                continue
+            if resolved in self.by_path:
+                return self.by_path[resolved]
+            if resolved in self._failed:
+                return None
+            summary = self.summarise(candidate, _display(candidate), False)
+            if summary is None:
+                self._failed.add(resolved)
+                return None
+            return self.add(candidate, _display(candidate), summary, checked=False)
         return None
 
 

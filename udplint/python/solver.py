@@ -80,6 +80,10 @@ class Solver:
         # they run once something asks for that module's globals or calls that function
         self._dormant: Dict[Tuple[int, int], List[int]] = {}
         self._group: Optional[Tuple[int, int]] = None
+        # `x.name(...)` calls whose method name nothing in the program defines, stores or models
+        # (`self.assertEqual(...)`): they can move no value, until a module defining the name loads
+        self._callable_attrs: Set[str] = set(models.MODELLED_METHODS)
+        self._parked: Dict[str, List[Tuple[s.Call, Ctx, Optional[Tuple[int, int]]]]] = defaultdict(list)
         program.listeners.append(self._module_added)
         for module in program.modules:
             self._module_added(module)
@@ -152,15 +156,40 @@ class Solver:
                 self._rule(self._slot_rule, self.param_slot(owner, constraint.name), constraint.default, ctx)
             elif kind is s.ReturnValue:
                 self._rule(self._slot_rule, ("r", module.function(constraint.func)), constraint.value, ctx)
+        self._learn_callable_attrs(module)
         for site in summary.calls:
             ctx = Ctx(module.index, module.function(site.func))
-            self._group = None if module.checked else (module.index, ctx.func)
+            group = None if module.checked else (module.index, ctx.func)
             self.calls.append((site.call, ctx))
+            func = site.call.func
+            if type(func) is s.Attr and func.attr not in self._callable_attrs \
+                    and not any(a.keyword == "target" for a in site.call.args):
+                self._parked[func.attr].append((site.call, ctx, group))
+                continue
+            self._group = group
             self._rule(self._run_call, site.call, ctx)
         self._group = None
         self._subclasses_of = None
         if self._ancestry:  # bases may name classes of the new module
             self._invalidate_ancestry()
+
+    def _learn_callable_attrs(self, module: ModuleInfo) -> None:
+        """Method and attribute names a module defines or stores: calls of them may run project code."""
+        names: Set[str] = set()
+        for cls in module.summary.classes:
+            names.update(cls.methods)
+        for constraint in module.summary.constraints:
+            kind = type(constraint)
+            if kind is s.ClassStore:
+                names.add(constraint.name)
+            elif kind in (s.Store, s.IterStore) and type(constraint.target) is s.Attr:
+                names.add(constraint.target.attr)
+        for name in names - self._callable_attrs:
+            self._callable_attrs.add(name)
+            for call, ctx, group in self._parked.pop(name, ()):
+                self._group = group
+                self._rule(self._run_call, call, ctx)
+        self._group = None
 
     # -- slots -----------------------------------------------------------------------------------
     def read(self, slot: tuple) -> Set:

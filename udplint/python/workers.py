@@ -29,13 +29,14 @@ class Job:
     key: str  # cache key of the bytes
     path: str
     data: bytes
+    screen: bool = False  # skip the libcst parse when the code names nothing a model acts on
 
 
 @dataclass(frozen=True)
 class Outcome:
     key: str
     summary: Optional[bytes] = None  # s.dumps() of the summary
-    kind: str = ""  # on failure: "syntax" | "decode" | "too-complex" | "internal"
+    kind: str = ""  # "screened" (nothing to analyse), or a failure: "syntax" | "decode" | "too-complex" | "internal"
     reason: str = ""
 
 
@@ -56,12 +57,14 @@ def extract_source(job: Job, stamp: bytes) -> Outcome:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # invalid escape sequences and the like are not ours to report
-            ast.parse(text)
+            tree = ast.parse(text)
     except SyntaxError as error:
         where = f" at {error.lineno}:{(error.offset or 0)}" if error.lineno else ""
         return Outcome(job.key, kind="syntax", reason=f"syntax error{where}: {error.msg}")
     except (RecursionError, MemoryError, ValueError) as error:
         return Outcome(job.key, kind="too-complex", reason=f"too large/complex to analyse ({type(error).__name__})")
+    if job.screen and not names_something_modelled(tree):
+        return Outcome(job.key, kind="screened")
     from .parsing import parse_module, ParseFailure
 
     try:
@@ -78,6 +81,30 @@ def extract_source(job: Job, stamp: bytes) -> Outcome:
         return Outcome(job.key, kind="too-complex", reason=f"too large/complex to analyse ({type(error).__name__})")
     except Exception as error:  # a bug of ours on this file: one diagnostic, the run goes on
         return Outcome(job.key, kind="internal", reason=f"internal error: {type(error).__name__}: {error} (please report)")
+
+
+# Identifiers the screen looks for in code (not in strings or comments): what any model acts on.
+SCREEN_NAMES = frozenset({
+    "SOCK_DGRAM", "sendto", "sendmsg", "recvfrom", "recvfrom_into", "recvmsg", "recvmsg_into", "sock_sendto",
+    "sock_recvfrom", "UDPServer", "ThreadingUDPServer", "ForkingUDPServer", "DatagramRequestHandler",
+    "create_datagram_endpoint", "DatagramProtocol", "datagram_received", "listenUDP", "datagramReceived",
+    "DatagramServer", "create_udp_socket",
+})
+
+
+def names_something_modelled(tree: ast.AST) -> bool:
+    """The screen: the prefilter's markers as names in code, not only in strings or comments."""
+    for node in ast.walk(tree):
+        kind = type(node)
+        if kind is ast.Attribute and node.attr in SCREEN_NAMES:
+            return True
+        if kind is ast.Name and node.id in SCREEN_NAMES:
+            return True
+        if kind in (ast.FunctionDef, ast.AsyncFunctionDef) and node.name in SCREEN_NAMES:
+            return True
+        if kind is ast.alias and node.name.rsplit(".", 1)[-1] in SCREEN_NAMES:
+            return True
+    return False
 
 
 def _worker(connection, stamp: bytes, memory_mb: int) -> None:

@@ -50,6 +50,8 @@ PASS_FIRST_ARGUMENT = {
 }
 ENVIRONMENT_LOOKUPS = {"os.getenv", "os.environ.get", "os.environ.setdefault"}
 MERGE_ARGUMENTS = {"select.select", "select.poll", "builtins.zip"}
+# method names whose call the solver must always run (sites, effects, framework plumbing)
+MODELLED_METHODS = frozenset(SITE_METHODS | MUTATORS | set(HIGHER_ORDER) | HIGHER_ORDER_TUPLE_ARGS | {"add_argument"})
 GETADDRINFO = {"socket.getaddrinfo", "trio.socket.getaddrinfo"}
 _USES_ARGUMENTS = PASS_FIRST_ARGUMENT | ENVIRONMENT_LOOKUPS | MERGE_ARGUMENTS | {"builtins.getattr"}
 

@@ -1,0 +1,108 @@
+"""Stage one, on bytes: which files can hold any part of a finding.
+
+A *core* file mentions a datagram API or a UDP framework (each model's markers). A *driver* has
+no such marker but imports a core module (directly or through other drivers) and hands it a
+wildcard: a script that starts a library's server with `'::'` decides where it binds, so it is
+kept even though it never mentions a socket. Everything else cannot take part in a finding and
+is never parsed. The checks are ordered so that most files cost a few substring searches.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Dict, List, Protocol, Sequence, Set
+
+from .models import MARKERS
+from .program import STDLIB_TOP_LEVEL
+
+# Substrings of every marker: a file without any of them has no marker either.
+_ANCHORS = (b"send", b"recv", b"DGRAM", b"UDP", b"atagram", b"udp")
+assert all(any(anchor in marker for anchor in _ANCHORS) for marker in MARKERS), "an anchor per marker"
+
+# A wildcard a script could hand to a library's server: as a call argument or a default value.
+_WILDCARD_ARGUMENT = re.compile(
+    rb"""[(,=][ \t]*(?:''|""|'0\.0\.0\.0'|"0\.0\.0\.0"|'::'|"::"|'\*'|"\*")[ \t]*[,)\]]"""
+    rb"""|'0\.0\.0\.0|"0\.0\.0\.0|\bINADDR_ANY\b|\bin6addr_any\b|\bAI_PASSIVE\b|'::'|"::\""""
+)
+_IMPORTS = re.compile(
+    rb"^[ \t]*(?:from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+\(?([\w \t,.\\\n]*)|import[ \t]+([\w., \t]+))",
+    re.MULTILINE,
+)
+
+
+class HasBytes(Protocol):
+    path: Path
+    data: bytes
+
+
+def is_core(data: bytes) -> bool:
+    if not any(anchor in data for anchor in _ANCHORS):
+        return False
+    return any(marker in data for marker in MARKERS)
+
+
+def drivers(core: Sequence[HasBytes], rest: Sequence[HasBytes]) -> List[HasBytes]:
+    if not core:
+        return []
+    names = ModuleNames()
+    wanted: Set[str] = {names.of(src.path) for src in core}
+    short = {name.rsplit(".", 1)[-1] for name in wanted}
+    remaining = [src for src in rest if any(part.encode() in src.data for part in short)]
+    imports = {id(src): imported_names(src.data) for src in remaining}
+    chosen: List[HasBytes] = []
+    grew = True
+    while grew:
+        grew = False
+        for src in list(remaining):
+            if any(name in wanted or name.rsplit(".", 1)[-1] in short for name in imports[id(src)]):
+                remaining.remove(src)
+                if not _WILDCARD_ARGUMENT.search(src.data):
+                    continue
+                chosen.append(src)
+                name = names.of(src.path)
+                wanted.add(name)
+                short.add(name.rsplit(".", 1)[-1])
+                grew = True
+    return chosen
+
+
+class ModuleNames:
+    """Dotted module names of files, asking the file system once per directory."""
+
+    def __init__(self) -> None:
+        self._packages: Dict[Path, str] = {}
+
+    def _package(self, directory: Path) -> str:
+        if directory not in self._packages:
+            if (directory / "__init__.py").exists() and directory.parent != directory:
+                outer = self._package(directory.parent)
+                self._packages[directory] = f"{outer}.{directory.name}" if outer else directory.name
+            else:
+                self._packages[directory] = ""
+        return self._packages[directory]
+
+    def of(self, path: Path) -> str:
+        package = self._package(path.parent.resolve())
+        if path.name == "__init__.py":
+            return package
+        return f"{package}.{path.stem}" if package else path.stem
+
+
+def imported_names(data: bytes) -> Set[str]:
+    """Project module names a file imports, read off its bytes (relative ones by their text)."""
+    names: Set[str] = set()
+    for dots, module, members, plain in _IMPORTS.findall(data):
+        if plain:
+            for part in plain.split(b","):
+                name = part.strip().split(b" as ")[0].strip()
+                if name:
+                    names.add(name.decode("ascii", "replace"))
+            continue
+        base = module.decode("ascii", "replace")
+        if base:
+            names.add(base)
+        for member in re.split(rb"[\s,()\\]+", members):
+            if member and member != b"as":
+                text = member.decode("ascii", "replace")
+                names.add(f"{base}.{text}" if base else text)
+    return {n for n in names if n and n.split(".")[0] not in STDLIB_TOP_LEVEL}
