@@ -38,12 +38,12 @@ class ClientSource:
 
 def route_source(family: int, host: str) -> Optional[str]:
     """The source address the kernel picks for packets to ``host`` (None if there is no route)."""
-    with socket.socket(family, socket.SOCK_DGRAM) as sock:
-        try:
+    try:
+        with socket.socket(family, socket.SOCK_DGRAM) as sock:
             sock.connect((host, 9))
-        except OSError:
-            return None
-        return sock.getsockname()[0]
+            return sock.getsockname()[0]
+    except OSError:  # no route, or no such address family on this host
+        return None
 
 
 def is_local(target: Target) -> bool:
@@ -58,11 +58,11 @@ def is_local(target: Target) -> bool:
 
 
 def can_bind(family: int, host: str) -> bool:
-    with socket.socket(family, socket.SOCK_DGRAM) as sock:
-        try:
+    try:
+        with socket.socket(family, socket.SOCK_DGRAM) as sock:
             sock.bind((host, 0))
-        except OSError:
-            return False
+    except OSError:  # not an address of this host
+        return False
     return True
 
 

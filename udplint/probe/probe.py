@@ -94,31 +94,48 @@ def _await_reply(sock: socket.socket, timeout: float, exchange: Exchange) -> boo
         return True
 
 
+def _client_socket(target: Target, source: ClientSource, connected: bool) -> socket.socket:
+    sock = socket.socket(target.family, socket.SOCK_DGRAM)
+    try:
+        if source.address is not None:
+            sock.bind((source.address, 0))
+        if connected:
+            sock.connect(target.sockaddr)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _send(sock: socket.socket, target: Target, payload: bytes, exchange: Exchange) -> bool:
+    """Send one request; False (with the reason recorded) when it could not be sent."""
+    try:
+        if exchange.connected:
+            sock.send(payload)
+        else:
+            sock.sendto(payload, target.sockaddr)
+    except ConnectionRefusedError:  # the ICMP error of an earlier request
+        exchange.refused = True
+        return False
+    except OSError as error:
+        exchange.error = f"cannot send: {error.strerror or error}"
+        return False
+    exchange.requests += 1
+    return True
+
+
 def run_exchange(target: Target, source: ClientSource, payload: bytes, settings: Settings,
                  connected: bool) -> Exchange:
     exchange = Exchange(connected=connected)
-    with socket.socket(target.family, socket.SOCK_DGRAM) as sock:
-        try:
-            if source.address is not None:
-                sock.bind((source.address, 0))
-            if connected:
-                sock.connect(target.sockaddr)
-        except OSError as error:
-            exchange.error = f"cannot set up the client: {error.strerror or error}"
-            return exchange
+    try:
+        sock = _client_socket(target, source, connected)
+    except OSError as error:
+        exchange.error = f"cannot set up the client: {error.strerror or error}"
+        return exchange
+    with sock:
         for _attempt in range(settings.count):
-            try:
-                if connected:
-                    sock.send(payload)
-                else:
-                    sock.sendto(payload, target.sockaddr)
-            except ConnectionRefusedError:  # the ICMP error of an earlier request
-                exchange.refused = True
+            if not _send(sock, target, payload, exchange):
                 break
-            except OSError as error:
-                exchange.error = f"cannot send: {error.strerror or error}"
-                break
-            exchange.requests += 1
             if _await_reply(sock, settings.timeout, exchange) or exchange.refused:
                 break
     return exchange
