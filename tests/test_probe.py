@@ -372,6 +372,8 @@ def test_verdict_from_exchanges():
     assert mixed.name == verdict.WRONG_SOURCE and "so the source varies" in mixed.explanation
     lost = judge(Exchange(False, 1, right), Exchange(True, 2))
     assert lost.name == verdict.OK and "the connected client got none within 0.5 s" in lost.explanation
+    refused = judge(Exchange(False, 1, right), Exchange(True, 1, refused=True))
+    assert refused.name == verdict.OK and "the connected client got ICMP port unreachable" in refused.explanation
     assert judge(Exchange(False, 2), Exchange(True, 2)).explanation.startswith("no reply to 4 requests")
     assert "nothing listens" in judge(Exchange(False, 1), Exchange(True, 1, refused=True)).explanation
     assert judge(Exchange(False, 0, error="cannot send: x"), Exchange(True, 0, error="cannot send: x")

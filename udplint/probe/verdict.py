@@ -61,6 +61,8 @@ def _ok(target: Target, source: "ClientSource", connected: "Exchange", settings:
     text = f"the reply came from {target.address}, the address the request was sent to"
     if connected.reply_from is not None:
         text += ", and a client connect()ed to it got its reply"
+    elif connected.refused:
+        text += ", but the connected client got ICMP port unreachable"
     else:
         text += f", but the connected client got none within {settings.timeout:g} s (lost?)"
     return f"{text}; {source.why}"
