@@ -12,7 +12,7 @@ from typing import List, Optional
 
 from .client_source import SourceError
 from .presets import PRESETS
-from .probe import MAX_DATAGRAM, Request, Settings, probe_targets
+from .probe import DEFAULT_COUNT, DEFAULT_TIMEOUT, MAX_DATAGRAM, Request, Settings, probe_targets
 from .report import REPORTERS
 from .targets import Target, TargetError, parse_target
 from .verdict import EXIT_NO_REPLY, exit_status
@@ -36,11 +36,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--community", help="SNMP community for --preset snmp (default: public)")
     parser.add_argument("--from", dest="from_addresses", action="append", default=[], metavar="ADDR",
                         help="send from this local address (once per address family)")
-    parser.add_argument("--timeout", type=float, default=1.0, metavar="SECONDS",
-                        help="wait this long for a reply to each request (default: 1)")
-    parser.add_argument("--count", type=int, default=2, metavar="N",
-                        help=f"requests per client until one is answered (default: 2, at most {MAX_COUNT}); "
-                             "each target gets two clients")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                        help=f"wait this long for a reply to each request (default: {DEFAULT_TIMEOUT:g})")
+    parser.add_argument("--count", type=int, default=DEFAULT_COUNT, metavar="N",
+                        help=f"requests per client until one is answered (default: {DEFAULT_COUNT}, at most "
+                             f"{MAX_COUNT}); each target gets two clients")
     parser.add_argument("--format", choices=sorted(REPORTERS), default="text", help="output format")
 
 

@@ -11,13 +11,15 @@ import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable, List, Optional, Sequence
+from typing import List, Optional, Sequence
 
 from . import client_source, verdict
 from .client_source import ClientSource
 from .presets import PRESETS, Preset, preset_for_port
 from .targets import SockAddr, Target
 
+DEFAULT_TIMEOUT = 1.0  # seconds to wait for a reply to each request
+DEFAULT_COUNT = 2  # requests per client socket, at most: a target gets at most 4 datagrams
 MAX_DATAGRAM = 65507  # the largest UDP payload over IPv4
 MAX_PARALLEL_CLIENTS = 16
 RECEIVE_BUFFER = 65535
@@ -48,8 +50,8 @@ class Request:
 @dataclass(frozen=True)
 class Settings:
     request: Request
-    timeout: float = 1.0  # seconds to wait for a reply to each request
-    count: int = 2  # requests per client socket, at most
+    timeout: float = DEFAULT_TIMEOUT
+    count: int = DEFAULT_COUNT
     from_addresses: Sequence[str] = ()
 
 
@@ -158,21 +160,18 @@ def plan(targets: Sequence[Target], settings: Settings) -> List[_Plan]:
 
 
 def probe_targets(targets: Sequence[Target], settings: Settings) -> List[ProbeResult]:
-    """Probe every target (clients run in parallel); results in the order of ``targets``."""
+    """Probe every target (all clients run in parallel); results in the order of ``targets``."""
     plans = plan(targets, settings)
     if not plans:
         return []
-    jobs: List[Callable[[], Exchange]] = []
-    for item in plans:
-        for index, connected in enumerate((False, True)):
-            jobs.append(lambda item=item, index=index, connected=connected: run_exchange(
-                item.target, item.source, item.payloads[index], settings, connected))
-    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_CLIENTS, len(jobs))) as pool:
-        exchanges = list(pool.map(lambda job: job(), jobs))
-    results = []
-    for position, item in enumerate(plans):
-        unconnected, connected = exchanges[2 * position], exchanges[2 * position + 1]
-        results.append(ProbeResult(item.target, item.source, settings.request.describe(item.target),
-                                   unconnected, connected,
-                                   verdict.judge(item.target, item.source, unconnected, connected, settings)))
+    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_CLIENTS, 2 * len(plans))) as pool:
+        futures = [(item, [pool.submit(run_exchange, item.target, item.source, payload, settings, connected)
+                           for payload, connected in zip(item.payloads, (False, True))])
+                   for item in plans]
+        results = []
+        for item, (unconnected, connected) in futures:
+            unconnected, connected = unconnected.result(), connected.result()
+            results.append(ProbeResult(item.target, item.source, settings.request.describe(item.target),
+                                       unconnected, connected,
+                                       verdict.judge(item.target, item.source, unconnected, connected, settings)))
     return results
