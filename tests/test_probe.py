@@ -31,6 +31,7 @@ from typing import Callable, List, Optional
 import pytest
 
 from oracle import OracleError, free_port, run_server, wait_ready
+from test_polyglot_oracle import need
 from test_python_oracle import CASES, FIXTURES, OracleCase, _server_env
 from udplint.cli import main
 from udplint.probe import Request, Settings, parse_target, probe_targets
@@ -148,8 +149,7 @@ def test_v4_mapped_target_of_a_dual_stack_bug_fixture():
 @pytest.fixture(scope="module")
 def c_programs(tmp_path_factory):
     gcc = shutil.which("gcc")
-    if gcc is None:
-        pytest.skip("gcc is not installed")
+    need(gcc is not None, "gcc is not installed")
     build = tmp_path_factory.mktemp("probe-c")
     for name in ("echo_bug", "echo_fixed"):
         subprocess.run([gcc, "-O2", "-o", str(build / name), str(C_FIXTURES / f"{name}.c")], check=True, timeout=120)
