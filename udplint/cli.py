@@ -16,6 +16,7 @@ from .catalog import RULES
 from .reporting import REPORTERS
 from .reporting.text import summary
 from .polyglot.semgrep import SemgrepFailed, SemgrepMissing
+from .probe import command as probe_command
 from .sources import PathNotFound
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -50,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     rule = commands.add_parser("rule", help="print a rule's documentation")
     rule.add_argument("code", nargs="?", help="rule code, e.g. UDP001")
     rule.add_argument("--all", action="store_true", help="print every rule's documentation")
+
+    probe = commands.add_parser("probe", help="ask running UDP services which address they answer from")
+    probe_command.add_arguments(probe)
     return parser
 
 
@@ -100,6 +104,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return run_check(args)
         if args.command == "rule":
             return run_rule(args, parser)
+        if args.command == "probe":
+            return probe_command.run(args)
         parser.print_help()
         return EXIT_ERROR
     except KeyboardInterrupt:
