@@ -32,12 +32,16 @@ class CheckResult:
 class RunOptions:
     """How to run, not what to report: the same findings for every value of these."""
 
-    jobs: int = 0  # 0: one per core; 1: in this process
+    jobs: int = 0  # 0: one worker process per core; 1: in this process (no isolation, no budgets)
     cache_dir: Optional[Path] = None  # None: the default (`.udplint_cache` at the project root)
     use_cache: bool = True
+    file_seconds: float = 30.0  # per-file budget for parsing and extraction in a worker
 
     def workers(self) -> int:
-        return self.jobs if self.jobs > 0 else (os.cpu_count() or 1)
+        """Worker processes to use; 0 means in this process."""
+        if self.jobs == 1:
+            return 0
+        return self.jobs if self.jobs > 1 else max(1, os.cpu_count() or 1)
 
     def make_cache(self, settings_key: str = "") -> Cache:
         if not self.use_cache:
@@ -69,7 +73,8 @@ def _read(source: SourceFile, result: CheckResult) -> Optional[bytes]:
 
 
 def check_python(files: Sequence[SourceFile], result: CheckResult, options: RunOptions = RunOptions(),
-                 buffers: Optional[Mapping[str, str]] = None, need_analysis: bool = False) -> List[Finding]:
+                 buffers: Optional[Mapping[str, str]] = None, need_analysis: bool = False,
+                 roots: Sequence[Path] = ()) -> List[Finding]:
     """The Python findings; `need_analysis` (fixes) forbids answering from the whole-run cache."""
     from .python import runcache
 
@@ -85,7 +90,7 @@ def check_python(files: Sequence[SourceFile], result: CheckResult, options: RunO
             result.files_checked += cached.checked
             return cached.findings
     errors_before = len(result.errors)
-    found = _analyse_python(files, result, options, buffers)
+    found = _analyse_python(files, result, options, buffers, roots)
     if key is not None:
         analysis = result.analysis
         on_demand = [m.path for m in analysis.program.modules if not m.checked]
@@ -95,7 +100,7 @@ def check_python(files: Sequence[SourceFile], result: CheckResult, options: RunO
 
 
 def _analyse_python(files: Sequence[SourceFile], result: CheckResult, options: RunOptions,
-                    buffers: Optional[Mapping[str, str]]) -> List[Finding]:
+                    buffers: Optional[Mapping[str, str]], roots: Sequence[Path] = ()) -> List[Finding]:
     from .python.engine import Engine, EngineOptions, Source
     from .python.report import findings as python_findings
 
@@ -108,8 +113,8 @@ def _analyse_python(files: Sequence[SourceFile], result: CheckResult, options: R
             data = _read(file, result)
         if data is not None:
             sources.append(Source(file.path, file.display, data))
-    engine = Engine(cache, EngineOptions(jobs=options.workers()))
-    analysis = engine.analyse(sources)
+    engine = Engine(cache, EngineOptions(jobs=options.workers(), file_seconds=options.file_seconds))
+    analysis = engine.analyse(sources, roots)
     result.analysis = analysis
     result.errors.extend(analysis.errors)
     result.files_checked += analysis.checked
@@ -134,7 +139,8 @@ def check_paths(
     for source in discover([str(p) for p in paths], exclude=exclude):
         result.files_seen += 1
         (other_files if is_polyglot_file(source.path) else python_files).append(source)
-    found = check_python(python_files, result, options, buffers)
+    roots = [Path(p) for p in paths if Path(p).is_dir()]
+    found = check_python(python_files, result, options, buffers, roots=roots)
     if other_files and polyglot:
         found += check_polyglot(other_files, result)
     if noqa:

@@ -60,5 +60,12 @@ class FileError:
     filename: str
     reason: str
 
+    @property
+    def internal(self) -> bool:
+        """A failure of udplint's, not of the file: the run's exit status says so."""
+        return self.reason.startswith("internal error")
+
     def __str__(self) -> str:
+        if self.internal or self.reason.startswith("too large/complex"):
+            return f"{self.filename}: {self.reason}"
         return f"{self.filename}: cannot parse: {self.reason}"

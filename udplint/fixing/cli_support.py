@@ -5,7 +5,6 @@ import argparse
 import sys
 from typing import List, Optional
 
-from .apply import apply_fixes, plan_fixes
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,6 +25,7 @@ def run(args: argparse.Namespace) -> Optional[int]:
     """Apply or show fixes. Returns an exit status when the command is done (`--diff`), else None."""
     if not (getattr(args, "fix", False) or getattr(args, "diff", False)):
         return None
+    from .apply import apply_fixes, plan_fixes  # only a run that fixes pays for the fixer
     outcome = plan_fixes(args.paths, unsafe=args.unsafe_fixes, select=args.select, ignore=args.ignore,
                          exclude=args.exclude)
     if args.diff:

@@ -24,7 +24,7 @@ from .workers import DEFAULT_FILE_MEMORY_MB, DEFAULT_FILE_SECONDS, Job, Outcome,
 
 @dataclass
 class EngineOptions:
-    jobs: int = 1
+    jobs: int = 0  # worker processes; 0: in this process
     file_seconds: float = DEFAULT_FILE_SECONDS
     file_memory_mb: int = DEFAULT_FILE_MEMORY_MB
 
@@ -75,7 +75,9 @@ class Engine:
         self._summaries: Dict[Path, Optional[s.ModuleSummary]] = {}
 
     # -- stages --------------------------------------------------------------------------------
-    def analyse(self, sources: Sequence[Source]) -> Analysis:
+    def analyse(self, sources: Sequence[Source], roots: Sequence[Path] = ()) -> Analysis:
+        """`roots`: directories named on the command line; imports also resolve from them (a
+        distribution's examples import its package from the distribution root)."""
         started = time.perf_counter()
         self.stats.seen += len(sources)
         core, rest = [], []
@@ -88,7 +90,7 @@ class Engine:
         selected = core + drivers
         summaries = self._summarise(selected, screened={id(src) for src in core})
         started = self.stats.timed("extract", started)
-        program = Program(self._on_demand)
+        program = Program(self._on_demand, extra_roots=_import_roots(roots, selected))
         for src in selected:
             summary = summaries.get(src.path)
             if summary is not None:
@@ -155,10 +157,15 @@ class Engine:
                 self._summaries[resolved] = summary
             else:
                 jobs.append(Job(key, str(resolved), data))
-        paths = {job.key: Path(job.path) for job in jobs}
-        for outcome in run_jobs(jobs, self.cache.stamp, self.options.jobs, self.options.file_seconds,
+        paths: Dict[str, List[Path]] = {}
+        for job in jobs:
+            paths.setdefault(job.key, []).append(Path(job.path))
+        unique = list({job.key: job for job in jobs}.values())
+        for outcome in run_jobs(unique, self.cache.stamp, self.options.jobs, self.options.file_seconds,
                                 self.options.file_memory_mb):
-            self._summaries[paths[outcome.key]] = self._accept_quietly(outcome)
+            summary = self._accept_quietly(outcome)
+            for path in paths[outcome.key]:
+                self._summaries[path] = summary
 
     def _cached(self, key: str) -> Optional[s.ModuleSummary]:
         data = self.cache.get("summaries", key)
@@ -211,6 +218,30 @@ class Engine:
         return s.loads(outcome.summary, self.cache.stamp)
 
 
+_PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
+
+
+def _import_roots(roots: Sequence[Path], selected: Sequence[Source]) -> List[Path]:
+    """Directories imports resolve from besides each module's own root: the checked directories
+    and every distribution root (a directory with pyproject.toml/setup.py) above a checked file,
+    with its `src/` layout."""
+    found: Dict[Path, None] = {}
+    for root in roots:
+        found[Path(root).resolve()] = None
+    seen: Set[Path] = set()
+    for src in selected:
+        directory = src.path.parent.resolve()
+        while directory not in seen and directory.parent != directory:
+            seen.add(directory)
+            if any((directory / name).is_file() for name in _PROJECT_FILES):
+                found[directory] = None
+                if (directory / "src").is_dir():
+                    found[directory / "src"] = None
+                break
+            directory = directory.parent
+    return list(found)
+
+
 def _read_module(path: Path) -> bytes:
     """An imported module's bytes: a regular file under the size limit, else OSError."""
     from ..sources import MAX_FILE_BYTES
@@ -223,6 +254,30 @@ def _read_module(path: Path) -> bytes:
         if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
             raise OSError(f"{path}: not a regular file under the size limit")
         return handle.read(MAX_FILE_BYTES + 1)
+
+
+_PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
+
+
+def _import_roots(roots: Sequence[Path], selected: Sequence[Source]) -> List[Path]:
+    """Directories imports resolve from besides each module's own root: the checked directories
+    and every distribution root (a directory with pyproject.toml/setup.py) above a checked file,
+    with its `src/` layout."""
+    found: Dict[Path, None] = {}
+    for root in roots:
+        found[Path(root).resolve()] = None
+    seen: Set[Path] = set()
+    for src in selected:
+        directory = src.path.parent.resolve()
+        while directory not in seen and directory.parent != directory:
+            seen.add(directory)
+            if any((directory / name).is_file() for name in _PROJECT_FILES):
+                found[directory] = None
+                if (directory / "src").is_dir():
+                    found[directory / "src"] = None
+                break
+            directory = directory.parent
+    return list(found)
 
 
 def _read_module(path: Path) -> bytes:

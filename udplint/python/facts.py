@@ -14,7 +14,7 @@ from . import models
 from . import summary as s
 from .models.base import BindSpec
 from .solver import Ctx, SocketSite, Solver
-from .values import Const, Inst, Peer, SockAddr, Sym, Tup, is_wildcard, sym_tail
+from .values import Const, Inst, Peer, SockAddr, Sym, Tup, Wild, is_wildcard, sym_tail
 
 PKTINFO_OPTIONS = {"IP_PKTINFO", "IPV6_RECVPKTINFO", "IPV6_PKTINFO", "IP_RECVDSTADDR", "IPV6_2292PKTINFO"}
 LINUX_PKTINFO_NUMBERS = {("IP", 8), ("IPV6", 49), ("IPV6", 50)}
@@ -50,6 +50,12 @@ class Bind:
     @property
     def ephemeral(self) -> bool:
         return bool(self.ports) and all(isinstance(p, Const) and p.value == 0 for p in self.ports)
+
+    @property
+    def decided_at(self) -> List[Site]:
+        """Calls in other modules that hand this bind its wildcard (a script starting a library's
+        server with '::'), in a stable order."""
+        return sorted({Site(v.module, v.call) for v in self.hosts if isinstance(v, Wild)})
 
 
 @dataclass

@@ -20,7 +20,7 @@ from .facts import Site
 from .parsing import ParseFailure, parse_module
 from .program import ModuleInfo, Program
 from .rules import Violation
-from .values import Const, Sym
+from .values import Const, Sym, Wild
 from .workers import decode
 
 Span = Tuple[Location, Location]
@@ -92,17 +92,21 @@ def findings(program: Program, found: List[Violation]) -> List[Finding]:
     return sorted(out.values(), key=Finding.sort_key)
 
 
-def anchor(violation: Violation) -> Site:
-    """Where a finding sits: on the reply when bind and reply share a module, else on the bind
-    (the place the application decides the wildcard), with the reply as a related location."""
+def anchor(positions: "Positions", violation: Violation) -> Site:
+    """Where a finding sits: where the application decides the wildcard when another module's
+    call hands it to the bind; else on the reply when bind and reply share a module, else on the
+    bind. The reply is then a related location."""
     reply, bind = violation.reply, violation.bind
+    for site in bind.decided_at:
+        if site.module != bind.site.module and positions.module(site.module).checked:
+            return site
     return reply.site if reply.site.module == bind.site.module else bind.site
 
 
 def _finding(positions: Positions, violation: Violation) -> Optional[Finding]:
     reply, bind = violation.reply, violation.bind
-    same_module = reply.site.module == bind.site.module
-    site = anchor(violation)
+    site = anchor(positions, violation)
+    same_module = reply.site.module == site.module
     module = positions.module(site.module)
     if not module.checked:
         return None
@@ -118,13 +122,13 @@ def _finding(positions: Positions, violation: Violation) -> Optional[Finding]:
         filename=module.display,
         location=start,
         end_location=end,
-        message=_message(positions, violation, same_module),
+        message=_message(positions, violation, same_module, site not in (bind.site, reply.site)),
         related=related,
         source_line=lines[start.row - 1] if 0 < start.row <= len(lines) else "",
     )
 
 
-def _message(positions: Positions, violation: Violation, same_module: bool) -> str:
+def _message(positions: Positions, violation: Violation, same_module: bool, site_is_decision: bool = False) -> str:
     reply, bind, server = violation.reply, violation.bind, violation.server
     host = _host_text(bind.wildcard_host)
     what = models.label(server.kind)
@@ -132,6 +136,10 @@ def _message(positions: Positions, violation: Violation, same_module: bool) -> s
     call = _call_name(violation)
     if same_module:
         subject = f"reply with {call} to the sender of {what} bound to {host} (line {bind_line})"
+    elif site_is_decision:
+        reply_at = positions.span(reply.site)[0]
+        subject = (f"{what[0].upper()}{what[1:]} bound to {host} here replies to its sender with {call} in "
+                   f"{positions.module(reply.site.module).display}:{reply_at.row}:{reply_at.column}")
     else:
         reply_at = positions.span(reply.site)[0]
         subject = (f"{what[0].upper()}{what[1:]} bound to {host} replies to its sender with {call} in "
@@ -140,6 +148,8 @@ def _message(positions: Positions, violation: Violation, same_module: bool) -> s
 
 
 def _host_text(value) -> str:
+    if isinstance(value, Wild):
+        return value.text
     if isinstance(value, Sym):
         return value.qualname.rsplit(".", 1)[-1]
     if isinstance(value, Const):

@@ -20,7 +20,7 @@ from typing import Callable, Deque, Dict, Iterable, List, NamedTuple, Optional, 
 from . import models
 from . import summary as s
 from .program import ClassInfo, FunctionInfo, ModuleInfo, Program
-from .values import AddrInfo, Cls, Const, Func, Inst, Method, Mod, Peer, Received, Sock, SockAddr, SockPair, Sym, Tup
+from .values import AddrInfo, Cls, Const, Func, Inst, Method, Mod, Peer, Received, Sock, SockAddr, SockPair, Sym, Tup, wild
 
 MAX_SLOT_VALUES = 64  # a slot with more values than this is a catch-all; stop growing it
 MAX_STEPS = 2_000_000  # rule runs; termination is guaranteed by finite slots, this bounds the cost
@@ -534,8 +534,14 @@ class Solver:
             self.activate_function(info)
         return found
 
-    def bind_arguments(self, info: FunctionInfo, skip_self: bool, args: List[Set], kwargs: Dict[str, Set]) -> None:
+    def bind_arguments(self, info: FunctionInfo, skip_self: bool, args: List[Set], kwargs: Dict[str, Set],
+                       origin: Optional[Tuple[int, int]] = None) -> None:
+        """Arguments to parameters. `origin` (module, call ordinal) is the call: a wildcard it
+        hands to another module's function is marked with it (`values.Wild`)."""
         self.activate_function(info)
+        if origin is not None and origin[0] != info.module.index:
+            args = [{wild(v, *origin) for v in values} for values in args]
+            kwargs = {name: {wild(v, *origin) for v in values} for name, values in kwargs.items()}
         params = info.params
         positional = params[1:] if skip_self and params else params
         for name, values in zip(positional, args):
@@ -555,7 +561,7 @@ class Solver:
             return  # most calls (logging, asserts, string methods) move nothing we track
         args, kwargs = self.arguments(node, ctx)
         for info, skip_self in callees:
-            self.bind_arguments(info, skip_self, args, kwargs)
+            self.bind_arguments(info, skip_self, args, kwargs, origin=(ctx.module, node.site))
         for callee in classes:
             self.bind_fields(callee.site, args, kwargs)
         models.call_effects(self, node, ctx, args, kwargs)

@@ -90,7 +90,28 @@ WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "0", "::", "::0", "0:0:0:0:0:0:0:0", 
 WILDCARD_SYMBOLS = frozenset({"INADDR_ANY", "IN6ADDR_ANY", "in6addr_any"})
 
 
+@dataclass(frozen=True)
+class Wild:
+    """A wildcard host that a call in one module hands to a function of another: where the
+    application decides the wildcard, which is where a finding belongs."""
+
+    text: str  # as messages show it: "'::'" or "INADDR_ANY"
+    module: int
+    call: int  # the call's ordinal in its module
+
+
+def wild(value: Value, module: int, call: int) -> Value:
+    """`value` marked with the call that passes it, when it is a wildcard host."""
+    if isinstance(value, Const) and is_wildcard(value):
+        return Wild(repr(value.value), module, call)
+    if isinstance(value, Sym) and is_wildcard(value):
+        return Wild(sym_tail(value), module, call)
+    return value
+
+
 def is_wildcard(value: Value) -> bool:
+    if isinstance(value, Wild):
+        return True
     if isinstance(value, Const):
         return isinstance(value.value, str) and value.value in WILDCARD_HOSTS
     if isinstance(value, Sym):

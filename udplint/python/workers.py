@@ -73,13 +73,13 @@ def extract_source(job: Job, stamp: bytes) -> Outcome:
         return Outcome(job.key, kind="syntax", reason=str(error))
     except (RecursionError, MemoryError) as error:
         return Outcome(job.key, kind="too-complex", reason=f"too large/complex to analyse ({type(error).__name__})")
-    from .extract import summarise
+    from . import extract
 
     try:
-        return Outcome(job.key, summary=s.dumps(summarise(tree), stamp))
-    except (RecursionError, MemoryError) as error:
-        return Outcome(job.key, kind="too-complex", reason=f"too large/complex to analyse ({type(error).__name__})")
-    except Exception as error:  # a bug of ours on this file: one diagnostic, the run goes on
+        return Outcome(job.key, summary=s.dumps(extract.summarise(tree), stamp))
+    except MemoryError:
+        return Outcome(job.key, kind="too-complex", reason="too large/complex to analyse (MemoryError)")
+    except Exception as error:  # a bug of ours on this file (RecursionError included): one line, the run goes on
         return Outcome(job.key, kind="internal", reason=f"internal error: {type(error).__name__}: {error} (please report)")
 
 
@@ -150,8 +150,11 @@ class _Slot:
 
 def run_jobs(jobs: List[Job], stamp: bytes, workers: int, seconds: float = DEFAULT_FILE_SECONDS,
              memory_mb: int = DEFAULT_FILE_MEMORY_MB) -> Iterator[Outcome]:
-    """Outcomes of `jobs`, in completion order. `workers <= 1` runs them here, in order."""
-    if workers <= 1 or len(jobs) <= 1:
+    """Outcomes of `jobs`, in completion order. `workers == 0` runs them here, in order, with no
+    isolation and no budget (`-j 1`); otherwise each runs in one of `workers` processes."""
+    if not jobs:
+        return
+    if workers <= 0:
         for job in jobs:
             yield extract_source(job, stamp)
         return

@@ -1,0 +1,221 @@
+"""The engine's driving: summaries cached by content, workers, isolation, stages.
+
+Every test checks real findings on real files: a cache that answered wrongly, or a worker that
+lost a file, shows up as a changed finding list.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import udplint.cache
+from udplint.api import RunOptions, check_paths
+from udplint.python import extract, summary
+
+FIXTURES = Path(__file__).parent / "fixtures" / "python"
+BUG = """\
+import socket
+
+sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sock.bind(("0.0.0.0", 9999))
+while True:
+    data, addr = sock.recvfrom(1024)
+    sock.sendto(data, addr)
+"""
+
+
+def keys(result):
+    return [(Path(f.filename).name, f.location.row, f.location.column, f.code, f.message) for f in result.findings]
+
+
+def run(paths, cache_dir=None, jobs=1):
+    options = RunOptions(jobs=jobs, cache_dir=cache_dir, use_cache=cache_dir is not None)
+    return check_paths([str(p) for p in paths], polyglot=False, options=options)
+
+
+@pytest.fixture
+def project(tmp_path):
+    work = tmp_path / "proj"
+    work.mkdir()
+    (work / "server.py").write_text(BUG)
+    return work
+
+
+def test_cache_hit_then_invalidated_by_an_edit(project, tmp_path):
+    cache = tmp_path / "cache"
+    first = run([project], cache)
+    assert [k[:4] for k in keys(first)] == [("server.py", 7, 5, "UDP001")]
+    assert first.cache.stats.misses >= 1 and first.cache.stats.hits == 0
+    assert (cache / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172789f06886806bc55")
+    assert (cache / ".gitignore").read_text().strip().endswith("*")
+
+    again = run([project], cache)
+    assert keys(again) == keys(first)
+    assert again.analysis is None and again.cache.stats.hits == 1  # answered by the whole-run cache
+
+    source = project / "server.py"
+    source.write_text("# moved down a line\n" + BUG)
+    edited = run([project], cache)
+    assert [k[:4] for k in keys(edited)] == [("server.py", 8, 5, "UDP001")]
+    assert edited.analysis is not None and edited.analysis.stats.extracted == 1
+
+
+def test_summary_cache_is_used_when_another_file_changes(project, tmp_path):
+    cache = tmp_path / "cache"
+    (project / "other.py").write_text("import socket\nsocket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'', ('h', 1))\n")
+    run([project], cache)
+    (project / "other.py").write_text("import socket\n# edited\nsocket.socket().sendto(b'', ('h', 1))\n")
+    result = run([project], cache)
+    assert result.analysis.stats.cached == 1 and result.analysis.stats.extracted == 1
+    assert [k[:4] for k in keys(result)] == [("server.py", 7, 5, "UDP001")]
+
+
+def test_setting_and_version_change_the_key(project, tmp_path, monkeypatch):
+    base = udplint.cache.Cache(tmp_path / "c", settings_key="a")
+    assert base.key(b"x") != udplint.cache.Cache(tmp_path / "c", settings_key="b").key(b"x")
+    cache = tmp_path / "cache"
+    run([project], cache)
+    monkeypatch.setattr(udplint.cache, "__version__", "999.0")
+    assert base.key(b"x") != udplint.cache.Cache(tmp_path / "c", settings_key="a").key(b"x")
+    result = run([project], cache)  # a new version: nothing of the old cache is trusted
+    assert result.analysis is not None and result.analysis.stats.extracted == 1
+    assert [k[:4] for k in keys(result)] == [("server.py", 7, 5, "UDP001")]
+
+
+def test_corrupt_and_foreign_entries_are_ignored(project, tmp_path):
+    cache = tmp_path / "cache"
+    expected = keys(run([project], cache))
+    entries = [p for p in cache.rglob("*") if p.is_file() and p.name not in ("CACHEDIR.TAG", ".gitignore")]
+    assert entries
+    for number, entry in enumerate(entries):
+        entry.write_bytes([b"garbage", b"udplint-summary\0\x03\x00\x00\x00" + os.urandom(64), b"{}"][number % 3])
+    result = run([project], cache)
+    assert keys(result) == expected
+    assert result.cache.stats.rejected >= 1
+
+
+def test_a_pickle_naming_other_code_is_rejected():
+    import pickle
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("echo pwned",))
+
+    data = b"udplint-summary\0" + summary.SCHEMA.to_bytes(2, "little") + b"\0\0" + pickle.dumps(Evil())
+    with pytest.raises(summary.BadSummary):
+        summary.loads(data)
+
+
+def test_summaries_survive_the_cache_round_trip():
+    tree = __import__("libcst").parse_module((FIXTURES / "asyncio_echo_protocol.py").read_text())
+    original = extract.summarise(tree)
+    assert summary.loads(summary.dumps(original, b"v"), b"v") == original
+    with pytest.raises(summary.BadSummary):
+        summary.loads(summary.dumps(original, b"v"), b"w")
+
+
+def test_same_findings_for_every_job_count_cold_and_warm(tmp_path):
+    cold_1 = keys(run([FIXTURES], jobs=1))
+    cold_2 = keys(run([FIXTURES], jobs=2))
+    warm = keys(run([FIXTURES], tmp_path / "cache", jobs=2))
+    warm_again = keys(run([FIXTURES], tmp_path / "cache", jobs=1))
+    assert len(cold_1) >= 40
+    assert cold_1 == cold_2 == warm == warm_again
+
+
+def test_a_crashing_worker_is_one_diagnostic_and_the_run_goes_on(project, monkeypatch):
+    (project / "crash.py").write_text("import socket\nsocket.socket().sendto(b'', ('h', 1))  # CRASH-ME\n")
+    real = extract.summarise
+
+    def crash_on_marker(tree):
+        if "CRASH-ME" in tree.code:
+            os.kill(os.getpid(), signal.SIGSEGV)  # what libcst's parser does on some inputs
+        return real(tree)
+
+    monkeypatch.setattr(extract, "summarise", crash_on_marker)  # workers are forked: they see it
+    result = run([project], jobs=2)
+    assert [k[:4] for k in keys(result)] == [("server.py", 7, 5, "UDP001")]
+    [error] = result.errors
+    assert Path(error.filename).name == "crash.py" and error.internal
+    assert "SIGSEGV" in str(error) and "please report" in str(error)
+
+
+def test_an_exception_in_extraction_is_one_internal_error(project, monkeypatch):
+    (project / "odd.py").write_text("import socket\nsocket.socket().sendto(b'', ('h', 1))  # ODD\n")
+    real = extract.summarise
+
+    def fail(tree):
+        if "# ODD" in tree.code:
+            raise KeyError("boom")
+        return real(tree)
+
+    monkeypatch.setattr(extract, "summarise", fail)
+    result = run([project], jobs=1)
+    assert [k[:4] for k in keys(result)] == [("server.py", 7, 5, "UDP001")]
+    assert [str(e).split(": ", 1)[1] for e in result.errors] == ["internal error: KeyError: 'boom' (please report)"]
+
+
+@pytest.mark.parametrize("body", [
+    "x = " + "(" * 1400 + "1" + ")" * 1400,  # crashed libcst's parser before
+    "x = " + "+".join(["1"] * 20000),
+    "x = a" + ".b" * 2000,
+])
+def test_deeply_nested_files_are_one_line_and_the_bug_beside_them_is_reported(project, body):
+    (project / "deep.py").write_text(f"import socket\n{body}\nsock.sendto(b'x', addr)\n")
+    result = run([project], jobs=2)
+    assert [k[:4] for k in keys(result)] == [("server.py", 7, 5, "UDP001")]
+    [error] = result.errors
+    assert Path(error.filename).name == "deep.py"
+    assert "too large/complex" in str(error) or "nested" in str(error)
+
+
+def test_cli_exits_2_on_an_internal_error_and_still_prints_the_finding(project, tmp_path):
+    (project / "odd.py").write_text("import socket\nsocket.socket().sendto(b'', ('h', 1))\n")
+    script = (
+        "import sys; from udplint.python import extract; real = extract.summarise\n"
+        "def bad(tree):\n"
+        "    if 'h' in tree.code and 'bind' not in tree.code: raise RecursionError('maximum recursion depth exceeded')\n"
+        "    return real(tree)\n"
+        "extract.summarise = bad\n"
+        "from udplint.cli import main; sys.exit(main(sys.argv[1:]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, "check", "--no-cache", "-j", "2", str(project)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert "server.py:7:5: UDP001" in done.stdout
+    assert "odd.py: internal error: RecursionError: maximum recursion depth exceeded (please report)" in done.stderr
+
+
+def test_verbose_says_where_the_time_goes(project):
+    done = subprocess.run([sys.executable, "-m", "udplint", "check", "--no-cache", "-v", str(project)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    for stage in ("prefilter:", "screen:", "summaries:", "solver:", "time: prefilter"):
+        assert stage in done.stderr
+
+
+def test_a_driver_script_without_socket_markers_is_analysed(tmp_path):
+    """The wildcard is decided in a script that only calls the library's server class."""
+    package = tmp_path / "dist" / "echolib"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "server.py").write_text(
+        "import socket\n\n\nclass EchoServer:\n    def __init__(self, host, port):\n"
+        "        self.sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)\n"
+        "        self.sock.bind((host, port))\n\n    def serve(self):\n        while True:\n"
+        "            data, peer = self.sock.recvfrom(512)\n            self.sock.sendto(data, peer)\n"
+    )
+    examples = tmp_path / "dist" / "examples"
+    examples.mkdir()
+    (examples / "run.py").write_text("from echolib.server import EchoServer\n\nEchoServer('::', 7).serve()\n")
+    shutil.copy(examples / "run.py", examples / "run_local.py")
+    (examples / "run_local.py").write_text("from echolib.server import EchoServer\n\nEchoServer('::1', 7).serve()\n")
+    result = run([tmp_path / "dist"], jobs=1)
+    assert [(Path(f.filename).name, f.location.row, f.code) for f in result.findings] == [("run.py", 3, "UDP001")]
+    assert result.findings[0].related[0].filename.endswith("server.py")
