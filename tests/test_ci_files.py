@@ -87,3 +87,13 @@ def test_action_steps_gate_a_pull_request(tmp_path: Path):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1, done.stderr
     assert [line.split(",")[0] for line in done.stdout.splitlines()] == ["::error file=newsrv.py"]
+
+
+def test_every_package_of_udplint_is_installed():
+    """The wheel lists its packages by name: a new subpackage left out installs a broken udplint."""
+    import tomllib
+
+    root = Path(__file__).resolve().parents[1]
+    listed = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(init.parent.relative_to(root).parts) for init in (root / "udplint").rglob("__init__.py")}
+    assert found <= listed, f"missing from pyproject.toml packages: {sorted(found - listed)}"

@@ -219,3 +219,14 @@ def test_a_driver_script_without_socket_markers_is_analysed(tmp_path):
     result = run([tmp_path / "dist"], jobs=1)
     assert [(Path(f.filename).name, f.location.row, f.code) for f in result.findings] == [("run.py", 3, "UDP001")]
     assert result.findings[0].related[0].filename.endswith("server.py")
+
+
+def test_files_with_equal_bytes_are_analysed_apart(tmp_path):
+    """Equal bytes share one summary; the solver must still keep the two modules apart."""
+    for folder in ("src", "scripts"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "echo.py").write_text(BUG)
+    result = run([tmp_path], jobs=2)
+    assert [(Path(f.filename).parent.name, f.location.row, f.related) for f in result.findings] == [
+        ("scripts", 7, ()), ("src", 7, ())]
+    assert all("(line 4)" in f.message for f in result.findings)

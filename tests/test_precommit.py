@@ -32,8 +32,9 @@ def test_manifest_is_valid_and_declares_both_hooks():
     for hook in hooks.values():
         assert hook["language"] == "python" and hook["require_serial"] is True
         assert set(hook["types_or"]) == {"python", "c", "go", "java"}
-    assert hooks["udplint"]["entry"] == "udplint check"
-    assert hooks["udplint-fix"]["entry"] == "udplint check --fix"
+    assert hooks["udplint"]["entry"].startswith("udplint check --whole-program")
+    assert hooks["udplint-fix"]["entry"].startswith("udplint check --whole-program")
+    assert "--fix" in hooks["udplint-fix"]["entry"]
 
 
 @pytest.fixture(scope="session")
@@ -61,8 +62,68 @@ def pre_commit_home(tmp_path_factory) -> Path:
 def run_hook(repo: Path, home: Path, *files: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PRE_COMMIT_HOME": str(home), "PRE_COMMIT_COLOR": "never"}
     env.pop("VIRTUAL_ENV", None)
-    return subprocess.run([str(PRE_COMMIT), "run", "udplint", "--files", *files], cwd=repo, env=env,
+    selection = ["--all-files"] if files == ("--all-files",) else ["--files", *files]
+    return subprocess.run([str(PRE_COMMIT), "run", "udplint", *selection], cwd=repo, env=env,
                           capture_output=True, text=True, timeout=300)
+
+
+SERVER = """import socket
+
+from svc.handler import answer
+
+
+def serve():
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("0.0.0.0", 5300))
+    while True:
+        data, peer = sock.recvfrom(512)
+        answer(sock, data, peer)
+"""
+HANDLER = """def answer(sock, data, peer):
+    sock.sendto(data.upper(), peer)
+"""
+
+
+def service_repo(tmp_path: Path, hook_repo, padding: int = 0) -> Path:
+    """A repository whose bug spans two modules: the bind in svc/server.py, the reply in
+    svc/handler.py; `padding` more modules with long names make pre-commit split its batches."""
+    snapshot, rev = hook_repo
+    repo = tmp_path / "service"
+    (repo / "svc").mkdir(parents=True)
+    git(repo, "init", "-q")
+    (repo / "svc" / "__init__.py").write_text("")
+    (repo / "svc" / "server.py").write_text(SERVER)
+    (repo / "svc" / "handler.py").write_text(HANDLER)
+    long_dir = repo / "svc" / ("padding_" + "x" * 180)
+    if padding:
+        long_dir.mkdir()
+        (long_dir / "__init__.py").write_text("")
+    for number in range(padding):
+        (long_dir / f"module_{number:04d}_{'y' * 40}.py").write_text(f"VALUE = {number}\n")
+    config = {"repos": [{"repo": str(snapshot), "rev": rev, "hooks": [{"id": "udplint", "types_or": ["python"]}]}]}
+    (repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config))
+    git(repo, "add", "-A")
+    return repo
+
+
+@pytest.mark.parametrize("changed", ["svc/handler.py", "svc/server.py"])
+def test_a_change_to_either_module_of_a_cross_module_bug_fails_the_hook(tmp_path, hook_repo, pre_commit_home,
+                                                                        changed):
+    repo = service_repo(tmp_path, hook_repo)
+    done = run_hook(repo, pre_commit_home, changed)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "svc/server.py:8:5: UDP001" in done.stdout  # where the wildcard is bound, the reply related
+    assert "svc/handler.py:2:5" in done.stdout
+
+
+def test_results_do_not_depend_on_how_pre_commit_batches_the_files(tmp_path, hook_repo, pre_commit_home):
+    repo = service_repo(tmp_path, hook_repo, padding=900)
+    names = git(repo, "ls-files")
+    assert len(names) > 131072, "the file list must be longer than pre-commit's limit, so it splits it"
+    done = run_hook(repo, pre_commit_home, "--all-files")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "svc/server.py:8:5: UDP001" in done.stdout
+    assert done.stdout.count("svc/server.py:8:5: UDP001") <= 2
 
 
 def test_hook_fails_on_the_bug_and_passes_on_clean_code(tmp_path: Path, hook_repo, pre_commit_home):

@@ -130,9 +130,14 @@ def check_paths(
     noqa: bool = True,
     options: RunOptions = RunOptions(),
     buffers: Optional[Mapping[str, str]] = None,
+    context: Optional[Path] = None,
 ) -> CheckResult:
     """`noqa=False` keeps findings on `# noqa` lines (the flake8 plugin leaves them to flake8).
-    `buffers` maps a path as given to text that replaces the file's content (editors)."""
+    `buffers` maps a path as given to text that replaces the file's content (editors).
+    `context`: analyse this whole directory (a project) and report only the findings with a
+    location (anchor or related) in one of `paths` (pre-commit passes changed files only)."""
+    if context is not None:
+        return _check_in_context(paths, context, select, ignore, exclude, polyglot, noqa, options, buffers)
     result = CheckResult()
     python_files: List[SourceFile] = []
     other_files: List[SourceFile] = []
@@ -147,6 +152,25 @@ def check_paths(
         found = [f for f in found if not suppressed(f.source_line, f.code)]
     result.findings = sorted(select_codes(found, select, ignore), key=Finding.sort_key)
     result.errors.sort(key=lambda e: e.filename)
+    return result
+
+
+def _check_in_context(paths, context: Path, select, ignore, exclude, polyglot, noqa, options, buffers) -> CheckResult:
+    wanted = set()
+    for path in paths:
+        try:
+            wanted.add(Path(path).resolve())
+        except OSError:
+            continue
+    shown = os.path.relpath(context) if not os.path.relpath(context).startswith("..") else str(context)
+    result = check_paths([shown], select, ignore, exclude, polyglot, noqa, options, buffers)
+
+    def touches(finding: Finding) -> bool:
+        files = [finding.filename, *(related.filename for related in finding.related)]
+        return any(Path(name).resolve() in wanted for name in files)
+
+    result.findings = [f for f in result.findings if touches(f)]
+    result.errors = [e for e in result.errors if Path(e.filename).resolve() in wanted]
     return result
 
 

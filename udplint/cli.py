@@ -65,7 +65,8 @@ def run_check(args: argparse.Namespace) -> int:
         if fixed is not None:
             return fixed
         result = check_paths(args.paths, select=args.select, ignore=args.ignore, exclude=args.exclude,
-                             polyglot=not args.no_polyglot, options=run_options.options(args))
+                             polyglot=not args.no_polyglot, options=run_options.options(args),
+                             context=run_options.context(args))
         result.findings = gate.narrow(config.apply_per_file_ignores(result.findings, settings), args,
                                       settings.baseline)
     except (PathNotFound, config.ConfigError, gate.GateError, SemgrepMissing, SemgrepFailed) as error:

@@ -26,6 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cache-dir", type=Path, default=None, metavar="DIR",
                         help="where the cache lives (default: .udplint_cache at the project root; "
                              "also UDPLINT_CACHE_DIR)")
+    parser.add_argument("--whole-program", action="store_true",
+                        help="analyse the whole project the given files belong to (the nearest directory with "
+                             "pyproject.toml or .git) and report the findings that touch them (pre-commit)")
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="print what each stage did and how long it took (on stderr)")
 
@@ -34,6 +37,15 @@ def options(args: argparse.Namespace) -> RunOptions:
     no_cache = getattr(args, "no_cache", False) or os.environ.get("UDPLINT_NO_CACHE", "") not in ("", "0")
     return RunOptions(jobs=getattr(args, "jobs", 0), cache_dir=getattr(args, "cache_dir", None),
                       use_cache=not no_cache)
+
+
+def context(args: argparse.Namespace):
+    """The project directory to analyse around the given files, with --whole-program."""
+    if not getattr(args, "whole_program", False):
+        return None
+    from .cache import project_root
+
+    return project_root()
 
 
 def print_statistics(result: CheckResult) -> None:

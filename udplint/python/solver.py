@@ -69,7 +69,7 @@ class Solver:
         self._queued: Set[int] = set()
         self._readers: Dict[tuple, Set[int]] = defaultdict(set)
         self._current = -1
-        self._memo: Dict[Tuple[int, int], frozenset] = {}
+        self._memo: Dict[Tuple[int, int, int], frozenset] = {}
         self._names: Dict[Tuple[int, int, str], Tuple[frozenset, tuple]] = {}
         self._globals: Dict[Tuple[int, str], Tuple[frozenset, tuple]] = {}
         self._ancestry: Dict[int, Tuple[List[ClassInfo], Set[str]]] = {}
@@ -261,7 +261,7 @@ class Solver:
     def values(self, node, ctx: Ctx) -> frozenset:
         if node is None:
             return frozenset()
-        key = (id(node), ctx.func)
+        key = (id(node), ctx.module, ctx.func)  # modules with equal bytes share their summary objects
         cached = self._memo.get(key)
         if cached is None:
             self._memo[key] = frozenset()  # cycle guard (e.g. a default that names itself)

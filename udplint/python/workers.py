@@ -116,6 +116,9 @@ def _worker(connection, stamp: bytes, memory_mb: int) -> None:
     except (ImportError, ValueError, OSError):
         pass  # no limit available here: the time budget still bounds the worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    import faulthandler
+
+    faulthandler.disable()  # a crash here is the parent's to report, as one line
     while True:
         try:
             job = connection.recv()
@@ -154,7 +157,9 @@ def run_jobs(jobs: List[Job], stamp: bytes, workers: int, seconds: float = DEFAU
     isolation and no budget (`-j 1`); otherwise each runs in one of `workers` processes."""
     if not jobs:
         return
-    if workers <= 0:
+    import multiprocessing
+
+    if workers <= 0 or multiprocessing.current_process().daemon:  # a pool's worker may not fork its own
         for job in jobs:
             yield extract_source(job, stamp)
         return
