@@ -88,7 +88,10 @@ class Engine:
         self.stats.prefilter_dropped = len(rest) - len(drivers)
         started = self.stats.timed("prefilter", started)
         selected = core + drivers
-        summaries = self._summarise(selected, screened={id(src) for src in core})
+        # a core file that could also be a driver is never screened: its markers may be parts of
+        # longer names (`MyThreadingUDPServer`) while it hands a library's server a wildcard
+        unscreened = {id(src) for src in prefilter.drivers(core, core)}
+        summaries = self._summarise(selected, screened={id(src) for src in core} - unscreened)
         started = self.stats.timed("extract", started)
         program = Program(self._on_demand, extra_roots=_import_roots(roots, selected))
         for src in selected:

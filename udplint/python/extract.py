@@ -256,8 +256,9 @@ class Extractor:
 
     def _function_def(self, node: cst.FunctionDef) -> None:
         decorators = []
+        decorator_exprs = []
         for decorator in node.decorators:
-            self.expr(decorator.decorator)
+            decorator_exprs.append(self.expr(decorator.decorator))
             decorators.append(_decorator_name(decorator))
         index = len(self.functions)
         self.functions.append(None)  # reserve the index: the body may define more functions
@@ -273,8 +274,9 @@ class Extractor:
                 self._bind(star.name.value, s.Binding("assign"))
         self._block(node.body)
         self.scope, self.func, self.cls = outer
+        star = node.params.star_arg.name.value if isinstance(node.params.star_arg, cst.Param) else ""
         self.functions[index] = s.Function(node.name.value, self.cls if self.scopes[self.scope].kind == "class" else -1,
-                                           params, scope, "staticmethod" in decorators)
+                                           params, scope, "staticmethod" in decorators, tuple(decorator_exprs), star)
 
     def _class_def(self, node: cst.ClassDef) -> None:
         for decorator in node.decorators:

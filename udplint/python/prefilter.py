@@ -24,8 +24,8 @@ _WILDCARD_ARGUMENT = re.compile(
     rb"""[(,=][ \t]*(?:''|""|'0\.0\.0\.0'|"0\.0\.0\.0"|'::'|"::"|'\*'|"\*")[ \t]*[,)\]]"""
     rb"""|'0\.0\.0\.0|"0\.0\.0\.0|\bINADDR_ANY\b|\bin6addr_any\b|\bAI_PASSIVE\b|'::'|"::\""""
 )
-_IMPORTS = re.compile(
-    rb"^[ \t]*(?:from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+\(?([\w \t,.\\\n]*)|import[ \t]+([\w., \t]+))",
+_IMPORTS = re.compile(  # members: a parenthesised list, or one line with backslash continuations
+    rb"^[ \t]*(?:from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+(\([^)]*\)|(?:[^\n\\#]|\\\n)*)|import[ \t]+([\w., \t]+))",
     re.MULTILINE,
 )
 

@@ -20,7 +20,7 @@ from typing import Callable, Deque, Dict, Iterable, List, NamedTuple, Optional, 
 from . import models
 from . import summary as s
 from .program import ClassInfo, FunctionInfo, ModuleInfo, Program
-from .values import AddrInfo, Cls, Const, Func, Inst, Method, Mod, Peer, Received, Sock, SockAddr, SockPair, Sym, Tup, wild
+from .values import AddrInfo, Cls, Const, Func, Inst, Method, Mod, Peer, Received, Rest, Sock, SockAddr, SockPair, Strs, Sym, Tup, wild
 
 MAX_SLOT_VALUES = 64  # a slot with more values than this is a catch-all; stop growing it
 MAX_STEPS = 2_000_000  # rule runs; termination is guaranteed by finite slots, this bounds the cost
@@ -43,6 +43,7 @@ class SocketSite:
     server_class: Optional[ClassInfo] = None  # user subclass of a framework server
     handlers: Set[int] = field(default_factory=set)  # socketserver handler / protocol classes
     arg_offset: int = 0  # 1 when created by `Base.__init__(self, ...)`
+    synthetic: Dict = field(default_factory=dict)  # argument expressions made up for `*args` (models.base)
 
 
 @dataclass
@@ -157,6 +158,13 @@ class Solver:
             elif kind is s.ReturnValue:
                 self._rule(self._slot_rule, ("r", module.function(constraint.func)), constraint.value, ctx)
         self._learn_callable_attrs(module)
+        for local, function in enumerate(summary.functions):
+            if function.decorators:
+                info = self.program.functions[module.function(local)]
+                ctx = Ctx(module.index, module.function(self._defined_in(module, local)))
+                self._group = None if module.checked else (module.index, ctx.func)
+                for decorator in function.decorators:
+                    self._rule(models.decorator_effects, self, info, decorator, ctx)
         for site in summary.calls:
             ctx = Ctx(module.index, module.function(site.func))
             group = None if module.checked else (module.index, ctx.func)
@@ -172,6 +180,19 @@ class Solver:
         self._subclasses_of = None
         if self._ancestry:  # bases may name classes of the new module
             self._invalidate_ancestry()
+
+    def _defined_in(self, module: ModuleInfo, local: int) -> int:
+        """The function (local index) whose body defines function `local`, -1 at module level."""
+        scope = module.summary.scopes[module.summary.functions[local].scope].parent
+        scopes = module.summary.scopes
+        while scope >= 0 and scopes[scope].kind != "function":
+            scope = scopes[scope].parent
+        if scope < 0:
+            return -1
+        for index, function in enumerate(module.summary.functions):
+            if function.scope == scope:
+                return index
+        return -1
 
     def _learn_callable_attrs(self, module: ModuleInfo) -> None:
         """Method and attribute names a module defines or stores: calls of them may run project code."""
@@ -297,12 +318,13 @@ class Solver:
     def _concat_values(self, node: s.Concat, ctx: Ctx) -> Set:
         if node.text is not None:
             return {Const(node.text)}
+        parts = [self.values(item, ctx) for item in node.items]
         out: Set = set()
-        for item in node.items:  # `[sock] + others`: the items of both lists
-            for value in self.values(item, ctx):
-                if isinstance(value, Tup):
-                    out.add(value)
-        return out
+        for values in parts:  # `[sock] + others`: the items of both lists
+            out |= {value for value in values if isinstance(value, Tup)}
+        if out:
+            return out
+        return _joined_texts(parts)
 
     def function(self, index: int) -> Optional[FunctionInfo]:
         return self.program.functions[index] if index >= 0 else None
@@ -482,6 +504,14 @@ class Solver:
             return {Sock(value.site)} if index in (None, value.index) else set()
         if isinstance(value, Peer):
             return {value}  # addr[0] is still the peer's host
+        if isinstance(value, Rest):
+            if index is None:
+                return set().union(*value.items) if value.items else set()
+            return set(value.items[index]) if -len(value.items) <= index < len(value.items) else set()
+        if isinstance(value, Strs):
+            if index is None:
+                return {Const(part) for part in value.parts}
+            return {Const(value.parts[index])} if -len(value.parts) <= index < len(value.parts) else set()
         if isinstance(value, (AddrInfo, SockAddr)):
             return models.addrinfo_item(self, value, index)
         return {value}
@@ -546,6 +576,8 @@ class Solver:
         positional = params[1:] if skip_self and params else params
         for name, values in zip(positional, args):
             self.add(self.param_slot(info, name), values)
+        if info.summary.star_arg and len(args) > len(positional):
+            self.add(self.param_slot(info, info.summary.star_arg), {Rest(tuple(frozenset(v) for v in args[len(positional):]))})
         for name, values in kwargs.items():
             if name in params:
                 self.add(self.param_slot(info, name), values)
@@ -693,6 +725,25 @@ class Solver:
 
 
 _EMPTY: Set = frozenset()  # type: ignore[assignment]
+
+
+_MAX_TEXTS = 16
+UNKNOWN_PART = "{}"  # a part of a built string whose value is not known: `f"0.0.0.0:{port}"`
+
+
+def _joined_texts(parts) -> Set:
+    """The strings `"a" + b` or `f"{host}:{port}"` can be, when its parts are constants (unknown
+    parts kept as a placeholder, so `f"0.0.0.0:{port}"` still says where it binds)."""
+    texts = [""]
+    for values in parts:
+        options = sorted({str(v.value) for v in values if isinstance(v, Const) and isinstance(v.value, (str, int))
+                          and not isinstance(v.value, bool)}) or [UNKNOWN_PART]
+        texts = [text + option for text in texts for option in options]
+        if len(texts) > _MAX_TEXTS:
+            return set()
+    if all(text.replace(UNKNOWN_PART, "") == "" for text in texts):
+        return set()
+    return {Const(text) for text in texts}
 
 
 def _lookup(scopes, scope_index: int, name: str):

@@ -18,7 +18,7 @@ import struct
 from typing import Dict, List, NamedTuple, Optional, Tuple, Union as TypingUnion
 
 # Bump when the shape of a summary changes: cached summaries of another schema are ignored.
-SCHEMA = 3
+SCHEMA = 4
 
 
 # -- expressions -------------------------------------------------------------------------------
@@ -158,6 +158,8 @@ class Function(NamedTuple):
     params: Tuple[Tuple[str, bool], ...]  # (name, has default): positional-or-keyword then keyword-only
     scope: int  # the function's own scope
     is_static: bool
+    decorators: Tuple["Expr", ...] = ()  # decorator expressions (click/typer options give defaults)
+    star_arg: str = ""  # the name of `*args`, if any
 
 
 class Class(NamedTuple):

@@ -143,3 +143,17 @@ class SockAddr:
     """The sockaddr of a getaddrinfo() entry: (host, port) as the call's arguments give them."""
 
     site: int
+
+
+@dataclass(frozen=True)
+class Strs:
+    """The parts of a constant string split by a library call: `"0.0.0.0:53".split(":")`."""
+
+    parts: tuple
+
+
+@dataclass(frozen=True)
+class Rest:
+    """What a function's `*args` holds: the values of each extra positional argument."""
+
+    items: tuple  # of frozensets

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Dict, List, Optional, Set
 
 from .. import summary as s
-from ..values import AddrInfo, Cls, Const, Func, Inst, Method, Mod, Received, Sock, SockAddr, Sym, Tup
+from ..values import AddrInfo, Cls, Const, Func, Inst, Method, Mod, Received, Sock, SockAddr, Strs, Sym, Tup
 from . import anyio, asyncio, gevent, sockets, socketserver, twisted
 from .base import Model, site_argument
 
@@ -46,8 +46,11 @@ HIGHER_ORDER_TUPLE_ARGS = {"start_new_thread", "apply_async", "apply", "start_ne
 PASS_FIRST_ARGUMENT = {
     "builtins.str", "builtins.tuple", "builtins.list", "builtins.set", "builtins.dict", "builtins.sorted",
     "builtins.iter", "builtins.next", "functools.partial", "builtins.reversed", "copy.copy", "copy.deepcopy",
-    "collections.deque", "builtins.frozenset",
+    "collections.deque", "builtins.frozenset", "typer.Option", "typer.Argument",
 }
+# decorators of command-line frameworks that give a parameter its default: `@click.option("--host", default="::")`
+OPTION_DECORATORS = {"click.option", "click.argument", "asyncclick.option", "asyncclick.argument",
+                     "cloup.option", "cloup.argument"}
 ENVIRONMENT_LOOKUPS = {"os.getenv", "os.environ.get", "os.environ.setdefault"}
 MERGE_ARGUMENTS = {"select.select", "select.poll", "builtins.zip"}
 # method names whose call the solver must always run (sites, effects, framework plumbing)
@@ -61,10 +64,18 @@ def label(kind: str) -> str:
 
 
 # -- values of calls ------------------------------------------------------------------------------
+# Functions of other libraries that receive on a socket they are given: `recvfrom(loop, [sock], n)`.
+RECEIVE_HELPERS = {"recvfrom": 1, "sock_recvfrom": 1, "recvfrom_into": 1, "recvmsg": 3}
+STRING_SPLITS = {"split", "rsplit", "partition", "rpartition"}
+
+
 def external_call(solver: "Solver", call: s.Call, qualname: str, ctx: "Ctx") -> Set:
     kind = _CONSTRUCTORS.get(qualname)
     if kind is not None:
         return {Sock(solver.socket_site(kind, call, ctx))}
+    tail = qualname.rsplit(".", 1)[-1]
+    if tail in RECEIVE_HELPERS and not qualname.startswith("builtins."):
+        return _helper_receive(solver, call, ctx, RECEIVE_HELPERS[tail])
     if qualname in GETADDRINFO:
         return {AddrInfo(solver.tuple_site(call, ctx), False)}
     if qualname not in _USES_ARGUMENTS:
@@ -91,6 +102,39 @@ def external_call(solver: "Solver", call: s.Call, qualname: str, ctx: "Ctx") -> 
     return out
 
 
+def _helper_receive(solver: "Solver", call: s.Call, ctx: "Ctx", peer_index: int) -> Set:
+    socks: Set[int] = set()
+    for arg in call.args:
+        values = solver.values(arg.value, ctx)
+        socks |= receiver_sockets(solver, values)
+        for value in values:
+            if isinstance(value, Tup):
+                socks |= receiver_sockets(solver, solver.item(value, None))
+    return {Received(site, peer_index) for site in socks}
+
+
+def _split_constant(call: s.Call, method: str, receivers, solver: "Solver", ctx: "Ctx") -> Set:
+    """`"0.0.0.0:53".split(":")` and the like, on constant strings: the parts, by position."""
+    args = [solver.values(a.value, ctx) for a in call.args if a.keyword is None and not a.star]
+    separators = [v.value for v in args[0] if isinstance(v, Const) and isinstance(v.value, str)] if args else [None]
+    out: Set = set()
+    for value in receivers:
+        if not (isinstance(value, Const) and isinstance(value.value, str)):
+            continue
+        for separator in separators or [None]:
+            try:
+                if method in ("partition", "rpartition"):
+                    parts = getattr(value.value, method)(separator)
+                elif method == "rsplit":
+                    parts = value.value.rsplit(separator, 1) if len(args) > 1 else value.value.rsplit(separator)
+                else:
+                    parts = value.value.split(separator)
+            except (TypeError, ValueError):
+                continue
+            out.add(Strs(tuple(parts)))
+    return out
+
+
 def server_kind(qualnames) -> Optional[str]:
     for name in qualnames:
         if name in _SERVER_BASES:
@@ -113,6 +157,8 @@ def method_result(solver: "Solver", call: s.Call, method: str, receivers, ctx: "
     out: Set = set()
     for model in MODELS.values():
         out |= model.method_result(solver, call, method, socks, receivers, ctx)
+    if method in STRING_SPLITS:
+        out |= _split_constant(call, method, receivers, solver, ctx)
     if method in CONTAINER_READS:
         out |= {v for v in receivers if not isinstance(v, (Sym, Mod, Cls))}
         if method in ("get", "pop", "setdefault") and len(call.args) > 1:
@@ -254,6 +300,25 @@ def addrinfo_item(solver: "Solver", value, index) -> Set:
 
 def _sym_tail_is(value, name: str) -> bool:
     return isinstance(value, Sym) and value.qualname.rsplit(".", 1)[-1] == name
+
+
+def decorator_effects(solver: "Solver", info, decorator, ctx: "Ctx") -> None:
+    """`@click.option("--bind", default=DEFAULT_BIND)` on `def cli(bind)`: `bind` holds the default."""
+    if type(decorator) is not s.Call:
+        return
+    names = {v.qualname for v in solver.values(decorator.func, ctx) if isinstance(v, Sym)}
+    if not names & OPTION_DECORATORS:
+        return
+    texts = [a.value.value for a in decorator.args
+             if a.keyword is None and type(a.value) is s.Const and isinstance(a.value.value, str)]
+    plain = [t for t in texts if not t.startswith("-")]
+    longs = [t for t in texts if t.startswith("--")]
+    chosen = plain[0] if plain else (longs[0] if longs else (texts[0] if texts else ""))
+    param = chosen.lstrip("-").replace("-", "_").split("/")[0]
+    default = next((a.value for a in decorator.args if a.keyword == "default"), None)
+    if param in info.params and default is not None:
+        solver.activate_function(info)
+        solver.add(solver.param_slot(info, param), solver.values(default, ctx))
 
 
 def argparse_default(solver: "Solver", call: s.Call, kwargs: Dict[str, Set]) -> None:

@@ -55,14 +55,24 @@ class Model:
 
 
 def site_argument(site: "SocketSite", position: int, keyword: str):
-    """The argument expression at `position` (after the site's offset) or `keyword`, or None."""
-    offset = site.arg_offset
-    positional = [a for a in site.call.args if a.keyword is None and not a.star]
+    """The argument expression at `position` (after the site's offset) or `keyword`, or None.
+    Past a `*args` argument, an item of it: `Base.__init__(self, *args)` passes the address on."""
     for arg in site.call.args:
         if arg.keyword == keyword:
             return arg.value
-    if len(positional) > position + offset:
-        return positional[position + offset].value
+    wanted = position + site.arg_offset
+    seen = 0
+    for arg in site.call.args:
+        if arg.keyword is not None or arg.star == "**":
+            continue
+        if arg.star == "*":
+            key = (id(arg), wanted - seen)
+            if key not in site.synthetic:  # kept alive: the solver memoises by node identity
+                site.synthetic[key] = s.Subscript(arg.value, wanted - seen, ())
+            return site.synthetic[key]
+        if seen == wanted:
+            return arg.value
+        seen += 1
     return None
 
 
