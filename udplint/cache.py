@@ -24,6 +24,20 @@ CACHE_DIR_NAME = ".udplint_cache"
 _TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by udplint.\n"
 
 
+def code_stamp() -> str:
+    """udplint's own code as installed (names, sizes, modification times): a cache written by other
+    code, even of the same version number (an editable install being worked on), is not used."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.blake2b(digest_size=12)
+    for path in sorted(package.rglob("*.py")):
+        try:
+            info = path.stat()
+        except OSError:
+            continue
+        digest.update(f"{path.relative_to(package)}:{info.st_size}:{info.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
 def project_root(start: Optional[Path] = None) -> Path:
     here = (start or Path.cwd()).resolve()
     for directory in (here, *here.parents):
@@ -50,7 +64,7 @@ class Cache:
 
     def __init__(self, directory: Optional[Path], settings_key: str = "") -> None:
         self.directory = Path(directory) if directory is not None else None
-        self.stamp = f"{__version__}|{settings_key}".encode()
+        self.stamp = f"{__version__}|{code_stamp()}|{settings_key}".encode()
         self.stats = CacheStats()
         self._prepared = False
 

@@ -388,12 +388,13 @@ class Extractor:
         return s.Union(tuple(self.expr(e.value) for e in node.elements))
 
     def _dict(self, node: cst.Dict) -> s.Expr:
-        items = []
+        keys, values = [], []
         for element in node.elements:
-            if isinstance(element, cst.DictElement):
-                items.append(self.expr(element.key))
-            items.append(self.expr(element.value))
-        return s.Union(tuple(items))
+            keys.append(self.expr(element.key) if isinstance(element, cst.DictElement) else None)
+            values.append(self.expr(element.value))
+        site = self.seqs
+        self.seqs += 1
+        return s.DictDisplay(tuple(keys), tuple(values), site)
 
     def _subscript(self, node: cst.Subscript) -> s.Expr:
         value = self.expr(node.value)

@@ -20,7 +20,7 @@ from typing import Callable, Deque, Dict, Iterable, List, NamedTuple, Optional, 
 from . import models
 from . import summary as s
 from .program import ClassInfo, FunctionInfo, ModuleInfo, Program
-from .values import AddrInfo, Cls, Const, Func, Inst, Method, Mod, Peer, Received, Rest, Sock, SockAddr, SockPair, Strs, Sym, Tup, wild
+from .values import AddrInfo, Cls, Const, Dct, Func, Inst, Method, Mod, Peer, Received, Rest, Sock, SockAddr, SockPair, Strs, Sym, Tup, wild
 
 MAX_SLOT_VALUES = 64  # a slot with more values than this is a catch-all; stop growing it
 MAX_STEPS = 2_000_000  # rule runs; termination is guaranteed by finite slots, this bounds the cost
@@ -263,6 +263,52 @@ class Solver:
             self.tuples.append((node, ctx))
         return self._tuple_ids[key]
 
+    # dicts: keyed slots ("d", site, key); ANY_KEY holds stores under keys not known here,
+    # ALL_KEYS every stored value, KEYS the known keys themselves
+    ANY_KEY, ALL_KEYS, KEYS = "\0any", "\0all", "\0keys"
+
+    def dict_site(self, node, ctx: Ctx) -> int:
+        key = (ctx.module, "Dict", node.site)
+        if key not in self._tuple_ids:
+            self._tuple_ids[key] = len(self.tuples)
+            self.tuples.append((node, ctx))
+            self._rule(self._dict_display_rule, self._tuple_ids[key], node, ctx)
+        return self._tuple_ids[key]
+
+    def _dict_display_rule(self, site: int, node, ctx: Ctx) -> None:
+        for key, value in zip(node.keys, node.values):
+            values = self.values(value, ctx)
+            if key is None:  # `**other`: its entries, whatever their keys
+                for inner in values:
+                    if isinstance(inner, Dct):
+                        self.add(("d", site, self.ANY_KEY), self.read(("d", inner.site, self.ALL_KEYS)))
+                continue
+            self.store_key(site, self.values(key, ctx), values)
+
+    def store_key(self, site: int, keys: Iterable, values: Iterable) -> None:
+        keys = list(keys)
+        values = set(values)
+        texts = [k.value for k in keys if isinstance(k, Const) and isinstance(k.value, str)]
+        for text in texts:
+            self.add(("d", site, text), values)
+        if len(texts) != len(keys) or not keys:
+            self.add(("d", site, self.ANY_KEY), values)
+        self.add(("d", site, self.ALL_KEYS), values)
+        self.add(("d", site, self.KEYS), keys)
+
+    def read_key(self, site: int, keys: Optional[Iterable]) -> Set:
+        """What `d[key]` may be; keys None: any entry."""
+        if keys is None:
+            return set(self.read(("d", site, self.ALL_KEYS)))
+        keys = list(keys)
+        texts = [k.value for k in keys if isinstance(k, Const) and isinstance(k.value, str)]
+        if len(texts) != len(keys) or not keys:
+            return set(self.read(("d", site, self.ALL_KEYS)))
+        out = set(self.read(("d", site, self.ANY_KEY)))
+        for text in texts:
+            out |= self.read(("d", site, text))
+        return out
+
     def tuple_item(self, site: int, index: int) -> Set:
         node, ctx = self.tuples[site]
         elements = [e for e, starred in zip(node.elements, node.starred) if not starred]
@@ -302,6 +348,8 @@ class Solver:
             return self.call_values(node, ctx)
         if kind is s.Seq:
             return {Tup(self.tuple_site(node, ctx))}
+        if kind is s.DictDisplay:
+            return {Dct(self.dict_site(node, ctx))}
         if kind is s.Union:
             out: Set = set()
             for item in node.items:
@@ -363,7 +411,21 @@ class Solver:
         if found is None:
             return frozenset(self.unbound_name(name, module)), ()
         where, bindings = found
-        return self.binding_values(module, where, name, bindings)
+        static, slots = self.binding_values(module, where, name, bindings)
+        owner = self._scope_owner(module, where)
+        if where != scope_index and owner is not None and owner.is_method and owner.params \
+                and owner.params[0] == name:
+            static = static | {Inst(owner.cls.index)}  # `lambda: self` inside a method
+        return static, slots
+
+    def _scope_owner(self, module: ModuleInfo, scope: int) -> Optional[FunctionInfo]:
+        """The function whose own scope `scope` is."""
+        owners = getattr(module, "_scope_owners", None)
+        if owners is None:
+            owners = {f.scope: local for local, f in enumerate(module.summary.functions)}
+            module._scope_owners = owners
+        local = owners.get(scope)
+        return self.program.functions[module.function(local)] if local is not None else None
 
     def binding_values(self, module: ModuleInfo, where: int, name: str, bindings) -> Tuple[frozenset, tuple]:
         static: Set = set()
@@ -483,8 +545,14 @@ class Solver:
 
     def subscript_values(self, node: s.Subscript, ctx: Ctx) -> Set:
         out: Set = set()
+        keys = None
         for value in self.values(node.value, ctx):
-            out |= self.item(value, node.index)
+            if isinstance(value, Dct):
+                if keys is None:
+                    keys = self.values(node.keys[0], ctx) if len(node.keys) == 1 else frozenset()
+                out |= self.read_key(value.site, keys or None)
+            else:
+                out |= self.item(value, node.index)
         return out
 
     def item(self, value, index: Optional[int]) -> Set:
@@ -504,6 +572,8 @@ class Solver:
             return {Sock(value.site)} if index in (None, value.index) else set()
         if isinstance(value, Peer):
             return {value}  # addr[0] is still the peer's host
+        if isinstance(value, Dct):  # iterating or unpacking a dict: its keys and values
+            return self.read_key(value.site, None) | set(self.read(("d", value.site, self.KEYS)))
         if isinstance(value, Rest):
             if index is None:
                 return set().union(*value.items) if value.items else set()
@@ -611,6 +681,13 @@ class Solver:
         args: List[Set] = []
         kwargs: Dict[str, Set] = {}
         for arg in node.args:
+            if arg.star == "**":  # `f(**config)`: a dict of ours passes its entries by key
+                for value in self.values(arg.value, ctx):
+                    if isinstance(value, Dct):
+                        for key in self.read(("d", value.site, self.KEYS)):
+                            if isinstance(key, Const) and isinstance(key.value, str):
+                                kwargs.setdefault(key.value, set()).update(self.read_key(value.site, [key]))
+                continue
             if arg.star:
                 continue
             if arg.keyword is not None:
@@ -694,6 +771,7 @@ class Solver:
     def store(self, target, values: Iterable, ctx: Ctx) -> None:
         """Assign `values` to a target, unpacking tuples position by position."""
         kind = type(target)
+        values = values if isinstance(values, (set, frozenset)) else set(values)
         if kind is s.Seq:
             starred = any(target.starred)
             values = list(values)
@@ -703,6 +781,14 @@ class Solver:
                     inner |= self.item(value, None if starred else position)
                 self.store(element, inner, ctx)
             return
+        if kind is s.Subscript:
+            containers = self.values(target.value, ctx)
+            dicts = [v for v in containers if isinstance(v, Dct)]
+            keys = self.values(target.keys[0], ctx) if len(target.keys) == 1 else frozenset()
+            for container in dicts:
+                self.store_key(container.site, keys, values)
+            if dicts and len(dicts) == len(containers):
+                return  # only dicts of ours: their keyed slots hold the entry
         for slot in self.target_slots(target, ctx):
             self.add(slot, values)
         if kind is s.Subscript:

@@ -18,7 +18,7 @@ import struct
 from typing import Dict, List, NamedTuple, Optional, Tuple, Union as TypingUnion
 
 # Bump when the shape of a summary changes: cached summaries of another schema are ignored.
-SCHEMA = 4
+SCHEMA = 5
 
 
 # -- expressions -------------------------------------------------------------------------------
@@ -56,6 +56,14 @@ class Seq(NamedTuple):
     site: int  # ordinal of the display in the module
 
 
+class DictDisplay(NamedTuple):
+    """`{"host": h, **more}`: entries by key (None for a `**` spread)."""
+
+    keys: Tuple[Optional["Expr"], ...]
+    values: Tuple["Expr", ...]
+    site: int  # ordinal of the display in the module (shared numbering with Seq)
+
+
 class Subscript(NamedTuple):
     value: "Expr"
     index: Optional[int]  # a literal integer index, else None (any position)
@@ -84,7 +92,7 @@ class Other(NamedTuple):
 
 
 OTHER = Other()
-Expr = TypingUnion[Name, Const, Attr, Call, Seq, Subscript, Lambda, Union, Concat, Other]
+Expr = TypingUnion[Name, Const, Attr, Call, Seq, DictDisplay, Subscript, Lambda, Union, Concat, Other]
 
 
 class Starred(NamedTuple):
@@ -190,7 +198,7 @@ class ModuleSummary(NamedTuple):
 # Pickle, read back by an unpickler that can build only the NamedTuples above (see `loads`): a
 # cache entry is data, and a corrupt or foreign one is rejected, never executed.
 _TYPES = {cls.__name__: cls for cls in (
-    Name, Const, Attr, Arg, Call, Seq, Subscript, Lambda, Union, Concat, Other, Starred, Store, ClassStore,
+    Name, Const, Attr, Arg, Call, Seq, DictDisplay, Subscript, Lambda, Union, Concat, Other, Starred, Store, ClassStore,
     IterStore, ParamDefault, ReturnValue, Binding, Scope, Function, Class, CallSite, ModuleSummary,
 )}
 _MAGIC = b"udplint-summary\0"

@@ -157,3 +157,11 @@ class Rest:
     """What a function's `*args` holds: the values of each extra positional argument."""
 
     items: tuple  # of frozensets
+
+
+@dataclass(frozen=True)
+class Dct:
+    """A dict made by a display (`{...}`) at one site (index into Solver.tuples): its entries
+    live in keyed slots, so `config["server"]` reads what was stored under "server"."""
+
+    site: int

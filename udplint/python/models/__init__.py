@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Dict, List, Optional, Set
 
 from .. import summary as s
-from ..values import AddrInfo, Cls, Const, Func, Inst, Method, Mod, Received, Sock, SockAddr, Strs, Sym, Tup
+from ..values import AddrInfo, Cls, Const, Dct, Func, Inst, Method, Mod, Received, Sock, SockAddr, Strs, Sym, Tup
 from . import anyio, asyncio, gevent, sockets, socketserver, twisted
 from .base import Model, site_argument
 
@@ -160,7 +160,14 @@ def method_result(solver: "Solver", call: s.Call, method: str, receivers, ctx: "
     if method in STRING_SPLITS:
         out |= _split_constant(call, method, receivers, solver, ctx)
     if method in CONTAINER_READS:
-        out |= {v for v in receivers if not isinstance(v, (Sym, Mod, Cls))}
+        dicts = [v for v in receivers if isinstance(v, Dct)]
+        out |= {v for v in receivers if not isinstance(v, (Sym, Mod, Cls, Dct))}
+        keyed = method in ("get", "pop", "setdefault", "__getitem__") and call.args
+        for value in dicts:
+            if keyed:
+                out |= solver.read_key(value.site, solver.values(call.args[0].value, ctx))
+            else:
+                out.add(value)  # .items(), .values(), .copy(): iterated later
         if method in ("get", "pop", "setdefault") and len(call.args) > 1:
             out |= solver.values(call.args[1].value, ctx)
     if method == "get" and any(isinstance(v, Sym) and v.qualname == "os.environ" for v in receivers):
@@ -235,8 +242,22 @@ def call_effects(solver: "Solver", call: s.Call, ctx: "Ctx", args: List[Set], kw
             everything |= values
         for values in kwargs.values():
             everything |= values
-        for slot in solver.target_slots(func.value, ctx):
-            solver.add(slot, everything)
+        receivers = solver.values(func.value, ctx)
+        dicts = [v for v in receivers if isinstance(v, Dct)]
+        for container in dicts:
+            if method == "setdefault" and args:
+                solver.store_key(container.site, args[0], args[1] if len(args) > 1 else set())
+            elif method == "update":
+                for value in everything:
+                    if isinstance(value, Dct):
+                        solver.store_key(container.site, [], solver.read_key(value.site, None))
+                for name, values in kwargs.items():
+                    solver.store_key(container.site, [Const(name)], values)
+            else:
+                solver.store_key(container.site, [], everything)
+        if not dicts or len(dicts) != len(receivers):
+            for slot in solver.target_slots(func.value, ctx):
+                solver.add(slot, everything)
     if method == "add_argument":
         argparse_default(solver, call, kwargs)
     name = method or (func.name if type(func) is s.Name else None)
