@@ -42,27 +42,38 @@ def is_core(data: bytes) -> bool:
 
 
 def drivers(core: Sequence[HasBytes], rest: Sequence[HasBytes]) -> List[HasBytes]:
+    """Files of `rest` that import a core module (directly or through other drivers) and either
+    hold a wildcard literal or import a module that does (a config module's `'0.0.0.0'` default)."""
     if not core:
         return []
     names = ModuleNames()
     wanted: Set[str] = {names.of(src.path) for src in core}
     short = {name.rsplit(".", 1)[-1] for name in wanted}
+    holders = [src for src in rest if _WILDCARD_ARGUMENT.search(src.data)]
+    wild_names = {names.of(src.path) for src in holders} | wanted
+    wild_short = {name.rsplit(".", 1)[-1] for name in wild_names}
+    holding = {id(src) for src in holders}
     remaining = [src for src in rest if any(part.encode() in src.data for part in short)]
     imports = {id(src): imported_names(src.data) for src in remaining}
+
+    def imports_any(src: HasBytes, full: Set[str], tails: Set[str]) -> bool:
+        return any(name in full or name.rsplit(".", 1)[-1] in tails for name in imports[id(src)])
+
     chosen: List[HasBytes] = []
     grew = True
     while grew:
         grew = False
         for src in list(remaining):
-            if any(name in wanted or name.rsplit(".", 1)[-1] in short for name in imports[id(src)]):
-                remaining.remove(src)
-                if not _WILDCARD_ARGUMENT.search(src.data):
-                    continue
-                chosen.append(src)
-                name = names.of(src.path)
-                wanted.add(name)
-                short.add(name.rsplit(".", 1)[-1])
-                grew = True
+            if not imports_any(src, wanted, short):
+                continue
+            remaining.remove(src)
+            if id(src) not in holding and not imports_any(src, wild_names, wild_short):
+                continue
+            chosen.append(src)
+            name = names.of(src.path)
+            wanted.add(name)
+            short.add(name.rsplit(".", 1)[-1])
+            grew = True
     return chosen
 
 
