@@ -9,7 +9,7 @@ from udp_snippets import BUGGY
 
 
 def udplint(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "udplint", "check", "--format", "concise", "--no-polyglot", *args],
+    return subprocess.run([sys.executable, "-m", "udplint", "check", "-q", "--format", "concise", "--no-polyglot", *args],
                           cwd=cwd, capture_output=True, text=True, timeout=60)
 
 

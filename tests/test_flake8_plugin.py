@@ -30,7 +30,7 @@ def test_plugin_is_registered_with_udp_prefix():
 def test_reports_same_ids_and_messages_as_the_cli(project: Path):
     result = flake8(project, "--select", "UDP", "bug.py", "clean.py")
     assert result.returncode == 1, result.stderr
-    cli = subprocess.run([sys.executable, "-m", "udplint", "check", "--format", "concise", "bug.py"],
+    cli = subprocess.run([sys.executable, "-m", "udplint", "check", "-q", "--format", "concise", "bug.py"],
                          cwd=project, capture_output=True, text=True, timeout=60)
     assert cli.returncode == 1
     # flake8 prints `path:row:col: CODE message` exactly as udplint's concise format does.
@@ -81,7 +81,7 @@ def test_finding_across_modules_of_a_package(tmp_path: Path):
         "from .listen import open_socket\n\n\ndef serve():\n    sock = open_socket(9999)\n"
         "    while True:\n        data, addr = sock.recvfrom(512)\n        sock.sendto(data, addr)\n"
     )
-    cli = subprocess.run([sys.executable, "-m", "udplint", "check", "--format", "concise", "relay"],
+    cli = subprocess.run([sys.executable, "-m", "udplint", "check", "-q", "--format", "concise", "relay"],
                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert cli.returncode == 1 and cli.stdout
     # Only the file that holds the finding is handed to flake8: the package is still analysed.

@@ -1,11 +1,14 @@
 """The programmatic entry point: check paths, get findings. The CLI and plugins are thin on top."""
 from __future__ import annotations
 
+import ast
+import dataclasses
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, List, Optional, Sequence
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence
 
-from .findings import FileError, Finding
+from .findings import FileError, Finding, Location
 from .fixing import finish_findings
 from .noqa import suppressed
 from .python.facts import collect
@@ -13,7 +16,9 @@ from .python.flow import Flow
 from .python.prefilter import may_contain_udp_server
 from .python.project import Project
 from .python.rules import findings as python_findings
-from .sources import MAX_FILE_BYTES, SourceFile, discover, is_polyglot_file
+from .sources import MAX_FILE_BYTES, SourceFile, UnreadableSource, discover, is_polyglot_file, read_python
+
+SYNTAX_ERROR_CODE = "UDP900"
 
 
 @dataclass
@@ -22,6 +27,9 @@ class CheckResult:
     errors: List[FileError] = field(default_factory=list)
     files_checked: int = 0
     files_seen: int = 0
+    # C/Go/Java files that needed semgrep when it is not installed, and why they were skipped
+    skipped_native: List[str] = field(default_factory=list)
+    skipped_reason: str = ""
 
 
 def select_codes(findings: Iterable[Finding], select: Optional[Sequence[str]], ignore: Sequence[str]) -> List[Finding]:
@@ -36,16 +44,27 @@ def select_codes(findings: Iterable[Finding], select: Optional[Sequence[str]], i
     ]
 
 
-def check_python(files: Sequence[SourceFile], result: CheckResult) -> List[Finding]:
-    project = Project()
+def _read(source: SourceFile, buffers: Mapping[Path, str]) -> bytes:
+    key = source.path.resolve()
+    if key in buffers:
+        return buffers[key].encode("utf-8")
+    if source.path.stat().st_size > MAX_FILE_BYTES:
+        raise ValueError(f"file is too large (limit {MAX_FILE_BYTES} bytes)")
+    return source.path.read_bytes()
+
+
+def check_python(files: Sequence[SourceFile], result: CheckResult,
+                 buffers: Optional[Mapping[Path, str]] = None) -> List[Finding]:
+    buffers = buffers or {}
+    project = Project(buffers=dict(buffers))
     for source in files:
         try:
-            if source.path.stat().st_size > MAX_FILE_BYTES:
-                result.errors.append(FileError(source.display, f"file is too large (limit {MAX_FILE_BYTES} bytes)"))
-                continue
-            data = source.path.read_bytes()
+            data = _read(source, buffers)
         except OSError as error:
             result.errors.append(FileError(source.display, error.strerror or str(error)))
+            continue
+        except ValueError as error:
+            result.errors.append(FileError(source.display, str(error)))
             continue
         result.files_checked += 1
         if not may_contain_udp_server(data):
@@ -53,12 +72,70 @@ def check_python(files: Sequence[SourceFile], result: CheckResult) -> List[Findi
         loaded = project.add_file(source.path, source.display, checked=True)
         if isinstance(loaded, FileError):
             result.errors.append(loaded)
-            result.files_checked -= 1
+            if not loaded.is_syntax_error:  # a file that does not parse was checked: UDP900 says so
+                result.files_checked -= 1
     if not project.modules:
         return []
     flow = Flow(project).solve()
     facts = collect(flow)
     return finish_findings(python_findings(facts), facts)
+
+
+def _python_syntax_error(source: str, error: FileError) -> FileError:
+    """Python's own message and position ("'(' was never closed" at the bracket) when it has one;
+    libcst's says only where its parser gave up."""
+    try:
+        compile(source, error.filename, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as syntax:
+        if syntax.lineno:
+            where = Location(syntax.lineno, max(syntax.offset or 1, 1))
+            return FileError(error.filename, f"syntax error at {where.row}:{where.column}: {syntax.msg}", where)
+    except (ValueError, RecursionError, MemoryError):  # NUL bytes, absurd nesting: keep libcst's account
+        pass
+    return error
+
+
+def explain_syntax_errors(result: CheckResult, buffers: Mapping[Path, str]) -> List[Finding]:
+    """UDP900 for each file that does not parse, so CI fails on it as ruff's does."""
+    found = []
+    for index, error in enumerate(result.errors):
+        if not error.is_syntax_error:
+            continue
+        lines = _source_lines(error.filename, buffers)
+        error = result.errors[index] = _python_syntax_error("".join(lines), error)
+        row = error.location.row
+        found.append(Finding(
+            code=SYNTAX_ERROR_CODE,
+            filename=error.filename,
+            location=error.location,
+            end_location=error.location,
+            message=f"invalid syntax: {error.reason.split(': ', 1)[-1]}",
+            source_line=lines[row - 1].rstrip("\r\n") if 0 < row <= len(lines) else "",
+        ))
+    return found
+
+
+def _source_lines(filename: str, buffers: Mapping[Path, str]) -> List[str]:
+    key = Path(filename).resolve()
+    try:
+        text = buffers[key] if key in buffers else read_python(Path(filename))[1]
+    except UnreadableSource:
+        return []
+    return text.splitlines(keepends=True)
+
+
+def _split_sources(paths: Sequence[str], exclude: Sequence[str], buffers: Mapping[Path, str],
+                   result: CheckResult):
+    """Python and C/Go/Java files to check. A buffer may name a file that is not on disk yet."""
+    on_disk = [str(p) for p in paths if not (Path(p).resolve() in buffers and not Path(p).exists())]
+    sources = [SourceFile(Path(p), str(p)) for p in paths if str(p) not in on_disk]
+    sources += list(discover(on_disk, exclude=exclude)) if on_disk else []
+    python_files: List[SourceFile] = []
+    other_files: List[SourceFile] = []
+    for source in sources:
+        result.files_seen += 1
+        (other_files if is_polyglot_file(source.path) else python_files).append(source)
+    return python_files, other_files
 
 
 def check_paths(
@@ -68,17 +145,22 @@ def check_paths(
     exclude: Sequence[str] = (),
     polyglot: bool = True,
     noqa: bool = True,
+    buffers: Optional[Mapping[str, str]] = None,
 ) -> CheckResult:
-    """`noqa=False` keeps findings on `# noqa` lines (the flake8 plugin leaves them to flake8)."""
+    """Check files and folders.
+
+    `noqa=False` keeps findings on `# noqa` lines (the flake8 plugin leaves them to flake8).
+    `buffers` maps a path (as given, or any path naming the same file) to source text that
+    replaces the file's content on disk: an editor's unsaved buffer, or stdin. A buffered path
+    named in `paths` is checked even if no such file exists.
+    """
     result = CheckResult()
-    python_files: List[SourceFile] = []
-    other_files: List[SourceFile] = []
-    for source in discover([str(p) for p in paths], exclude=exclude):
-        result.files_seen += 1
-        (other_files if is_polyglot_file(source.path) else python_files).append(source)
-    found = check_python(python_files, result)
+    by_file: Dict[Path, str] = {Path(name).resolve(): text for name, text in (buffers or {}).items()}
+    python_files, other_files = _split_sources(paths, exclude, by_file, result)
+    found = check_python(python_files, result, by_file)
     if other_files and polyglot:
-        found += check_polyglot(other_files, result)
+        found += check_polyglot(other_files, result, by_file)
+    found += explain_syntax_errors(result, by_file)
     if noqa:
         found = [f for f in found if not suppressed(f.source_line, f.code)]
     result.findings = sorted(select_codes(found, select, ignore), key=Finding.sort_key)
@@ -86,10 +168,40 @@ def check_paths(
     return result
 
 
-def check_polyglot(files: Sequence[SourceFile], result: CheckResult) -> List[Finding]:
+def check_polyglot(files: Sequence[SourceFile], result: CheckResult,
+                   buffers: Optional[Mapping[Path, str]] = None) -> List[Finding]:
     from .polyglot import semgrep  # imported lazily: semgrep is optional for pure-Python users
 
-    found, errors = semgrep.check_files([f.path for f in files])
+    buffers = buffers or {}
+    with tempfile.TemporaryDirectory(prefix="udplint-buffers-") as scratch:
+        # semgrep reads files, so a buffered C/Go/Java file is written out under its own name
+        stand_ins = {_stand_in(f, buffers, Path(scratch), index): f.display
+                     for index, f in enumerate(files) if f.path.resolve() in buffers}
+        targets = [f.path for f in files if f.path.resolve() not in buffers] + [Path(p) for p in stand_ins]
+        try:
+            found, errors = semgrep.check_files(targets)
+        except semgrep.SemgrepMissing as missing:
+            result.skipped_native = [stand_ins.get(str(p), str(p)) for p in targets if _qualifies(semgrep, p)]
+            result.skipped_reason = str(missing)
+            return []
+        found = [dataclasses.replace(f, filename=stand_ins.get(f.filename, f.filename)) for f in found]
+        errors = [dataclasses.replace(e, filename=stand_ins.get(e.filename, e.filename)) for e in errors]
     result.errors.extend(errors)
     result.files_checked += len(files) - len(errors)
     return found
+
+
+def _stand_in(source: SourceFile, buffers: Mapping[Path, str], scratch: Path, index: int) -> str:
+    folder = scratch / str(index)
+    folder.mkdir()
+    path = folder / source.path.name
+    path.write_text(buffers[source.path.resolve()], encoding="utf-8")
+    return str(path)
+
+
+def _qualifies(semgrep, path: Path) -> bool:
+    """Whether semgrep would have been run on the file (it passes the byte prefilter)."""
+    try:
+        return semgrep.might_match(path.read_bytes(), path.suffix.lower())
+    except OSError:
+        return False

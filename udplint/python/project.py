@@ -6,6 +6,7 @@ in the package is still seen.
 """
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Dict, List, Optional, Tuple
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider, ScopeProvider
 
-from ..findings import FileError
+from ..findings import FileError, Location
 from ..sources import UnreadableSource, read_python
 
 # Imports of these top-level names are never resolved into the project, even if a file of that
@@ -108,8 +109,16 @@ def module_name_for(path: Path) -> Tuple[str, Path, bool]:
     return ".".join(parts), directory, is_package
 
 
+def _shown(path: Path) -> str:
+    """A path as messages show it: relative to the working directory when it is below it."""
+    relative = os.path.relpath(path)
+    return path.as_posix() if relative.startswith("..") else relative
+
+
 class Project:
-    def __init__(self) -> None:
+    def __init__(self, buffers: Optional[Dict[Path, str]] = None) -> None:
+        # resolved path -> source text that replaces the file on disk (an editor's unsaved buffer)
+        self.buffers: Dict[Path, str] = dict(buffers or {})
         self.modules: List[ModuleInfo] = []
         self.by_path: Dict[Path, ModuleInfo] = {}
         self.functions: List[FunctionInfo] = []
@@ -127,13 +136,14 @@ class Project:
             self.by_path[key].checked |= checked
             return self.by_path[key]
         try:
-            _, source = read_python(path)
+            source = self.buffers[key] if key in self.buffers else read_python(path)[1]
             tree = cst.parse_module(source)
         except UnreadableSource as error:
             return FileError(display, str(error))
         except cst.ParserSyntaxError as error:
             first = str(error).strip().splitlines()[0] if str(error).strip() else "syntax error"
-            return FileError(display, f"syntax error at {error.raw_line}:{error.raw_column + 1}: {first}")
+            return FileError(display, f"syntax error at {error.raw_line}:{error.raw_column + 1}: {first}",
+                             location=Location(error.raw_line, error.raw_column + 1))
         except RecursionError:
             return FileError(display, "too deeply nested to parse")
         name, root, is_package = module_name_for(path)
@@ -185,7 +195,7 @@ class Project:
                     self._failed.add(key)
                     return None
                 self._extra += 1
-                loaded = self.add_file(candidate, str(candidate), checked=False)
+                loaded = self.add_file(candidate, _shown(candidate), checked=False)
                 if isinstance(loaded, FileError):
                     self._failed.add(key)
                     return None
