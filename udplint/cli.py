@@ -95,7 +95,18 @@ def build_parser() -> argparse.ArgumentParser:
     rule = commands.add_parser("rule", help="print a rule's documentation")
     rule.add_argument("code", nargs="?", help="rule code, e.g. UDP001")
     rule.add_argument("--all", action="store_true", help="print every rule's documentation")
+    parser.set_defaults(check_parser=check)
     return parser
+
+
+def parse_arguments(parser: argparse.ArgumentParser, argv: List[str]) -> argparse.Namespace:
+    """Paths and options in any order (`check a.py --select UDP001 b.py`), as ruff takes them."""
+    if argv and argv[0] == "check":
+        check = parser.get_default("check_parser")
+        args = check.parse_intermixed_args(argv[1:])
+        args.command = "check"
+        return args
+    return parser.parse_args(argv)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -222,7 +233,7 @@ def run_rule(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(fixing.expand_fix_command(list(sys.argv[1:] if argv is None else argv)))
+    args = parse_arguments(parser, fixing.expand_fix_command(list(sys.argv[1:] if argv is None else argv)))
     try:
         if args.command == "check":
             return run_check(args)
