@@ -177,11 +177,13 @@ def check_polyglot(files: Sequence[SourceFile], result: CheckResult,
         # semgrep reads files, so a buffered C/Go/Java file is written out under its own name
         stand_ins = {_stand_in(f, buffers, Path(scratch), index): f.display
                      for index, f in enumerate(files) if f.path.resolve() in buffers}
-        targets = [f.path for f in files if f.path.resolve() not in buffers] + [Path(p) for p in stand_ins]
+        shown = {str(f.path): f.display for f in files if f.path.resolve() not in buffers}
+        targets = [Path(name) for name in shown] + [Path(name) for name in stand_ins]
         try:
             found, errors = semgrep.check_files(targets)
         except semgrep.SemgrepMissing as missing:
-            result.skipped_native = [stand_ins.get(str(p), str(p)) for p in targets if _qualifies(semgrep, p)]
+            shown.update(stand_ins)
+            result.skipped_native = [shown[str(p)] for p in targets if _qualifies(semgrep, p)]
             result.skipped_reason = str(missing)
             return []
         found = [dataclasses.replace(f, filename=stand_ins.get(f.filename, f.filename)) for f in found]

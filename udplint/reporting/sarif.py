@@ -63,9 +63,9 @@ def _replacement(edit: Edit) -> dict:
 
 
 def _link_text(related) -> str:
-    """`reply` for "reply sent here with sendto()": the first word names the place."""
-    words = related.message.split()
-    return words[0] if words else "related location"
+    """`reply` for "reply sent here with sendto()": the first word (past an article) names the place."""
+    words = [word for word in related.message.split() if word.lower() not in ("the", "a", "an")]
+    return words[0].strip("[]()") if words else "related location"
 
 
 def _message_with_links(finding: Finding) -> str:
