@@ -2,6 +2,7 @@
 findings, a missing semgrep, output files, statistics, colour, quiet levels, config files."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -236,3 +237,22 @@ def test_on_demand_modules_are_named_relative_to_the_working_directory(tmp_path:
                                     "        sock.sendto(data, addr)\n")
     run = udplint(tmp_path, "svc/server.py")
     assert "note: svc/handler.py:4:9:" in run.stdout and str(tmp_path) not in run.stdout
+
+
+def test_syntax_error_fails_the_github_gate_as_an_annotation(project: Path):
+    (project / "broken.py").write_text(BROKEN)
+    run = udplint(project, "--format", "github", "broken.py")
+    assert run.returncode == 1
+    assert run.stdout.startswith("::error file=broken.py,line=2,col=21,endLine=2,endColumn=21,title=UDP900::")
+
+
+def test_c_source_on_stdin_is_checked_with_semgrep(tmp_path: Path):
+    if not (shutil.which("semgrep") or (Path(sys.executable).parent / "semgrep").is_file()):
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail("semgrep is missing (pip install -e '.[test]')")
+        pytest.skip("semgrep is not installed")
+    run = subprocess.run([sys.executable, "-m", "udplint", "check", "-q", "--format", "concise", "--stdin-filename",
+                          "src/echo.c", "-"], input=C_SERVER, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 1, run.stderr
+    assert run.stdout.startswith("src/echo.c:") and " UDP001 " in run.stdout
+    assert "udplint-buffers" not in run.stdout + run.stderr  # the stand-in file's name never shows
