@@ -1,10 +1,13 @@
 """ruff's command-line conventions, as a user meets them: stdin, unknown codes, syntax errors as
 findings, a missing semgrep, output files, statistics, colour, quiet levels, config files."""
+import contextlib
+import io
 import json
 import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -19,9 +22,31 @@ BROKEN = "import socket\nsock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM\
 C_SERVER = (ROOT / "tests" / "fixtures" / "c" / "echo_bug.c").read_text()
 
 
-def udplint(cwd: Path, *args: str, stdin: str = None, env: dict = None) -> subprocess.CompletedProcess:
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def udplint(cwd: Path, *args: str, stdin: str = "") -> Run:
+    """`udplint check --no-polyglot ARGS` in `cwd`, in this process (the subprocess tests below
+    cover what only a real process shows: a pipe on /dev/stdin, the interpreter's start)."""
+    out, err, previous = io.StringIO(), io.StringIO(), os.getcwd()
+    saved_stdin, sys.stdin = sys.stdin, io.StringIO(stdin)
+    try:
+        os.chdir(cwd)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = cli.main(["check", "--no-polyglot", *args])
+    finally:
+        os.chdir(previous)
+        sys.stdin = saved_stdin
+    return Run(code, out.getvalue(), err.getvalue())
+
+
+def udplint_process(cwd: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "udplint", "check", "--no-polyglot", *args], cwd=cwd, input=stdin,
-                          capture_output=True, text=True, timeout=120, env=env)
+                          capture_output=True, text=True, timeout=120)
 
 
 @pytest.fixture()
@@ -36,11 +61,12 @@ def project(tmp_path: Path) -> Path:
 @pytest.mark.parametrize("how", [["-"], ["/dev/stdin"], ["--stdin-filename", "svc.py"],
                                  ["--stdin-filename", "svc.py", "-"]])
 def test_stdin_is_checked_and_named(tmp_path: Path, how):
-    run = udplint(tmp_path, "--format", "concise", "-q", *how, stdin=BUGGY)
+    # a real process and pipe: /dev/stdin is the process's own
+    run = udplint_process(tmp_path, "--format", "concise", "-q", *how, stdin=BUGGY)
     name = "svc.py" if "--stdin-filename" in how else "-"
     assert run.returncode == 1, run.stderr
     assert run.stdout.startswith(f"{name}:{BUGGY_LINE}:{BUGGY_COL}: UDP001 ")
-    clean = udplint(tmp_path, *how, stdin=CLEAN)
+    clean = udplint_process(tmp_path, *how, stdin=CLEAN)
     assert clean.returncode == 0 and "All checks passed (1 file checked)" in clean.stdout
 
 
