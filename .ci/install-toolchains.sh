@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Install the toolchains the C/Go/Java real-socket tests need (Debian/Ubuntu), and actionlint for
-# the workflow tests. Idempotent and non-interactive: installs only what is missing, runs apt-get
+# Install the toolchains the C/Go/Java real-socket tests need (Debian/Ubuntu), and actionlint and
+# shellcheck for the workflow tests. Idempotent and non-interactive: installs only what is missing, runs apt-get
 # update only if it must install.
 set -euo pipefail
 
@@ -24,9 +24,10 @@ command -v go >/dev/null 2>&1 || missing+=(golang-go)
 command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
 
 if [ ${#missing[@]} -eq 0 ]; then
-    echo "install-toolchains: gcc, javac, go, x/net, unshare, ip and npm are present"
+    echo "install-toolchains: gcc, javac, go, x/net, unshare, ip, npm and shellcheck are present"
     install_actionlint
     exit 0
 fi

