@@ -282,3 +282,29 @@ def test_c_source_on_stdin_is_checked_with_semgrep(tmp_path: Path):
     assert run.returncode == 1, run.stderr
     assert run.stdout.startswith("src/echo.c:") and " UDP001 " in run.stdout
     assert "udplint-buffers" not in run.stdout + run.stderr  # the stand-in file's name never shows
+
+
+def test_a_tree_with_c_files_and_no_semgrep_installed(project: Path, tmp_path_factory):
+    """A real process whose Python has udplint and libcst but no semgrep anywhere it looks."""
+    import site
+    import venv
+
+    bare = tmp_path_factory.mktemp("no-semgrep")
+    venv.create(bare, with_pip=False)
+    purelib = next((bare / "lib").glob("python3*")) / "site-packages"
+    (purelib / "udplint-here.pth").write_text(f"{ROOT}\n" + "\n".join(site.getsitepackages()) + "\n")
+    (project / "server.c").write_text(C_SERVER)
+    env = {"PATH": f"{bare / 'bin'}{os.pathsep}/usr/bin{os.pathsep}/bin", "HOME": str(bare)}
+    if any((Path(folder) / "semgrep").exists() for folder in env["PATH"].split(os.pathsep)):
+        pytest.skip("semgrep is installed system-wide")
+    run = subprocess.run([str(bare / "bin" / "python"), "-m", "udplint", "check", "-q", "--format", "concise", "."],
+                         cwd=project, env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1, run.stderr
+    assert run.stdout.startswith(f"bug.py:{BUGGY_LINE}:{BUGGY_COL}: UDP001 ")
+    assert run.stderr.splitlines() == [
+        "udplint: warning: skipped 1 C/Go/Java file (server.c): semgrep is needed to check C, Go and Java files: "
+        "pip install semgrep  (or: pip install 'udplint[polyglot]')"]
+    (project / "bug.py").unlink()
+    clean = subprocess.run([str(bare / "bin" / "python"), "-m", "udplint", "check", "."], cwd=project, env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert clean.returncode == 3 and "skipped 1 C/Go/Java file" in clean.stderr
