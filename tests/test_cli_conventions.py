@@ -308,3 +308,12 @@ def test_a_tree_with_c_files_and_no_semgrep_installed(project: Path, tmp_path_fa
     clean = subprocess.run([str(bare / "bin" / "python"), "-m", "udplint", "check", "."], cwd=project, env=env,
                            capture_output=True, text=True, timeout=120)
     assert clean.returncode == 3 and "skipped 1 C/Go/Java file" in clean.stderr
+
+
+def test_excerpt_keeps_tabs_under_the_code_and_stops_at_the_line_end():
+    from udplint.findings import Finding, Location
+    from udplint.reporting.text import excerpt
+
+    multi_line = Finding("UDP001", "a.py", Location(3, 2), Location(5, 1), "m", source_line="\tsock.sendto(x,  ")
+    assert excerpt(multi_line)[1:3] == ["3 | \tsock.sendto(x,  ", "  | \t" + "^" * len("sock.sendto(x,") + " UDP001"]
+    assert excerpt(Finding("UDP001", "a.py", Location(3, 1), Location(3, 5), "m")) == []  # no text, no excerpt

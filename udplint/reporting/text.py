@@ -28,7 +28,7 @@ def _caret_width(finding: Finding, line: str) -> int:
 def excerpt(finding: Finding, style: Style = PLAIN) -> List[str]:
     """The reported line, numbered, with `^^^` under the reported span (ruff's full output)."""
     line = finding.source_line.rstrip("\r\n")
-    if not line and finding.location.row <= 0:
+    if not line.strip():  # no text to show (a finding made without it, or a blank line at EOF)
         return []
     number = str(finding.location.row)
     gutter = " " * len(number) + " |"
