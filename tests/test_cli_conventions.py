@@ -317,3 +317,15 @@ def test_excerpt_keeps_tabs_under_the_code_and_stops_at_the_line_end():
     multi_line = Finding("UDP001", "a.py", Location(3, 2), Location(5, 1), "m", source_line="\tsock.sendto(x,  ")
     assert excerpt(multi_line)[1:3] == ["3 | \tsock.sendto(x,  ", "  | \t" + "^" * len("sock.sendto(x,") + " UDP001"]
     assert excerpt(Finding("UDP001", "a.py", Location(3, 1), Location(3, 5), "m")) == []  # no text, no excerpt
+
+
+def test_selection_is_layered_like_ruff(project: Path):
+    """ruff's documented example: the file selects and ignores; `--select` on the command line starts
+    over (the file's ignore no longer applies); `--extend-select` adds to the file's selection."""
+    (project / "broken.py").write_text(BROKEN)
+    (project / "pyproject.toml").write_text('[tool.udplint]\nselect = ["UDP"]\nignore = ["UDP900"]\n')
+    assert udplint(project, "broken.py").returncode == 0
+    assert udplint(project, "--select", "UDP900", "broken.py").returncode == 1
+    assert udplint(project, "--select", "UDP900", "bug.py").returncode == 0  # UDP001 is no longer selected
+    assert udplint(project, "--extend-select", "UDP900", "broken.py").returncode == 1
+    assert udplint(project, "--ignore", "UDP001", "bug.py", "broken.py").returncode == 0  # adds to the file's

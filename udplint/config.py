@@ -23,7 +23,7 @@ import fnmatch
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Set
 
 from .findings import Finding
 
@@ -220,22 +220,43 @@ def apply_per_file_ignores(findings: Sequence[Finding], settings: Settings) -> L
     return [f for f in findings if not ignored(f)]
 
 
+@dataclass
+class Selection:
+    """One layer of rule selection (the settings file, then the command line), as ruff layers them."""
+
+    select: Optional[List[str]] = None
+    extend_select: Sequence[str] = ()
+    ignore: Sequence[str] = ()
+
+    def apply(self, enabled: Set[str]) -> Set[str]:
+        """A layer with `select` starts over from it; then it adds extend-select and removes its ignores."""
+        if self.select is not None:
+            enabled = _matching(self.select)
+        return (enabled | _matching(self.extend_select)) - _matching(self.ignore)
+
+
+def _matching(selectors: Sequence[str]) -> Set[str]:
+    return {code for code in known_codes() if any(s == "ALL" or code.startswith(s) for s in selectors)}
+
+
 def resolve(args) -> Settings:
     """Load the configuration and fill in the options the command line left unset (CLI wins).
 
-    `select` from the command line replaces the configured one; `extend-select` and
-    `extend-ignore` from both add to the result, as in ruff."""
+    Rule selection is layered as in ruff: the settings file's select / extend-select / ignore /
+    extend-ignore, then the command line's, where a `--select` starts over (so it also drops the
+    file's ignores). The result reaches the checker as `ignore` = every rule not enabled."""
     for option in ("select", "extend_select", "ignore", "extend_ignore"):
         check_codes(getattr(args, option, None) or (), f"--{option.replace('_', '-')}")
     settings = load_for_command_line(getattr(args, "config", None) or (), getattr(args, "isolated", False))
-    if args.select is None:
-        args.select = settings.select
-    extend_select = settings.extend_select + (getattr(args, "extend_select", None) or [])
-    if args.select is not None and extend_select:
-        args.select = list(args.select) + extend_select
-    if not args.ignore:
-        args.ignore = settings.ignore
-    args.ignore = list(args.ignore) + settings.extend_ignore + (getattr(args, "extend_ignore", None) or [])
+    layers = (
+        Selection(settings.select, settings.extend_select, settings.ignore + settings.extend_ignore),
+        Selection(args.select, getattr(args, "extend_select", None) or (),
+                  list(args.ignore or ()) + list(getattr(args, "extend_ignore", None) or ())),
+    )
+    enabled = set(known_codes())
+    for layer in layers:
+        enabled = layer.apply(enabled)
+    args.select, args.ignore = None, sorted(set(known_codes()) - enabled)
     if not args.exclude:
         args.exclude = settings.exclude
     if getattr(args, "baseline", None):
