@@ -34,7 +34,10 @@ def test_finding_line_and_exit_status(buggy):
     assert run.returncode == 1, run.stderr
     first = run.stdout.splitlines()[0]
     assert first.startswith(f"{buggy}:6:5: UDP001 reply with sendto() to the sender of a UDP socket bound to '0.0.0.0'")
-    assert run.stdout.splitlines()[1].strip().startswith("fix")
+    excerpt = run.stdout.splitlines()[1:5]  # ruff's full style: the line, a caret under the call
+    assert excerpt[1] == "6 |     sock.sendto(data, addr)"
+    assert excerpt[2] == "  |     ^^^^^^^^^^^^^^^^^^^^^^^ UDP001"
+    assert run.stdout.splitlines()[5].strip().startswith("fix")
     assert "Found 1 error" in run.stdout
 
 
@@ -108,10 +111,10 @@ def test_bad_files_get_one_line_and_the_run_goes_on(tmp_path, buggy):
 
 
 def test_nothing_checkable_exits_two(tmp_path):
-    (tmp_path / "syntax.py").write_text("sendto(\n")
-    run = udplint("check", str(tmp_path / "syntax.py"))
+    (tmp_path / "cookie.py").write_bytes(b"# -*- coding: klingon -*-\nsendto = 1\n")
+    run = udplint("check", str(tmp_path / "cookie.py"))
     assert run.returncode == 2
-    assert run.stderr.startswith(f"{tmp_path / 'syntax.py'}: cannot parse: syntax error")
+    assert run.stderr.startswith(f"{tmp_path / 'cookie.py'}: cannot parse: cannot decode")
 
 
 def test_huge_file_is_refused(tmp_path):

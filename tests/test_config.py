@@ -9,7 +9,7 @@ from udp_snippets import BUGGY
 
 
 def udplint(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "udplint", "check", "--format", "concise", "--no-polyglot", *args],
+    return subprocess.run([sys.executable, "-m", "udplint", "check", "-q", "--format", "concise", "--no-polyglot", *args],
                           cwd=cwd, capture_output=True, text=True, timeout=60)
 
 
@@ -33,7 +33,11 @@ def files(result: subprocess.CompletedProcess) -> list:
 def test_ignore_and_select_from_config_and_cli_override(project: Path):
     configure(project, 'ignore = ["UDP001"]\n')
     assert udplint(project).returncode == 0
-    assert udplint(project, "--ignore", "UDP002").returncode == 1  # the command line wins
+    # as in ruff, the command line is a layer on top: its --ignore adds to the file's ignores, its
+    # --extend-select brings a rule back, and its --select starts over
+    assert udplint(project, "--ignore", "UDP002").returncode == 0
+    assert udplint(project, "--extend-select", "UDP001").returncode == 1
+    assert udplint(project, "--select", "UDP001").returncode == 1
     configure(project, 'select = ["UDP002"]\n')
     assert udplint(project).returncode == 0
     assert udplint(project, "--select", "UDP").returncode == 1

@@ -30,7 +30,7 @@ def test_plugin_is_registered_with_udp_prefix():
 def test_reports_same_ids_and_messages_as_the_cli(project: Path):
     result = flake8(project, "--select", "UDP", "bug.py", "clean.py")
     assert result.returncode == 1, result.stderr
-    cli = subprocess.run([sys.executable, "-m", "udplint", "check", "--format", "concise", "bug.py"],
+    cli = subprocess.run([sys.executable, "-m", "udplint", "check", "-q", "--format", "concise", "bug.py"],
                          cwd=project, capture_output=True, text=True, timeout=60)
     assert cli.returncode == 1
     # flake8 prints `path:row:col: CODE message` exactly as udplint's concise format does.
@@ -81,7 +81,7 @@ def test_finding_across_modules_of_a_package(tmp_path: Path):
         "from .listen import open_socket\n\n\ndef serve():\n    sock = open_socket(9999)\n"
         "    while True:\n        data, addr = sock.recvfrom(512)\n        sock.sendto(data, addr)\n"
     )
-    cli = subprocess.run([sys.executable, "-m", "udplint", "check", "--format", "concise", "relay"],
+    cli = subprocess.run([sys.executable, "-m", "udplint", "check", "-q", "--format", "concise", "relay"],
                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert cli.returncode == 1 and cli.stdout
     # Only the file that holds the finding is handed to flake8: the package is still analysed.
@@ -94,3 +94,39 @@ def test_stdin(project: Path):
     result = subprocess.run([str(FLAKE8), "--isolated", "--select", "UDP", "-"], input=BUGGY, cwd=project,
                             capture_output=True, text=True, timeout=60)
     assert result.stdout.startswith(f"stdin:{BUGGY_LINE}:{BUGGY_COL}: UDP001 "), result.stderr
+
+
+def flake8_stdin(cwd: Path, source: str, display_name: str) -> subprocess.CompletedProcess:
+    """How editors call flake8: the unsaved buffer on stdin, named after the file it will be saved as."""
+    return subprocess.run([str(FLAKE8), "--isolated", "--select", "UDP", "-", "--stdin-display-name", display_name],
+                          input=source, cwd=cwd, capture_output=True, text=True, timeout=60)
+
+
+def test_stdin_buffer_is_checked_not_the_file_on_disk(project: Path):
+    # bug.py on disk has the bug; the editor's buffer has fixed it: nothing to report.
+    clean_buffer = flake8_stdin(project, CLEAN, "bug.py")
+    assert (clean_buffer.returncode, clean_buffer.stdout) == (0, ""), clean_buffer.stderr
+    # clean.py on disk is clean; the buffer brings the bug in: it is reported, under the display name.
+    buggy_buffer = flake8_stdin(project, BUGGY, "clean.py")
+    assert buggy_buffer.stdout.startswith(f"clean.py:{BUGGY_LINE}:{BUGGY_COL}: UDP001 "), buggy_buffer.stderr
+    # a file not saved yet
+    new_file = flake8_stdin(project, BUGGY, "new_server.py")
+    assert new_file.stdout.startswith(f"new_server.py:{BUGGY_LINE}:{BUGGY_COL}: UDP001 "), new_file.stderr
+
+
+def test_stdin_buffer_is_analysed_with_its_package(tmp_path: Path):
+    """The buffer of the module that binds, whose socket is answered in another module on disk."""
+    pkg = tmp_path / "svc"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    server = ("import socket\nfrom .handler import serve\n\n\ndef main():\n"
+              "    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+              "    sock.bind(('127.0.0.1', 9999))\n    serve(sock)\n")
+    (pkg / "server.py").write_text(server)
+    (pkg / "handler.py").write_text("def serve(sock):\n    while True:\n        data, addr = sock.recvfrom(512)\n"
+                                    "        sock.sendto(data, addr)\n")
+    on_disk = flake8(tmp_path, "--select", "UDP", "svc/server.py")
+    assert (on_disk.returncode, on_disk.stdout) == (0, ""), on_disk.stderr
+    edited = flake8_stdin(tmp_path, server.replace("127.0.0.1", "0.0.0.0"), "svc/server.py")
+    assert edited.stdout.startswith("svc/server.py:7:5: UDP001 "), edited.stdout + edited.stderr
+    assert len(edited.stdout.splitlines()) == 1 and "svc/handler.py:4:9" in edited.stdout  # the reply, named

@@ -18,7 +18,7 @@ def git(repo: Path, *args: str) -> str:
 
 
 def udplint(repo: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "udplint", "check", "--format", "concise", "--no-polyglot", *args],
+    return subprocess.run([sys.executable, "-m", "udplint", "check", "-q", "--format", "concise", "--no-polyglot", *args],
                           cwd=repo, capture_output=True, text=True, timeout=60)
 
 

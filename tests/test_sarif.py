@@ -102,3 +102,46 @@ def test_related_locations_and_fixes(tmp_path: Path, sarif_schema: dict, monkeyp
     assert replacement["insertedContent"]["text"] == "sock.sendmsg([data], control, 0, addr)"
     assert replacement["deletedRegion"] == {"startLine": 7, "startColumn": 5, "endLine": 7, "endColumn": 28}
     assert "fixes" not in second  # a suggestion without edits is not a SARIF fix
+
+
+def test_rules_carry_security_severity_for_code_scanning(tmp_path: Path):
+    rules = {rule["id"]: rule for rule in run_sarif(tmp_path, ".")["runs"][0]["tool"]["driver"]["rules"]}
+    for code in ("UDP001", "UDP002", "UDP003"):
+        properties = rules[code]["properties"]
+        assert "security" in properties["tags"]  # code scanning reads security-severity only then
+        assert 0.0 < float(properties["security-severity"]) < 10.0
+    assert "security-severity" not in rules["UDP900"]["properties"]
+
+
+def test_message_links_the_related_location(tmp_path: Path, sarif_schema: dict):
+    pkg = tmp_path / "svc"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "server.py").write_text("import socket\nfrom .handler import serve\n\n\ndef main():\n"
+                                   "    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                                   "    sock.bind(('0.0.0.0', 9999))\n    serve(sock)\n")
+    (pkg / "handler.py").write_text("def serve(sock):\n    while True:\n        data, addr = sock.recvfrom(512)\n"
+                                    "        sock.sendto(data, addr)\n")
+    document = run_sarif(tmp_path, "svc/server.py")  # handler.py is read on demand
+    validate(document, sarif_schema)
+    (result,) = document["runs"][0]["results"]
+    assert result["message"]["text"].endswith("(see [reply](1))")
+    (related,) = result["relatedLocations"]
+    assert related["id"] == 1
+    # a module read on demand is named relative to the working directory, like the given ones
+    assert related["physicalLocation"]["artifactLocation"] == {"uri": "svc/handler.py", "uriBaseId": "%SRCROOT%"}
+
+
+def test_files_that_cannot_be_checked_are_tool_notifications(tmp_path: Path, sarif_schema: dict):
+    (tmp_path / "broken.py").write_text("import socket\nsock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM\n")
+    (tmp_path / "klingon.py").write_bytes(b"# -*- coding: klingon -*-\nsendto = 1\n")
+    document = run_sarif(tmp_path, ".")
+    validate(document, sarif_schema)
+    run = document["runs"][0]
+    notes = {n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]: n
+             for n in run["invocations"][0]["toolExecutionNotifications"]}
+    assert set(notes) == {"broken.py", "klingon.py"}
+    assert notes["broken.py"]["descriptor"]["id"] == "UDP900"
+    assert notes["broken.py"]["locations"][0]["physicalLocation"]["region"]["startLine"] == 2
+    assert "cannot decode" in notes["klingon.py"]["message"]["text"]
+    assert [r["ruleId"] for r in run["results"]] == ["UDP900"]  # the syntax error is also a result

@@ -7,15 +7,20 @@ second analysis of its own.
 """
 from __future__ import annotations
 
+import ast
+import dataclasses
 import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, List, Mapping, Optional, Sequence
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence
 
 from .cache import Cache, default_cache_dir
-from .findings import FileError, Finding
+from .findings import FileError, Finding, Location
 from .noqa import suppressed
-from .sources import MAX_FILE_BYTES, SourceFile, discover, is_polyglot_file
+from .sources import MAX_FILE_BYTES, SourceFile, UnreadableSource, discover, is_polyglot_file, read_python
+
+SYNTAX_ERROR_CODE = "UDP900"
 
 
 @dataclass
@@ -26,6 +31,9 @@ class CheckResult:
     files_seen: int = 0
     analysis: Optional[object] = None  # udplint.python.engine.Analysis, for fixes and statistics
     cache: Optional[Cache] = None
+    # C/Go/Java files that needed semgrep when it is not installed, and why they were skipped
+    skipped_native: List[str] = field(default_factory=list)
+    skipped_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -73,7 +81,7 @@ def _read(source: SourceFile, result: CheckResult) -> Optional[bytes]:
 
 
 def check_python(files: Sequence[SourceFile], result: CheckResult, options: RunOptions = RunOptions(),
-                 buffers: Optional[Mapping[str, str]] = None, need_analysis: bool = False,
+                 buffers: Optional[Mapping[Path, str]] = None, need_analysis: bool = False,
                  roots: Sequence[Path] = ()) -> List[Finding]:
     """The Python findings; `need_analysis` (fixes) forbids answering from the whole-run cache."""
     from .python import runcache
@@ -81,7 +89,7 @@ def check_python(files: Sequence[SourceFile], result: CheckResult, options: RunO
     cache = result.cache or options.make_cache()
     result.cache = cache
     key = None
-    if cache.enabled and buffers is None and not need_analysis:
+    if cache.enabled and not buffers and not need_analysis:
         key = runcache.run_key(cache, [(f.display, f.path) for f in files])
         cached = runcache.load(cache, key) if key else None
         if cached is not None:
@@ -100,15 +108,16 @@ def check_python(files: Sequence[SourceFile], result: CheckResult, options: RunO
 
 
 def _analyse_python(files: Sequence[SourceFile], result: CheckResult, options: RunOptions,
-                    buffers: Optional[Mapping[str, str]], roots: Sequence[Path] = ()) -> List[Finding]:
+                    buffers: Optional[Mapping[Path, str]], roots: Sequence[Path] = ()) -> List[Finding]:
     from .python.engine import Engine, EngineOptions, Source
     from .python.report import findings as python_findings
 
     cache = result.cache
     sources = []
     for file in files:
-        if buffers is not None and file.display in buffers:
-            data: Optional[bytes] = buffers[file.display].encode("utf-8")
+        buffered = buffers.get(file.path.resolve()) if buffers else None
+        if buffered is not None:
+            data: Optional[bytes] = buffered.encode("utf-8")
         else:
             data = _read(file, result)
         if data is not None:
@@ -131,23 +140,29 @@ def check_paths(
     options: RunOptions = RunOptions(),
     buffers: Optional[Mapping[str, str]] = None,
     context: Optional[Path] = None,
+    need_analysis: bool = False,
 ) -> CheckResult:
-    """`noqa=False` keeps findings on `# noqa` lines (the flake8 plugin leaves them to flake8).
-    `buffers` maps a path as given to text that replaces the file's content (editors).
+    """Check files and folders.
+
+    `noqa=False` keeps findings on `# noqa` lines (the flake8 plugin leaves them to flake8).
+    `buffers` maps a path (as given, or any path naming the same file) to source text that
+    replaces the file's content on disk: an editor's unsaved buffer, or stdin. A buffered path
+    named in `paths` is checked even if no such file exists.
     `context`: analyse this whole directory (a project) and report only the findings with a
-    location (anchor or related) in one of `paths` (pre-commit passes changed files only)."""
+    location (anchor or related) in one of `paths` (pre-commit passes changed files only).
+    `need_analysis`: the caller fixes, so the result must carry the analysis (no whole-run cache).
+    """
     if context is not None:
-        return _check_in_context(paths, context, select, ignore, exclude, polyglot, noqa, options, buffers)
+        return _check_in_context(paths, context, select, ignore, exclude, polyglot, noqa, options, buffers,
+                                 need_analysis)
     result = CheckResult()
-    python_files: List[SourceFile] = []
-    other_files: List[SourceFile] = []
-    for source in discover([str(p) for p in paths], exclude=exclude):
-        result.files_seen += 1
-        (other_files if is_polyglot_file(source.path) else python_files).append(source)
+    by_file: Dict[Path, str] = {Path(name).resolve(): text for name, text in (buffers or {}).items()}
+    python_files, other_files = _split_sources(paths, exclude, by_file, result)
     roots = [Path(p) for p in paths if Path(p).is_dir()]
-    found = check_python(python_files, result, options, buffers, roots=roots)
+    found = check_python(python_files, result, options, by_file, need_analysis=need_analysis, roots=roots)
     if other_files and polyglot:
-        found += check_polyglot(other_files, result)
+        found += check_polyglot(other_files, result, by_file)
+    found += explain_syntax_errors(result, by_file)
     if noqa:
         found = [f for f in found if not suppressed(f.source_line, f.code)]
     result.findings = sorted(select_codes(found, select, ignore), key=Finding.sort_key)
@@ -155,7 +170,8 @@ def check_paths(
     return result
 
 
-def _check_in_context(paths, context: Path, select, ignore, exclude, polyglot, noqa, options, buffers) -> CheckResult:
+def _check_in_context(paths, context: Path, select, ignore, exclude, polyglot, noqa, options, buffers,
+                      need_analysis: bool = False) -> CheckResult:
     wanted = set()
     for path in paths:
         try:
@@ -163,7 +179,8 @@ def _check_in_context(paths, context: Path, select, ignore, exclude, polyglot, n
         except OSError:
             continue
     shown = os.path.relpath(context) if not os.path.relpath(context).startswith("..") else str(context)
-    result = check_paths([shown], select, ignore, exclude, polyglot, noqa, options, buffers)
+    result = check_paths([shown], select, ignore, exclude, polyglot, noqa, options, buffers,
+                         need_analysis=need_analysis)
 
     def touches(finding: Finding) -> bool:
         files = [finding.filename, *(related.filename for related in finding.related)]
@@ -174,10 +191,99 @@ def _check_in_context(paths, context: Path, select, ignore, exclude, polyglot, n
     return result
 
 
-def check_polyglot(files: Sequence[SourceFile], result: CheckResult) -> List[Finding]:
+def _python_syntax_error(source: str, error: FileError) -> FileError:
+    """Python's own message and position ("'(' was never closed" at the bracket) when it has one;
+    libcst's says only where its parser gave up."""
+    try:
+        compile(source, error.filename, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as syntax:
+        if syntax.lineno:
+            where = Location(syntax.lineno, max(syntax.offset or 1, 1))
+            return FileError(error.filename, f"syntax error at {where.row}:{where.column}: {syntax.msg}", where)
+    except (ValueError, RecursionError, MemoryError):  # NUL bytes, absurd nesting: keep libcst's account
+        pass
+    return error
+
+
+def explain_syntax_errors(result: CheckResult, buffers: Mapping[Path, str]) -> List[Finding]:
+    """UDP900 for each file that does not parse, so CI fails on it as ruff's does."""
+    found = []
+    for index, error in enumerate(result.errors):
+        if not error.is_syntax_error:
+            continue
+        lines = _source_lines(error.filename, buffers)
+        error = result.errors[index] = _python_syntax_error("".join(lines), error)
+        row = error.location.row
+        found.append(Finding(
+            code=SYNTAX_ERROR_CODE,
+            filename=error.filename,
+            location=error.location,
+            end_location=error.location,
+            message=f"invalid syntax: {error.reason.split(': ', 1)[-1]}",
+            source_line=lines[row - 1].rstrip("\r\n") if 0 < row <= len(lines) else "",
+        ))
+    return found
+
+
+def _source_lines(filename: str, buffers: Mapping[Path, str]) -> List[str]:
+    key = Path(filename).resolve()
+    try:
+        text = buffers[key] if key in buffers else read_python(Path(filename))[1]
+    except UnreadableSource:
+        return []
+    return text.splitlines(keepends=True)
+
+
+def _split_sources(paths: Sequence[str], exclude: Sequence[str], buffers: Mapping[Path, str],
+                   result: CheckResult):
+    """Python and C/Go/Java files to check. A buffer may name a file that is not on disk yet."""
+    on_disk = [str(p) for p in paths if not (Path(p).resolve() in buffers and not Path(p).exists())]
+    sources = [SourceFile(Path(p), str(p)) for p in paths if str(p) not in on_disk]
+    sources += list(discover(on_disk, exclude=exclude)) if on_disk else []
+    python_files: List[SourceFile] = []
+    other_files: List[SourceFile] = []
+    for source in sources:
+        result.files_seen += 1
+        (other_files if is_polyglot_file(source.path) else python_files).append(source)
+    return python_files, other_files
+
+
+def check_polyglot(files: Sequence[SourceFile], result: CheckResult,
+                   buffers: Optional[Mapping[Path, str]] = None) -> List[Finding]:
     from .polyglot import semgrep  # imported lazily: semgrep is optional for pure-Python users
 
-    found, errors = semgrep.check_files([f.path for f in files])
+    buffers = buffers or {}
+    with tempfile.TemporaryDirectory(prefix="udplint-buffers-") as scratch:
+        # semgrep reads files, so a buffered C/Go/Java file is written out under its own name
+        stand_ins = {_stand_in(f, buffers, Path(scratch), index): f.display
+                     for index, f in enumerate(files) if f.path.resolve() in buffers}
+        shown = {str(f.path): f.display for f in files if f.path.resolve() not in buffers}
+        targets = [Path(name) for name in shown] + [Path(name) for name in stand_ins]
+        try:
+            found, errors = semgrep.check_files(targets)
+        except semgrep.SemgrepMissing as missing:
+            shown.update(stand_ins)
+            result.skipped_native = [shown[str(p)] for p in targets if _qualifies(semgrep, p)]
+            result.skipped_reason = str(missing)
+            return []
+        found = [dataclasses.replace(f, filename=stand_ins.get(f.filename, f.filename)) for f in found]
+        errors = [dataclasses.replace(e, filename=stand_ins.get(e.filename, e.filename)) for e in errors]
     result.errors.extend(errors)
     result.files_checked += len(files) - len(errors)
     return found
+
+
+def _stand_in(source: SourceFile, buffers: Mapping[Path, str], scratch: Path, index: int) -> str:
+    folder = scratch / str(index)
+    folder.mkdir()
+    path = folder / source.path.name
+    path.write_text(buffers[source.path.resolve()], encoding="utf-8")
+    return str(path)
+
+
+def _qualifies(semgrep, path: Path) -> bool:
+    """Whether semgrep would have been run on the file (it passes the byte prefilter)."""
+    try:
+        return semgrep.might_match(path.read_bytes(), path.suffix.lower())
+    except OSError:
+        return False

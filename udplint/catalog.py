@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import resources
+from typing import Optional
 
 DOCS_URL = "https://github.com/udplint/udplint/blob/main/docs/rules/{code}.md"
 
@@ -20,6 +21,10 @@ class Rule:
     summary: str  # the "what" of a finding, one line
     why: str  # the "why", one line, appended to messages
     fix_hint: str  # the short "fix:" line printed under a text finding
+    # GitHub code scanning's `security-severity` (CVSS-like 0.0-10.0; 4.0-6.9 shows as "medium"),
+    # which it sorts alerts by. A reply from the wrong address is an availability bug; None for a
+    # rule that is not about the program's behaviour (UDP900).
+    security_severity: Optional[str] = None
 
     @property
     def url(self) -> str:
@@ -60,6 +65,7 @@ RULES = {
             "address the client sent to and the client drops the reply",
             fix_hint="enable IP_PKTINFO/IPV6_RECVPKTINFO, receive with recvmsg() and reply with sendmsg() carrying "
             "an IP_PKTINFO/IPV6_PKTINFO control message whose source is the request's destination",
+            security_severity="5.3",
         ),
         Rule(
             code="UDP002",
@@ -69,6 +75,7 @@ RULES = {
             "carries a pktinfo control message with the request's destination",
             fix_hint="send the reply with sendmsg() and one fresh IP_PKTINFO (ipi_spec_dst = the received "
             "ipi_spec_dst, ifindex 0) or IPV6_PKTINFO (ipi6_addr = the received address) control message",
+            security_severity="5.3",
         ),
         Rule(
             code="UDP003",
@@ -79,6 +86,15 @@ RULES = {
             "sendmsg() fail when other IP_RECV* options are on",
             fix_hint="build one fresh control message: IPv4 ipi_spec_dst = received ipi_spec_dst, ipi_addr = 0, "
             "ipi_ifindex = 0; IPv6 ipi6_addr = received ipi6_addr (skip multicast), ipi6_ifindex = 0",
+            security_severity="4.3",
+        ),
+        Rule(
+            code="UDP900",
+            name="invalid-syntax",
+            summary="file cannot be parsed, so it was not checked",
+            why="a file that does not parse hides whatever UDP server it holds, and a run that passed over it "
+            "would look clean",
+            fix_hint="fix the syntax error (or exclude the file, or ignore UDP900 for it in per-file-ignores)",
         ),
     )
 }

@@ -12,6 +12,10 @@ and per-file-ignores patterns are globs, matched like `--exclude`. Command-line 
 
     [tool.udplint.per-file-ignores]
     "scripts/*" = ["UDP001"]
+
+`--config FILE` names the settings file instead (a pyproject.toml with the table, or a TOML file
+whose top level is the table, like ruff.toml); `--config 'KEY = VALUE'` overrides one setting;
+`--isolated` reads no file. Every rule code in the settings must name a rule or a prefix of one.
 """
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ import fnmatch
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Set
 
 from .findings import Finding
 
@@ -37,7 +41,9 @@ class ConfigError(Exception):
 class Settings:
     path: Optional[Path] = None  # the pyproject.toml the settings came from
     select: Optional[List[str]] = None
+    extend_select: List[str] = field(default_factory=list)
     ignore: List[str] = field(default_factory=list)
+    extend_ignore: List[str] = field(default_factory=list)
     exclude: List[str] = field(default_factory=list)
     per_file_ignores: Dict[str, List[str]] = field(default_factory=dict)
     baseline: Optional[Path] = None
@@ -54,7 +60,24 @@ def _string_list(where: str, key: str, value: object) -> List[str]:
 
 
 def _codes(where: str, key: str, value: object) -> List[str]:
-    return [code.strip().upper() for code in _string_list(where, key, value) if code.strip()]
+    codes = [code.strip().upper() for code in _string_list(where, key, value) if code.strip()]
+    check_codes(codes, f"{where}: '{key}'")
+    return codes
+
+
+def known_codes() -> List[str]:
+    from .catalog import RULES  # the catalog imports nothing from here; imported late all the same
+
+    return sorted(RULES)
+
+
+def check_codes(codes: Sequence[str], where: str) -> None:
+    """Each code must be ALL, a rule code, or a prefix of one: a typo must not select nothing."""
+    known = known_codes()
+    for code in codes:
+        if code != "ALL" and not any(rule.startswith(code) for rule in known):
+            raise ConfigError(f"{where}: unknown rule code {code!r} (known codes: {', '.join(known)}, "
+                              "or a prefix such as UDP00, or ALL)")
 
 
 def find_pyproject(start: Optional[Path] = None) -> Optional[Path]:
@@ -85,19 +108,28 @@ def _load(path: Path) -> dict:
         raise ConfigError(f"{path}: invalid TOML: {error}") from None
 
 
-def parse(table: object, path: Path) -> Settings:
-    where = f"{path} [tool.udplint]"
+KNOWN_KEYS = frozenset({"select", "extend-select", "ignore", "extend-ignore", "exclude", "per-file-ignores",
+                        "baseline"})
+
+
+def parse(table: object, path: Path, where: Optional[str] = None,
+          settings: Optional[Settings] = None) -> Settings:
+    """Read a settings table into `settings` (a fresh one by default): keys it sets replace."""
+    where = where or f"{path} [tool.udplint]"
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: must be a table")
-    settings = Settings(path=path)
-    known = {"select", "ignore", "exclude", "per-file-ignores", "baseline"}
+    settings = settings or Settings(path=path)
     for key, value in table.items():
-        if key not in known:
-            raise ConfigError(f"{where}: unknown key '{key}' (known keys: {', '.join(sorted(known))})")
+        if key not in KNOWN_KEYS:
+            raise ConfigError(f"{where}: unknown key '{key}' (known keys: {', '.join(sorted(KNOWN_KEYS))})")
         if key == "select":
             settings.select = _codes(where, key, value)
+        elif key == "extend-select":
+            settings.extend_select = _codes(where, key, value)
         elif key == "ignore":
             settings.ignore = _codes(where, key, value)
+        elif key == "extend-ignore":
+            settings.extend_ignore = _codes(where, key, value)
         elif key == "exclude":
             settings.exclude = _string_list(where, key, value)
         elif key == "baseline":
@@ -118,6 +150,53 @@ def load(start: Optional[Path] = None) -> Settings:
     if pyproject is None:
         return Settings()
     return parse(_load(pyproject)["tool"]["udplint"], pyproject)
+
+
+def load_file(path: Path) -> Settings:
+    """`--config FILE`: a pyproject.toml's [tool.udplint], or a TOML file that is the table itself."""
+    if not path.is_file():
+        raise ConfigError(f"--config {path}: no such file (or give an override: --config 'select = [\"UDP001\"]')")
+    document = _load(path)
+    if path.name != "pyproject.toml":
+        return parse(document, path, where=str(path))
+    table = document.get("tool", {}).get("udplint")
+    if table is None:
+        raise ConfigError(f"--config {path}: has no [tool.udplint] table")
+    return parse(table, path)
+
+
+def apply_override(settings: Settings, text: str) -> Settings:
+    """`--config 'KEY = VALUE'`: one TOML line that replaces one setting (ruff's inline override)."""
+    where = f"--config {text!r}"
+    try:
+        table = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{where}: neither a file nor a valid 'KEY = VALUE' TOML override ({error})") from None
+    return parse(table, settings.path or Path.cwd() / "pyproject.toml", where=where, settings=settings)
+
+
+def is_override(value: str) -> bool:
+    return "=" in value and not Path(value).is_file()
+
+
+def load_for_command_line(config_args: Sequence[str], isolated: bool) -> Settings:
+    """The settings a `check` run uses: a --config file, or the discovered pyproject.toml (neither
+    with --isolated), then the --config overrides in order."""
+    files = [Path(value) for value in config_args if not is_override(value)]
+    overrides = [value for value in config_args if is_override(value)]
+    if len(files) > 1:
+        raise ConfigError("--config: give one settings file (overrides 'KEY = VALUE' may repeat)")
+    if files and isolated:
+        raise ConfigError("--config FILE and --isolated cannot be used together")
+    if files:
+        settings = load_file(files[0])
+    elif isolated:
+        settings = Settings()
+    else:
+        settings = load()
+    for override in overrides:
+        settings = apply_override(settings, override)
+    return settings
 
 
 def apply_per_file_ignores(findings: Sequence[Finding], settings: Settings) -> List[Finding]:
@@ -141,13 +220,43 @@ def apply_per_file_ignores(findings: Sequence[Finding], settings: Settings) -> L
     return [f for f in findings if not ignored(f)]
 
 
+@dataclass
+class Selection:
+    """One layer of rule selection (the settings file, then the command line), as ruff layers them."""
+
+    select: Optional[List[str]] = None
+    extend_select: Sequence[str] = ()
+    ignore: Sequence[str] = ()
+
+    def apply(self, enabled: Set[str]) -> Set[str]:
+        """A layer with `select` starts over from it; then it adds extend-select and removes its ignores."""
+        if self.select is not None:
+            enabled = _matching(self.select)
+        return (enabled | _matching(self.extend_select)) - _matching(self.ignore)
+
+
+def _matching(selectors: Sequence[str]) -> Set[str]:
+    return {code for code in known_codes() if any(s == "ALL" or code.startswith(s) for s in selectors)}
+
+
 def resolve(args) -> Settings:
-    """Load the configuration and fill in the options the command line left unset (CLI wins)."""
-    settings = load()
-    if args.select is None:
-        args.select = settings.select
-    if not args.ignore:
-        args.ignore = settings.ignore
+    """Load the configuration and fill in the options the command line left unset (CLI wins).
+
+    Rule selection is layered as in ruff: the settings file's select / extend-select / ignore /
+    extend-ignore, then the command line's, where a `--select` starts over (so it also drops the
+    file's ignores). The result reaches the checker as `ignore` = every rule not enabled."""
+    for option in ("select", "extend_select", "ignore", "extend_ignore"):
+        check_codes(getattr(args, option, None) or (), f"--{option.replace('_', '-')}")
+    settings = load_for_command_line(getattr(args, "config", None) or (), getattr(args, "isolated", False))
+    layers = (
+        Selection(settings.select, settings.extend_select, settings.ignore + settings.extend_ignore),
+        Selection(args.select, getattr(args, "extend_select", None) or (),
+                  list(args.ignore or ()) + list(getattr(args, "extend_ignore", None) or ())),
+    )
+    enabled = set(known_codes())
+    for layer in layers:
+        enabled = layer.apply(enabled)
+    args.select, args.ignore = None, sorted(set(known_codes()) - enabled)
     if not args.exclude:
         args.exclude = settings.exclude
     if getattr(args, "baseline", None):

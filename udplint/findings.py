@@ -59,6 +59,11 @@ class FileError:
 
     filename: str
     reason: str
+    location: Optional[Location] = None  # where the parser gave up, for a syntax error
+
+    @property
+    def is_syntax_error(self) -> bool:
+        return self.location is not None
 
     @property
     def internal(self) -> bool:

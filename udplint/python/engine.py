@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from ..cache import Cache
-from ..findings import FileError
+from ..findings import FileError, Location
 from . import summary as s
 from .facts import ProgramFacts, collect
 from . import prefilter
@@ -100,7 +100,9 @@ class Engine:
                 program.add(src.path, src.display, summary, checked=True)
         self._prefetch(program)
         started = self.stats.timed("extract", started)
-        checked = len(sources) - sum(1 for src in selected if summaries.get(src.path) is None)
+        syntax = {error.filename for error in self.errors if error.is_syntax_error}
+        checked = len(sources) - sum(1 for src in selected
+                                     if summaries.get(src.path) is None and src.display not in syntax)
         if not program.modules:
             return Analysis(program, None, [], self.errors, self.stats, checked)
         solver = Solver(program).solve()
@@ -133,7 +135,7 @@ class Engine:
             for src in by_key[outcome.key]:
                 out[src.path] = summary
                 if summary is None and src is not by_key[outcome.key][0]:
-                    self.errors.append(FileError(src.display, outcome.reason))
+                    self.errors.append(_file_error(src.display, outcome))
         for src in selected:
             self._summaries[src.path.resolve()] = out.get(src.path)
         return out
@@ -189,7 +191,7 @@ class Engine:
             self.cache.put("summaries", outcome.key, s.dumps(s.empty_summary(), self.cache.stamp))
             return s.empty_summary()
         if outcome.summary is None:
-            self.errors.append(FileError(display, outcome.reason))
+            self.errors.append(_file_error(display, outcome))
             return None
         self.stats.extracted += 1
         self.cache.put("summaries", outcome.key, outcome.summary)
@@ -219,6 +221,11 @@ class Engine:
             return None
         self.cache.put("summaries", outcome.key, outcome.summary)
         return s.loads(outcome.summary, self.cache.stamp)
+
+
+def _file_error(display: str, outcome: Outcome) -> FileError:
+    where = Location(outcome.line, outcome.column) if outcome.kind == "syntax" and outcome.line else None
+    return FileError(display, outcome.reason, where)
 
 
 _PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
@@ -257,6 +264,11 @@ def _read_module(path: Path) -> bytes:
         if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
             raise OSError(f"{path}: not a regular file under the size limit")
         return handle.read(MAX_FILE_BYTES + 1)
+
+
+def _file_error(display: str, outcome: Outcome) -> FileError:
+    where = Location(outcome.line, outcome.column) if outcome.kind == "syntax" and outcome.line else None
+    return FileError(display, outcome.reason, where)
 
 
 _PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")

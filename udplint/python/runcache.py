@@ -57,7 +57,8 @@ def load(cache: Cache, key: str) -> Optional[CachedRun]:
             if _stat_key(Path(path)) != stat:
                 return None
         return CachedRun([_finding(f) for f in document["findings"]],
-                         [FileError(e["filename"], e["reason"]) for e in document["errors"]],
+                         [FileError(e["filename"], e["reason"], Location(*e["at"]) if e.get("at") else None)
+                          for e in document["errors"]],
                          int(document["checked"]))
     except (ValueError, KeyError, TypeError):
         cache.stats.rejected += 1
@@ -67,7 +68,8 @@ def load(cache: Cache, key: str) -> Optional[CachedRun]:
 def store(cache: Cache, key: str, run: CachedRun, on_demand: Sequence[Path]) -> None:
     document = {
         "findings": [_plain(f) for f in run.findings],
-        "errors": [{"filename": e.filename, "reason": e.reason} for e in run.errors],
+        "errors": [{"filename": e.filename, "reason": e.reason,
+                    "at": [e.location.row, e.location.column] if e.location else None} for e in run.errors],
         "checked": run.checked,
         "on_demand": [[str(p), _stat_key(p)] for p in on_demand],
     }

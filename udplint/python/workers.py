@@ -38,6 +38,8 @@ class Outcome:
     summary: Optional[bytes] = None  # s.dumps() of the summary
     kind: str = ""  # "screened" (nothing to analyse), or a failure: "syntax" | "decode" | "too-complex" | "internal"
     reason: str = ""
+    line: int = 0  # where a syntax error is (1-based line and column), 0 when not known
+    column: int = 0
 
 
 def decode(data: bytes) -> str:
@@ -59,8 +61,10 @@ def extract_source(job: Job, stamp: bytes) -> Outcome:
             warnings.simplefilter("ignore")  # invalid escape sequences and the like are not ours to report
             tree = ast.parse(text)
     except SyntaxError as error:
-        where = f" at {error.lineno}:{(error.offset or 0)}" if error.lineno else ""
-        return Outcome(job.key, kind="syntax", reason=f"syntax error{where}: {error.msg}")
+        line, column = error.lineno or 0, max(error.offset or 1, 1)
+        where = f" at {line}:{column}" if line else ""
+        return Outcome(job.key, kind="syntax", reason=f"syntax error{where}: {error.msg}", line=line,
+                       column=column if line else 0)
     except (RecursionError, MemoryError, ValueError) as error:
         return Outcome(job.key, kind="too-complex", reason=f"too large/complex to analyse ({type(error).__name__})")
     if job.screen and not names_something_modelled(tree):
@@ -70,7 +74,7 @@ def extract_source(job: Job, stamp: bytes) -> Outcome:
     try:
         tree = parse_module(text)
     except ParseFailure as error:
-        return Outcome(job.key, kind="syntax", reason=str(error))
+        return Outcome(job.key, kind="syntax", reason=str(error), line=error.line, column=error.column)
     except (RecursionError, MemoryError) as error:
         return Outcome(job.key, kind="too-complex", reason=f"too large/complex to analyse ({type(error).__name__})")
     from . import extract

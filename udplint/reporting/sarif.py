@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Sequence
 from urllib.parse import quote
 
 from .. import __version__
 from ..catalog import RULES
-from ..findings import Edit, Finding, Location
+from ..findings import Edit, FileError, Finding, Location
 from ..gate import fingerprints, posix_path
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -31,8 +31,17 @@ def _rule(code: str) -> dict:
         "help": {"text": f"{rule.fix_hint}. See {rule.url}", "markdown": rule.docs()},
         "helpUri": rule.url,
         "defaultConfiguration": {"level": "error"},
-        "properties": {"tags": ["correctness", "networking", "udp"], "precision": "high"},
+        "properties": _rule_properties(rule),
     }
+
+
+def _rule_properties(rule) -> dict:
+    """Code scanning sorts and labels alerts by `security-severity`; it reads it only for rules
+    tagged `security`, so the two go together (UDP900, a parse failure, has neither)."""
+    if rule.security_severity is None:
+        return {"tags": ["correctness"], "precision": "very-high"}
+    return {"tags": ["security", "correctness", "networking", "udp"], "precision": "high",
+            "security-severity": rule.security_severity}
 
 
 def _artifact(filename: str) -> dict:
@@ -53,11 +62,39 @@ def _replacement(edit: Edit) -> dict:
     return {"deletedRegion": _region(edit.location, edit.end_location), "insertedContent": {"text": edit.content}}
 
 
+def _link_text(related) -> str:
+    """`reply` for "reply sent here with sendto()": the first word (past an article) names the place."""
+    words = [word for word in related.message.split() if word.lower() not in ("the", "a", "an")]
+    return words[0].strip("[]()") if words else "related location"
+
+
+def _message_with_links(finding: Finding) -> str:
+    """SARIF's embedded links: `[text](N)` points at relatedLocations[].id N, so a viewer turns it
+    into a link to that place. Brackets in the message itself are escaped, as the spec asks."""
+    text = finding.message.replace("[", "\\[").replace("]", "\\]")
+    links = [f"[{_link_text(related)}]({number})" for number, related in enumerate(finding.related, start=1)]
+    return f"{text} (see {', '.join(links)})" if links else text
+
+
+def _notification(error: FileError) -> dict:
+    """A file that could not be checked, as a tool execution notification (and, for a syntax
+    error, also a UDP900 result)."""
+    location = {"physicalLocation": {"artifactLocation": _artifact(error.filename)}}
+    if error.location is not None:
+        location["physicalLocation"]["region"] = _region(error.location)
+    return {
+        "level": "error",
+        "message": {"text": f"cannot parse: {error.reason}"},
+        "locations": [location],
+        "descriptor": {"id": "UDP900" if error.is_syntax_error else "unreadable-file"},
+    }
+
+
 def _result(finding: Finding, rule_index: dict, fingerprint: tuple) -> dict:
     result = {
         "ruleId": finding.code,
         "level": "error",
-        "message": {"text": finding.message},
+        "message": {"text": _message_with_links(finding)},
         "locations": [{
             "physicalLocation": {
                 "artifactLocation": _artifact(finding.filename),
@@ -91,7 +128,7 @@ def _result(finding: Finding, rule_index: dict, fingerprint: tuple) -> dict:
     return result
 
 
-def document(findings: List[Finding]) -> dict:
+def document(findings: List[Finding], errors: Sequence[FileError] = ()) -> dict:
     codes = sorted(set(RULES) | {f.code for f in findings if f.code in RULES})
     rule_index = {code: index for index, code in enumerate(codes)}
     prints = fingerprints(findings)
@@ -110,10 +147,14 @@ def document(findings: List[Finding]) -> dict:
             },
             "originalUriBaseIds": {"%SRCROOT%": {"uri": Path.cwd().resolve().as_uri() + "/"}},
             "columnKind": "unicodeCodePoints",
+            "invocations": [{
+                "executionSuccessful": True,  # it ran to the end; files it could not read are listed
+                "toolExecutionNotifications": [_notification(e) for e in errors],
+            }],
             "results": [_result(f, rule_index, p) for f, p in zip(findings, prints)],
         }],
     }
 
 
-def render(findings: List[Finding]) -> str:
-    return json.dumps(document(findings), indent=2) + "\n"
+def render(findings: List[Finding], errors: Sequence[FileError] = ()) -> str:
+    return json.dumps(document(findings, errors), indent=2) + "\n"
