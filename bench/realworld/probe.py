@@ -20,6 +20,7 @@ import socket
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence
@@ -113,14 +114,66 @@ def run_probe(probe: Probe) -> Outcome:
     return Outcome(probe.case_id, connected, unconnected)
 
 
+def _udp_client(connect_to: Optional[tuple] = None) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    if connect_to is not None:
+        oracle.check_loopback(connect_to[0])
+        sock.connect(connect_to)
+    return sock
+
+
+def _receive(sock: socket.socket, timeout: float = oracle.DEFAULT_TIMEOUT) -> Optional[tuple]:
+    sock.settimeout(timeout)
+    try:
+        return sock.recvfrom(2048)
+    except socket.timeout:
+        return None
+
+
+def probe_chat_relay() -> Outcome:
+    """async-udp-chat relays each message to the other registered senders, never back to the
+    author: register listeners (one connected to 127.0.0.2, one unconnected sending to
+    127.0.0.2), then have a third client talk."""
+    src = SOURCES / "async-udp-chat-0.1.0" / "src"
+    port = oracle.free_port()
+    argv = [sys.executable, "-c",
+            "import asyncio, sys; sys.path.insert(0, sys.argv[1]); "
+            "from async_udp_chat.udp_server import runServer; asyncio.run(runServer(int(sys.argv[2])))",
+            str(src), str(port)]
+    with oracle.run_server(argv, cwd=src) as server, _udp_client() as speaker, \
+            _udp_client() as ready_listener, _udp_client(("127.0.0.2", port)) as connected, \
+            _udp_client() as unconnected:
+        deadline = time.monotonic() + oracle.READY_TIMEOUT
+        ready_listener.sendto(b"CONNECT ready", ("127.0.0.1", port))
+        speaker.sendto(b"CONNECT speaker", ("127.0.0.1", port))
+        while _receive(ready_listener, 0.1) is None:
+            if time.monotonic() > deadline or not server.alive():
+                raise oracle.OracleError("chat server never relayed\n" + server.describe())
+            ready_listener.sendto(b"CONNECT ready", ("127.0.0.1", port))
+            speaker.sendto(b"CONNECT speaker", ("127.0.0.1", port))
+            speaker.sendto(b"ping", ("127.0.0.1", port))
+        connected.send(b"CONNECT connected")
+        unconnected.sendto(b"CONNECT unconnected", ("127.0.0.2", port))
+        time.sleep(0.2)  # let both registrations land before the message
+        speaker.sendto(b"hello", ("127.0.0.1", port))
+        got_connected = _receive(connected)
+        got_unconnected = _receive(unconnected)
+    return Outcome("async-udp-chat-server",
+                   None if got_connected is None else got_connected[1],
+                   None if got_unconnected is None else got_unconnected[1])
+
+
 def main() -> int:
     failed = 0
-    for probe in PROBES:
+    runs: List[Callable[[], Outcome]] = [lambda probe=probe: run_probe(probe) for probe in PROBES]
+    runs.append(probe_chat_relay)
+    for run in runs:
         try:
-            print(run_probe(probe).describe())
+            print(run().describe())
         except (oracle.OracleError, OSError) as exc:
             failed += 1
-            print(f"{probe.case_id}: probe could not run: {str(exc).splitlines()[0]}")
+            print(f"probe could not run: {str(exc).splitlines()[0]}")
     return 1 if failed else 0
 
 
