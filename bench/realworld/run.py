@@ -265,10 +265,20 @@ def count_python_files(folders: Sequence[Path]) -> int:
     return sum(1 for folder in folders for _ in folder.rglob("*.py"))
 
 
+def report_unreadable(stderr_texts: Sequence[str]) -> None:
+    """udplint names each file it cannot parse on stderr (Python 2 sources, broken files)."""
+    unreadable = sorted({line for text in stderr_texts for line in text.splitlines() if ": cannot " in line})
+    if unreadable:
+        print(f"udplint could not read {len(unreadable)} file(s), e.g.:")
+        for line in unreadable[:5]:
+            print(f"  {line}")
+
+
 def check(distributions: Sequence[Distribution]) -> Run:
     folders = [Path(d.folder.name) for d in distributions]
     started = time.perf_counter()
     findings, stderr = run_udplint(folders)
+    stderr_texts = [stderr]
     runs = 1
     if findings is None:
         print("one run over all distributions failed; falling back to one run per distribution:")
@@ -277,17 +287,13 @@ def check(distributions: Sequence[Distribution]) -> Run:
         for folder in folders:
             runs += 1
             part, part_err = run_udplint([folder])
+            stderr_texts.append(part_err)
             if part is None:
                 print(f"  {folder}: internal error: {(part_err.strip().splitlines() or ['?'])[-1]}")
                 continue
             findings += part
-    elif stderr.strip():
-        unparsed = [line for line in stderr.splitlines() if "cannot" in line]
-        if unparsed:
-            print(f"udplint could not read {len(unparsed)} file(s) (Python 2 or broken sources), e.g.:")
-            for line in unparsed[:5]:
-                print(f"  {line}")
     seconds = time.perf_counter() - started
+    report_unreadable(stderr_texts)
     return Run(findings, seconds, count_python_files([SOURCES / f for f in folders]), runs)
 
 
