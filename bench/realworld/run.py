@@ -8,6 +8,8 @@ overall, naming every miss and false alarm.
 
     python bench/realworld/run.py            # download if needed, check, score
     python bench/realworld/run.py --show     # also print the source lines each case points at
+    python bench/realworld/run.py --save-findings f.json   # keep udplint's output ...
+    python bench/realworld/run.py --findings f.json        # ... and re-score it after editing cases
 
 A finding matches a case when its location, or one of its related locations, is within SLACK
 lines of the case's bind line, reply line or one of its `also` places, in the same file of the
@@ -142,7 +144,21 @@ def load_cases(path: Path, distributions: Dict[str, Distribution]) -> List[Case]
             places.append(Place.parse(raw["reply"]))
         places += [Place.parse(text) for text in raw.get("also", [])]
         cases.append(Case(raw["id"], raw["distribution"], raw["label"], raw["kind"], raw["evidence"], places))
+    warn_about_neighbours(cases)
     return cases
+
+
+def warn_about_neighbours(cases: Sequence[Case]) -> None:
+    """Two cases whose places lie within SLACK of each other would share their findings."""
+    for index, first in enumerate(cases):
+        for second in cases[index + 1:]:
+            if first.distribution != second.distribution:
+                continue
+            close = [(a, b) for a in first.places for b in second.places
+                     if a.path == b.path and abs(a.line - b.line) <= SLACK]
+            if close:
+                a, b = close[0]
+                print(f"warning: cases {first.id} ({a}) and {second.id} ({b}) are within {SLACK} lines")
 
 
 # ------------------------------------------------------------------ download and unpack
@@ -402,6 +418,9 @@ def show_lines(cases: Sequence[Case], distributions: Dict[str, Distribution]) ->
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--show", action="store_true", help="print the source line of every labelled place")
+    parser.add_argument("--save-findings", type=Path, metavar="FILE", help="also write udplint's findings to FILE")
+    parser.add_argument("--findings", type=Path, metavar="FILE",
+                        help="score the findings saved in FILE instead of running udplint")
     args = parser.parse_args(argv)
 
     distributions = load_manifest(HERE / "manifest.toml")
@@ -416,7 +435,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.show:
         show_lines(cases, by_name)
 
-    run = check(ready)
+    if args.findings:
+        try:
+            run = Run(**json.loads(args.findings.read_text()))
+        except (OSError, ValueError, TypeError) as exc:
+            print(f"{args.findings}: cannot load saved findings: {exc}")
+            return 2
+    else:
+        run = check(ready)
+    if args.save_findings:
+        args.save_findings.write_text(json.dumps(vars(run)) + "\n")
     folder_to_dist = {d.folder.name: d.name for d in ready}
     findings = [to_finding(raw, folder_to_dist) for raw in run.findings]
     per_kind, unmatched = score(cases, findings)
