@@ -169,10 +169,13 @@ def test_an_exception_in_extraction_is_one_internal_error(project, monkeypatch):
 def test_deeply_nested_files_are_one_line_and_the_bug_beside_them_is_reported(project, body):
     (project / "deep.py").write_text(f"import socket\n{body}\nsock.sendto(b'x', addr)\n")
     result = run([project], jobs=2)
-    assert [k[:4] for k in keys(result)] == [("server.py", 7, 5, "UDP001")]
+    assert ("server.py", 7, 5, "UDP001") in [k[:4] for k in keys(result)]
     [error] = result.errors
     assert Path(error.filename).name == "deep.py"
-    assert "too large/complex" in str(error) or "nested" in str(error)
+    if "nested" in error.reason:  # CPython refuses it too: an invalid file, reported as UDP900
+        assert [k[3] for k in keys(result)] == ["UDP900", "UDP001"]
+    else:
+        assert error.reason.startswith(("too large/complex", "internal error: RecursionError")) and len(result.findings) == 1
 
 
 def test_cli_exits_2_on_an_internal_error_and_still_prints_the_finding(project, tmp_path):
@@ -230,3 +233,12 @@ def test_files_with_equal_bytes_are_analysed_apart(tmp_path):
     assert [(Path(f.filename).parent.name, f.location.row, f.related) for f in result.findings] == [
         ("scripts", 7, ()), ("src", 7, ())]
     assert all("(line 4)" in f.message for f in result.findings)
+
+
+def test_positions_in_the_first_statement_of_a_file_without_a_header(tmp_path):
+    (tmp_path / "first.py").write_text("def serve(sock):\n    while True:\n        data, addr = sock.recvfrom(512)\n"
+                                      "        sock.sendto(data, addr)\n\n\nimport socket\n"
+                                      "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.bind(('', 53))\nserve(s)\n")
+    [finding] = run([tmp_path]).findings
+    assert (finding.location.row, finding.location.column) == (4, 9)
+    assert finding.source_line == "        sock.sendto(data, addr)"

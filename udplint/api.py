@@ -127,7 +127,7 @@ def _analyse_python(files: Sequence[SourceFile], result: CheckResult, options: R
     result.analysis = analysis
     result.errors.extend(analysis.errors)
     result.files_checked += analysis.checked
-    return python_findings(analysis.program, analysis.violations)
+    return python_findings(analysis.program, analysis.violations, analysis.texts)
 
 
 def check_paths(

@@ -64,6 +64,7 @@ class Analysis:
     errors: List[FileError]
     stats: Stats
     checked: int  # files analysed or known to hold nothing (prefilter/screen), not counting errors
+    texts: Dict[Path, bytes] = field(default_factory=dict)  # resolved path -> the bytes analysed (buffers too)
 
 
 class Engine:
@@ -103,8 +104,9 @@ class Engine:
         syntax = {error.filename for error in self.errors if error.is_syntax_error}
         checked = len(sources) - sum(1 for src in selected
                                      if summaries.get(src.path) is None and src.display not in syntax)
+        texts = {src.path.resolve(): src.data for src in selected}
         if not program.modules:
-            return Analysis(program, None, [], self.errors, self.stats, checked)
+            return Analysis(program, None, [], self.errors, self.stats, checked, texts)
         solver = Solver(program).solve()
         self.stats.solver_steps = solver.steps
         self.stats.budgets = [f"{b.what} (limit {b.limit})" for b in solver.budgets]
@@ -112,7 +114,7 @@ class Engine:
         facts = collect(solver)
         found = violations(facts)
         self.stats.timed("rules", started)
-        return Analysis(program, facts, found, self.errors, self.stats, checked)
+        return Analysis(program, facts, found, self.errors, self.stats, checked, texts)
 
     def _summarise(self, selected: Sequence[Source], screened: Set[int]) -> Dict[Path, Optional[s.ModuleSummary]]:
         jobs: List[Tuple[Job, Source]] = []

@@ -27,8 +27,9 @@ Span = Tuple[Location, Location]
 
 
 class Positions:
-    def __init__(self, program: Program) -> None:
+    def __init__(self, program: Program, texts: Optional[Dict] = None) -> None:
         self.program = program
+        self.texts = texts or {}  # resolved path -> bytes the analysis saw (an editor's buffer, stdin)
         self._trees: Dict[int, Optional[Tuple[cst.Module, List[cst.Call], List[str]]]] = {}
         self._spans: Dict[Site, Span] = {}
 
@@ -48,7 +49,8 @@ class Positions:
         if index not in self._trees:
             module = self.program.modules[index]
             try:
-                text = decode(module.path.read_bytes())
+                data = self.texts.get(module.path.resolve())
+                text = decode(data if data is not None else module.path.read_bytes())
                 tree = parse_module(text)
                 self._trees[index] = (tree, call_nodes(tree), text.splitlines())
             except (OSError, SyntaxError, UnicodeDecodeError, LookupError, ParseFailure):
@@ -63,7 +65,9 @@ class Positions:
         node = calls[site.call]
         for position, statement in enumerate(tree.body):
             if _contains(statement, node):
-                offset = tree.with_changes(body=tree.body[:position], footer=()).code.count("\n")
+                # (an empty body still prints a newline: the header alone is counted for the first)
+                offset = len(tree.header) if position == 0 else \
+                    tree.with_changes(body=tree.body[:position], footer=()).code.count("\n")
                 alone = MetadataWrapper(cst.Module(body=[statement]), unsafe_skip_copy=True)
                 where = alone.resolve(PositionProvider)[node]
                 return (Location(where.start.line + offset, where.start.column + 1),
@@ -81,8 +85,8 @@ def _contains(root: cst.CSTNode, node: cst.CSTNode) -> bool:
     return False
 
 
-def findings(program: Program, found: List[Violation]) -> List[Finding]:
-    positions = Positions(program)
+def findings(program: Program, found: List[Violation], texts: Optional[Dict] = None) -> List[Finding]:
+    positions = Positions(program, texts)
     out: Dict[Tuple[str, int, int, str], Finding] = {}
     for violation in found:
         finding = _finding(positions, violation)
