@@ -13,7 +13,7 @@ import tempfile
 import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import List, Optional, Sequence
 
 import libcst as cst
 
@@ -26,7 +26,9 @@ from ..python.prefilter import may_contain_udp_server
 from ..python.project import Project
 from ..python.rules import findings as python_findings
 from ..sources import MAX_FILE_BYTES, discover, is_polyglot_file
-from . import SAFE, UNSAFE, Plan, plans_by_finding, render
+from . import SAFE, UNSAFE, plan_file
+from .legacy import targets_by_path
+from .plan import render
 
 
 @dataclass
@@ -36,6 +38,7 @@ class FileChange:
     before: str
     after: str
     fixed: int  # findings this change fixes
+    where: tuple = ()  # "line:column" of each fixed finding
 
     def diff(self) -> str:
         lines = difflib.unified_diff(
@@ -52,6 +55,7 @@ class FileChange:
 class FixOutcome:
     changes: List[FileChange] = field(default_factory=list)
     errors: List[FileError] = field(default_factory=list)
+    findings: int = 0  # findings selected before fixing
 
     @property
     def fixed(self) -> int:
@@ -77,28 +81,39 @@ def plan_fixes(paths: Sequence[str], unsafe: bool = False, select=None, ignore: 
     if not project.modules:
         return outcome
     facts = collect(Flow(project).solve())
-    wanted = {SAFE, UNSAFE} if unsafe else {SAFE}
     found = [f for f in python_findings(facts) if not suppressed(f.source_line, f.code)]
+    outcome.findings = len(select_codes(found, select, ignore))
     keys = {(f.filename, f.location.row, f.location.column, f.code) for f in select_codes(found, select, ignore)}
-    by_module: Dict[int, List[Plan]] = {}
-    modules = {}
-    for key, plan in plans_by_finding(facts).items():
-        if key in keys and plan.applicable and plan.applicability in wanted and plan.module.checked:
-            by_module.setdefault(id(plan.module), []).append(plan)
-            modules[id(plan.module)] = plan.module
-    for ident, plans in by_module.items():
-        module = modules[ident]
-        try:
-            after = render(module, plans)
-            cst.parse_module(after)
-            compile(after, str(module.path), "exec", dont_inherit=True)
-        except Exception as error:  # never write what does not parse
-            outcome.errors.append(FileError(module.display, f"fix not applied: {type(error).__name__}: {error}"))
+    wanted = {SAFE, UNSAFE} if unsafe else {SAFE}
+    modules = {str(m.path): m for m in project.modules if m.checked}
+    for path, targets in sorted(targets_by_path(facts).items()):
+        module = modules.get(path)
+        chosen = {key: target for key, target in targets.items() if key in keys}
+        if module is None or not chosen:
             continue
-        if after != module.source:
-            outcome.changes.append(FileChange(module.path, module.display, module.source, after, len(plans)))
+        change = _file_change(module, chosen, wanted, outcome)
+        if change is not None:
+            outcome.changes.append(change)
     outcome.changes.sort(key=lambda c: c.display)
     return outcome
+
+
+def _file_change(module, targets, wanted, outcome: FixOutcome) -> Optional[FileChange]:
+    source, plans = plan_file(str(module.path), module.source, targets)
+    chosen = [p for p in plans.values() if p.applicable and p.applicability in wanted]
+    if not chosen:
+        return None
+    try:
+        after = render(source, chosen)
+        cst.parse_module(after)  # re-parse before writing: never write what does not parse
+        compile(after, str(module.path), "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, cst.ParserSyntaxError) as error:
+        outcome.errors.append(FileError(module.display, f"fix not applied: {type(error).__name__}: {error}"))
+        return None
+    if after == module.source:
+        return None
+    fixed = [f"{key[1]}:{key[2]}" for key, p in plans.items() if p in chosen]
+    return FileChange(module.path, module.display, module.source, after, len(chosen), tuple(sorted(fixed)))
 
 
 def write_change(change: FileChange) -> Optional[str]:

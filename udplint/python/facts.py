@@ -293,7 +293,13 @@ def _is_wfile_write(flow: Flow, node: cst.Call, ctx: Ctx) -> bool:
         and target.attr.value == "wfile"
         and is_self(target.value, ctx)
         and fw.is_datagram_handler(flow, ctx.cls.index)
+        and not _sends_wfile_itself(flow, ctx.cls.index)
     )
+
+
+def _sends_wfile_itself(flow: Flow, cls_index: int) -> bool:
+    """A handler whose own finish() sends the wfile: its send is checked where it is written."""
+    return any("finish" in cls.methods for cls in flow.ancestry(cls_index)[0])
 
 
 def _wfile_reply(flow: Flow, node: cst.Call, ctx: Ctx) -> Optional[Reply]:

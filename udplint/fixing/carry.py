@@ -1,0 +1,289 @@
+"""Carry a request's control data to its reply, the way the code already carries the address.
+
+The reply's destination must come from one receive (certain: the names it uses are bound only by
+that receive, or by plain assignments from them). When the receive is in the reply's function the
+control data is simply the receive's `ancdata`. When the address arrived as a parameter, the
+control data is passed beside it at each call of that function in this file (a new last
+parameter `ancdata=()`, so other callers keep working and reply unpinned as before); through
+`threading.Thread(target=f, args=(...))` it joins the `args`; through a queue it joins the tuple
+that is put and got. Nothing else: no state keyed by peer, no wrappers.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Set
+
+import libcst as cst
+
+from .locate import Source, assigned_names, fresh_name, names_in
+from .plain import COMMA, ReceivePlan, SocketModule, insert_elements, plan_receive, plan_reply
+from .plan import Plan
+from .target import FixTarget
+
+MAX_HOPS = 3
+
+
+@dataclass
+class _Route:
+    source: Source
+    target: FixTarget
+    plan: Plan
+    module: SocketModule
+    enlarge: bool
+    receives: List[cst.Call]
+    planned: Dict[cst.Call, Optional[ReceivePlan]] = field(default_factory=dict)
+    new_params: Dict[cst.FunctionDef, str] = field(default_factory=dict)
+
+
+def route_control_data(plan: Plan, source: Source, target: FixTarget, reply: cst.Call,
+                       address: cst.BaseExpression, module: SocketModule, enlarge: bool) -> Optional[str]:
+    """Plan the receive(s), the carrying and the reply; a reason when it cannot be done."""
+    receives = [c for c in (source.find(r.span) for r in target.receives if r.span.path == target.path) if c is not None]
+    if not receives:
+        return "the socket's receive is not in this file: no automatic fix"
+    route = _Route(source, target, plan, module, enlarge, receives)
+    ancdata = _control_for(route, source.scope(reply), address, MAX_HOPS)
+    if ancdata is None:
+        return ("the reply's address does not come straight from a receive on this socket (through this "
+                "file's calls, threads or queues): no automatic fix")
+    plan_reply(plan, reply, target.reply_method, ancdata)
+    for function, name in route.new_params.items():
+        plan.rebuild[function] = _with_param(name)
+    return None
+
+
+def _control_for(route: _Route, scope: cst.CSTNode, expr: cst.BaseExpression, hops: int) -> Optional[str]:
+    """The name of the control data that belongs to the address `expr`, valid in `scope`."""
+    for call in route.receives:
+        if route.source.scope(call) is not scope:
+            continue
+        statement = route.source.line_of(call)
+        if statement is None or not _derived_from(route.source, scope, expr, statement):
+            continue
+        if call not in route.planned:
+            route.planned[call] = plan_receive(route.plan, route.source, call, route.module, route.target.ipv6,
+                                               route.enlarge)
+        planned = route.planned[call]
+        if planned is not None:
+            return planned.ancdata
+    if hops == 0 or not isinstance(scope, cst.FunctionDef):
+        return None
+    return _through_parameter(route, scope, expr, hops) or _through_queue(route, scope, expr, hops)
+
+
+def _derived_from(source: Source, scope, expr, statement: cst.SimpleStatementLine) -> bool:
+    """`expr` is built from names the receive `statement` binds, and those names are bound
+    nowhere else in `scope` (directly, or through one plain assignment from them)."""
+    received = names_in(statement.body[0].targets[0].target) if isinstance(statement.body[0], cst.Assign) else set()
+    bindings = assigned_names(scope)
+    used = names_in(expr)
+
+    def only_here(name: str) -> bool:
+        return all(_inside(source, node, statement) for node in bindings.get(name, ()))
+
+    derived = False
+    for name in used:
+        if name in received:
+            if not only_here(name):
+                return False
+            derived = True
+        elif name in bindings:
+            for node in bindings[name]:
+                value = _assigned_value(source, node)
+                if value is None or not names_in(value) & received or not all(
+                        only_here(n) for n in names_in(value) & received):
+                    return False
+            derived = True
+    return derived
+
+
+def _inside(source: Source, node: cst.CSTNode, container: cst.CSTNode) -> bool:
+    return node is container or any(a is container for a in source.ancestors(node))
+
+
+def _assigned_value(source: Source, node: cst.CSTNode) -> Optional[cst.BaseExpression]:
+    parent = source.parent(node)
+    if isinstance(node, cst.AssignTarget) and isinstance(parent, cst.Assign):
+        return parent.value
+    return None
+
+
+# -- through a function's parameter -------------------------------------------------------------
+def _parameters(function: cst.FunctionDef) -> List[cst.Param]:
+    return list(function.params.posonly_params) + list(function.params.params)
+
+
+def _is_method(source: Source, function: cst.FunctionDef) -> bool:
+    return isinstance(source.parent(source.parent(function)), cst.ClassDef) and not any(
+        isinstance(d.decorator, cst.Name) and d.decorator.value == "staticmethod" for d in function.decorators)
+
+
+def _through_parameter(route: _Route, function: cst.FunctionDef, expr, hops: int) -> Optional[str]:
+    source = route.source
+    params = _parameters(function)
+    names = [p.name.value for p in params]
+    used = names_in(expr) & set(names)
+    bindings = assigned_names(function)
+    if len(used) != 1 or not isinstance(function.params.star_arg, cst.MaybeSentinel) or function.params.kwonly_params \
+            or function.params.star_kwarg is not None:
+        return None
+    param = used.pop()
+    if len(bindings.get(param, ())) != 1:  # reassigned in the body: not the caller's address any more
+        return None
+    if sum(1 for n in source.positions if isinstance(n, cst.FunctionDef) and n.name.value == function.name.value) != 1:
+        return None  # two functions of that name in this file: calls cannot be told apart
+    method = _is_method(source, function)
+    index = names.index(param) - (1 if method else 0)
+    anc_param = route.new_params.get(function) or fresh_name(function, "ancdata")
+    routed = False
+    for call in _calls_of(source, function.name.value):
+        if call is None:
+            continue
+        caller = source.scope(call)
+        if isinstance(call.func, cst.Attribute) or isinstance(call.func, cst.Name):
+            argument = _argument(call, index, param)
+            if argument is None:
+                continue
+            ancdata = _control_for(route, caller, argument, hops - 1)
+            if ancdata is None:
+                continue
+            route.plan.rebuild[call] = _with_keyword(anc_param, ancdata)
+            routed = True
+    for call, args in _thread_starts(source, function.name.value):
+        positional = len(names) - (1 if method else 0)
+        if len(args.elements) != positional or index >= positional:
+            continue
+        ancdata = _control_for(route, source.scope(call), args.elements[index].value, hops - 1)
+        if ancdata is None:
+            continue
+        route.plan.rebuild[args] = _with_element(ancdata)
+        routed = True
+    if not routed:
+        return None
+    route.new_params[function] = anc_param
+    return anc_param
+
+
+def _calls_of(source: Source, name: str) -> List[cst.Call]:
+    out = []
+    for node in source.positions:
+        if isinstance(node, cst.Call):
+            func = node.func
+            if (isinstance(func, cst.Name) and func.value == name) or (
+                    isinstance(func, cst.Attribute) and func.attr.value == name):
+                out.append(node)
+    return out
+
+
+def _thread_starts(source: Source, name: str):
+    """`Thread(target=name or x.name, args=(...))` calls, with their args tuple."""
+    out = []
+    for node in source.positions:
+        if not isinstance(node, cst.Call):
+            continue
+        keywords = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
+        func_name = node.func.attr.value if isinstance(node.func, cst.Attribute) else getattr(node.func, "value", "")
+        started = keywords.get("target")
+        args = keywords.get("args")
+        if func_name != "Thread" or started is None or not isinstance(args, cst.Tuple):
+            continue
+        started_name = started.attr.value if isinstance(started, cst.Attribute) else getattr(started, "value", None)
+        if started_name == name:
+            out.append((node, args))
+    return out
+
+
+def _argument(call: cst.Call, index: int, param: str) -> Optional[cst.BaseExpression]:
+    if any(a.star for a in call.args):
+        return None
+    positional = [a for a in call.args if a.keyword is None]
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == param:
+            return arg.value
+    if 0 <= index < len(positional):
+        return positional[index].value
+    return None
+
+
+def _with_keyword(name: str, value: str):
+    def rebuild(updated: cst.Call) -> cst.Call:
+        from .plain import with_args
+
+        keyword = cst.Arg(value=cst.Name(value), keyword=cst.Name(name),
+                          equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                                                whitespace_after=cst.SimpleWhitespace("")))
+        return with_args(updated, [*updated.args, keyword])
+
+    return rebuild
+
+
+def _with_element(name: str):
+    def rebuild(updated: cst.Tuple) -> cst.Tuple:
+        elements = list(updated.elements)
+        last = elements[-1]
+        elements[-1] = last.with_changes(comma=COMMA)
+        elements.append(cst.Element(cst.Name(name)))
+        return updated.with_changes(elements=elements)
+
+    return rebuild
+
+
+def _with_param(name: str):
+    def rebuild(updated: cst.FunctionDef) -> cst.FunctionDef:
+        params = list(updated.params.params)
+        if params:
+            params[-1] = params[-1].with_changes(comma=COMMA)
+        params.append(cst.Param(cst.Name(name), default=cst.Tuple([]),
+                                equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                                                      whitespace_after=cst.SimpleWhitespace(""))))
+        return updated.with_changes(params=updated.params.with_changes(params=params))
+
+    return rebuild
+
+
+# -- through a queue ----------------------------------------------------------------------------
+def _through_queue(route: _Route, function: cst.FunctionDef, expr, hops: int) -> Optional[str]:
+    """`data, addr = jobs.get()` here and `jobs.put((data, addr))` where it was received."""
+    source = route.source
+    bindings = assigned_names(function)
+    names = names_in(expr) & set(bindings)
+    if len(names) != 1:
+        return None
+    (name,) = names
+    if len(bindings[name]) != 1:
+        return None
+    value = _assigned_value(source, bindings[name][0])
+    get_target = source.parent(bindings[name][0])
+    if not (isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value in ("get", "get_nowait")):
+        return None
+    target = bindings[name][0].target
+    if not isinstance(target, cst.Tuple) or any(isinstance(e, cst.StarredElement) for e in target.elements):
+        return None
+    queue_text = source.code(value.func.value)
+    position = next((i for i, e in enumerate(target.elements) if name in names_in(e.value)), None)
+    gets = [c for c in _method_calls(source, ("get", "get_nowait")) if source.code(c.func.value) == queue_text]
+    puts = [c for c in _method_calls(source, ("put", "put_nowait")) if source.code(c.func.value) == queue_text]
+    if len(gets) != 1 or not puts or position is None:
+        return None
+    routes = []
+    for put in puts:
+        item = put.args[0].value if put.args and put.args[0].keyword is None else None
+        if not isinstance(item, cst.Tuple) or len(item.elements) != len(target.elements):
+            return None  # every put must carry the control data, or the get's unpacking breaks
+        ancdata = _control_for(route, source.scope(put), item.elements[position].value, hops - 1)
+        if ancdata is None:
+            return None
+        routes.append((item, ancdata))
+    for item, ancdata in routes:
+        route.plan.rebuild[item] = _with_element(ancdata)
+    anc_name = fresh_name(function, "ancdata")
+    assign_target = bindings[name][0]
+    route.plan.rebuild[assign_target] = lambda updated: updated.with_changes(
+        target=insert_elements(updated.target, len(updated.target.elements), [anc_name]))
+    del get_target
+    return anc_name
+
+
+def _method_calls(source: Source, methods) -> List[cst.Call]:
+    return [n for n in source.positions if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute)
+            and n.func.attr.value in methods]
