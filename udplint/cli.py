@@ -70,12 +70,12 @@ def run_check(args: argparse.Namespace) -> int:
         print(error, file=sys.stderr)
     sys.stdout.write(REPORTERS[args.format](result.findings))
     if args.format == "text" and not args.quiet:
-        print(summary(len(result.findings), result.files_checked))
+        print(fixing.summary(args, len(result.findings)) or summary(len(result.findings), result.files_checked))
     if result.errors and result.files_checked == 0:
         return EXIT_ERROR
     if result.findings and not args.exit_zero:
         return EXIT_FINDINGS
-    return EXIT_CLEAN
+    return fixing.exit_status(args, EXIT_CLEAN)
 
 
 def run_rule(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import replace
-from typing import Dict, List, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 from ..findings import Edit, Finding, Fix, Location
 from .locate import Source
-from .plan import DISPLAY, SAFE, UNSAFE, Plan, render, suggestion
+from .plan import DISPLAY, SAFE, UNSAFE, Plan, merged, render, suggestion
 from .target import FixTarget
 
 __all__ = ["SAFE", "UNSAFE", "DISPLAY", "Plan", "plan_target", "plan_file", "attach_fixes", "finish_findings"]
@@ -47,13 +47,20 @@ def plan_target(source: Source, target: FixTarget) -> Plan:
     return suggestion(plain.pattern(FRAMEWORK_HINTS.get(target.kind, "no automatic fix for this framework")))
 
 
-def plan_file(path: str, text: str, targets: Dict[FindingKey, FixTarget]) -> Tuple[Source, Dict[FindingKey, Plan]]:
+def plan_finding(source: Source, targets: Sequence[FixTarget]) -> Plan:
+    """The fix for one finding: every socket its reply serves must be fixable."""
+    plans = [plan_target(source, target) for target in targets]
+    blocked = [p for p in plans if not p.applicable]
+    return blocked[0] if blocked else merged(plans)
+
+
+def plan_file(path: str, text: str, targets: Dict[FindingKey, Sequence[FixTarget]]) -> Tuple[Source, Dict[FindingKey, Plan]]:
     """Plans for every finding in one file, all against one parse of `text`."""
     source = Source(path, text)
     plans: Dict[FindingKey, Plan] = {}
-    for key, target in targets.items():
+    for key, found in targets.items():
         try:
-            plans[key] = plan_target(source, target)
+            plans[key] = plan_finding(source, found)
         except (ValueError, TypeError, AttributeError, IndexError, KeyError) as error:
             # a fix we cannot plan must never hide the finding: it keeps the generic hint
             plans[key] = suggestion(f"no automatic fix ({type(error).__name__}: {error})")

@@ -38,7 +38,7 @@ class FileChange:
     before: str
     after: str
     fixed: int  # findings this change fixes
-    where: tuple = ()  # "line:column" of each fixed finding
+    codes: tuple = ()  # the rule code of each fixed finding
 
     def diff(self) -> str:
         lines = difflib.unified_diff(
@@ -112,8 +112,8 @@ def _file_change(module, targets, wanted, outcome: FixOutcome) -> Optional[FileC
         return None
     if after == module.source:
         return None
-    fixed = [f"{key[1]}:{key[2]}" for key, p in plans.items() if p in chosen]
-    return FileChange(module.path, module.display, module.source, after, len(chosen), tuple(sorted(fixed)))
+    fixed = sorted(key[3] for key, p in plans.items() if any(p is c for c in chosen))
+    return FileChange(module.path, module.display, module.source, after, len(fixed), tuple(fixed))
 
 
 def write_change(change: FileChange) -> Optional[str]:

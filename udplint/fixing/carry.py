@@ -17,7 +17,7 @@ import libcst as cst
 
 from .locate import Source, assigned_names, fresh_name, names_in
 from .plain import COMMA, ReceivePlan, SocketModule, insert_elements, plan_receive, plan_reply
-from .plan import Plan
+from .plan import UNSAFE, Plan
 from .target import FixTarget
 
 MAX_HOPS = 3
@@ -33,6 +33,7 @@ class _Route:
     receives: List[cst.Call]
     planned: Dict[cst.Call, Optional[ReceivePlan]] = field(default_factory=dict)
     new_params: Dict[cst.FunctionDef, str] = field(default_factory=dict)
+    through_queue: bool = False
 
 
 def route_control_data(plan: Plan, source: Source, target: FixTarget, reply: cst.Call,
@@ -49,6 +50,10 @@ def route_control_data(plan: Plan, source: Source, target: FixTarget, reply: cst
     plan_reply(plan, reply, target.reply_method, ancdata)
     for function, name in route.new_params.items():
         plan.rebuild[function] = _with_param(name)
+    if route.new_params or route.through_queue:
+        # a new parameter or a longer queue item changes what other code in the project may rely on
+        plan.applicability = UNSAFE
+        plan.message += "; the control data is passed on beside the address (a new `ancdata` parameter or queue item)"
     return None
 
 
@@ -265,6 +270,9 @@ def _through_queue(route: _Route, function: cst.FunctionDef, expr, hops: int) ->
     puts = [c for c in _method_calls(source, ("put", "put_nowait")) if source.code(c.func.value) == queue_text]
     if len(gets) != 1 or not puts or position is None:
         return None
+    items = [put.args[0].value if put.args and put.args[0].keyword is None else None for put in puts]
+    if len(items) == 1 and items[0] in route.receives:
+        return _received_into_queue(route, function, items[0], bindings[name][0], position)
     routes = []
     for put in puts:
         item = put.args[0].value if put.args and put.args[0].keyword is None else None
@@ -274,6 +282,7 @@ def _through_queue(route: _Route, function: cst.FunctionDef, expr, hops: int) ->
         if ancdata is None:
             return None
         routes.append((item, ancdata))
+    route.through_queue = True
     for item, ancdata in routes:
         route.plan.rebuild[item] = _with_element(ancdata)
     anc_name = fresh_name(function, "ancdata")
@@ -287,3 +296,23 @@ def _through_queue(route: _Route, function: cst.FunctionDef, expr, hops: int) ->
 def _method_calls(source: Source, methods) -> List[cst.Call]:
     return [n for n in source.positions if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute)
             and n.func.attr.value in methods]
+
+
+def _received_into_queue(route: _Route, function, receive: cst.Call, assign_target: cst.AssignTarget,
+                         position: int) -> Optional[str]:
+    """`jobs.put(sock.recvfrom(n))` ... `data, addr = jobs.get()`: put what recvmsg returns and
+    unpack its four items."""
+    from . import snippets
+    from .plain import renamed, with_args
+
+    method = receive.func.attr.value if isinstance(receive.func, cst.Attribute) else ""
+    if method != "recvfrom" or position != 1 or len(assign_target.target.elements) != 2 or not 1 <= len(receive.args) <= 2:
+        return None
+    size = cst.parse_expression(snippets.ancillary_size(route.module.prefix, route.target.ipv6))
+    route.through_queue = True
+    route.plan.rebuild[receive] = lambda updated: with_args(renamed(updated, "recvmsg"), [updated.args[0], size, *updated.args[1:]])
+    anc_name = fresh_name(function, "ancdata")
+    flags = fresh_name(function, "_flags", {anc_name})
+    route.plan.rebuild[assign_target] = lambda updated: updated.with_changes(
+        target=insert_elements(updated.target, 1, [anc_name, flags]))
+    return anc_name

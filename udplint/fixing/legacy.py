@@ -6,7 +6,7 @@ with its own adapter.
 """
 from __future__ import annotations
 
-from typing import Dict, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 
@@ -83,20 +83,30 @@ def anchor_key(violation) -> Tuple[str, int, int, str]:
     return (ctx.module.display, start.line, start.column + 1, violation.code)
 
 
-def targets_by_path(facts) -> Dict[str, Dict[Tuple[str, int, int, str], FixTarget]]:
-    """path -> {finding key: target}, one target per finding (the first violation reported there)."""
+def targets_by_path(facts) -> Dict[str, Dict[Tuple[str, int, int, str], List[FixTarget]]]:
+    """path -> {finding key: targets}: one target per socket the finding's reply serves."""
     from ..python.rules import violations
 
-    out: Dict[str, Dict[Tuple[str, int, int, str], FixTarget]] = {}
-    seen = set()
+    out: Dict[str, Dict[Tuple[str, int, int, str], List[FixTarget]]] = {}
     for violation in violations(facts):
         key = anchor_key(violation)
-        if key in seen:
-            continue
-        seen.add(key)
-        target = targets_from_legacy(facts, violation)
-        out.setdefault(target.path, {})[key] = target
+        for each in [violation, *_other_servers(facts, violation)]:
+            target = targets_from_legacy(facts, each)
+            out.setdefault(target.path, {}).setdefault(key, []).append(target)
     return out
+
+
+def _other_servers(facts, violation):
+    """The same reply may answer peers of several wildcard sockets (one select() loop over an
+    IPv4 and an IPv6 socket); the rules report it once, the fix must enable pktinfo on each."""
+    from ..python.rules import Violation
+
+    for site in sorted(violation.reply.peers):
+        server = facts.sockets[site]
+        bind = server.wildcard_bind
+        if server is violation.server or bind is None or server.udp is False or server.connected:
+            continue
+        yield Violation(violation.code, violation.reply, server, bind)
 
 
 def file_texts(facts) -> Dict[str, str]:

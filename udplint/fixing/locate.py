@@ -110,6 +110,8 @@ def assigned_names(scope: Scope) -> Dict[str, List[cst.CSTNode]]:
             if isinstance(node, cst.AssignTarget):
                 for name in _target_names(node.target):
                     bound.setdefault(name, []).append(node)
+            elif isinstance(node, cst.AnnAssign) and node.value is None:
+                pass  # `peer: Address` only declares
             elif isinstance(node, (cst.AugAssign, cst.AnnAssign)):
                 for name in _target_names(node.target):
                     bound.setdefault(name, []).append(node)

@@ -55,7 +55,9 @@ def socket_module(source: Source) -> SocketModule:
                 for alias in small.names:
                     if source.code(alias.name) == "socket":
                         return SocketModule(alias.asname.name.value if alias.asname else "socket", None)
-            elif isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+            elif isinstance(small, cst.ImportFrom) and isinstance(small.names, cst.ImportStar):
+                bound.add("socket")  # `from socket import *` binds the class `socket`
+            elif isinstance(small, cst.ImportFrom):
                 bound |= {(a.asname.name.value if a.asname else source.code(a.name)) for a in small.names}
     if "socket" in bound or "socket" in assigned_names(source.tree):
         return SocketModule("socket_module", "import socket as socket_module")
@@ -98,17 +100,27 @@ COMMA = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
 
 
 def with_args(call: cst.Call, values: List[cst.CSTNode]) -> cst.Call:
-    """`call` with these arguments (Args kept as they are, expressions wrapped), comma-separated."""
+    """`call` with these arguments. Args are kept with their own commas (and comments); new
+    expressions get `, `, and a new last argument keeps the call's trailing-comma layout."""
+    original_last = call.args[-1].comma if call.args else cst.MaybeSentinel.DEFAULT
     args = []
     for index, value in enumerate(values):
-        arg = value if isinstance(value, cst.Arg) else cst.Arg(value=value)
         last = index == len(values) - 1
-        if last:
-            arg = arg.with_changes(comma=cst.MaybeSentinel.DEFAULT)
-        elif not isinstance(arg.comma, cst.Comma):
-            arg = arg.with_changes(comma=COMMA)
+        if isinstance(value, cst.Arg):
+            arg = value
+            if not last and not isinstance(arg.comma, cst.Comma):
+                arg = arg.with_changes(comma=COMMA)
+        else:
+            arg = cst.Arg(value=value, comma=COMMA if not last else _trailing(original_last))
         args.append(arg)
     return call.with_changes(args=args)
+
+
+def _trailing(comma) -> cst.Comma:
+    """A trailing comma on its own line stays one (without the comment the old one carried)."""
+    if isinstance(comma, cst.Comma) and isinstance(comma.whitespace_after, cst.ParenthesizedWhitespace):
+        return cst.Comma(whitespace_after=comma.whitespace_after.with_changes(first_line=cst.TrailingWhitespace()))
+    return cst.MaybeSentinel.DEFAULT
 
 
 def renamed(call: cst.Call, method: str) -> cst.Call:
@@ -161,26 +173,26 @@ def plan_receive(plan: Plan, source: Source, call: cst.Call, module: SocketModul
     small = statement.body[0]
     if not isinstance(small, cst.Assign) or small.value is not call:
         return None
-    target = tuple_target(statement)
-    if target is None:
-        return None
     scope = source.scope(call)
     size = cst.parse_expression(snippets.ancillary_size(module.prefix, ipv6))
+    target = tuple_target(statement)
+    if target is None:
+        return _plan_whole_result(plan, source, statement, call, method, size)
     if method in ("recvfrom", "recvfrom_into"):
         if len(target.elements) != 2 or not 1 <= len(call.args) <= (2 if method == "recvfrom" else 1):
             return None
         ancdata = fresh_name(scope, "ancdata")
         flags = fresh_name(scope, "_flags", {ancdata})
         new_target = insert_elements(target, 1, [ancdata, flags])
-        if method == "recvfrom":
-            values = [call.args[0], size, *call.args[1:]]
-            new_method = "recvmsg"
-        else:
-            values = [cst.List([cst.Element(call.args[0].value)]), size]
-            new_method = "recvmsg_into"
+        new_method = "recvmsg" if method == "recvfrom" else "recvmsg_into"
 
         def rebuild(updated: cst.SimpleStatementLine) -> cst.SimpleStatementLine:
             assign = updated.body[0]
+            args = list(assign.value.args)
+            if new_method == "recvmsg":
+                values = [args[0], size, *args[1:]]
+            else:
+                values = [args[0].with_changes(value=cst.List([cst.Element(args[0].value)])), size]
             value = with_args(renamed(assign.value, new_method), values)
             target_node = assign.targets[0].with_changes(target=new_target)
             return updated.with_changes(body=[assign.with_changes(targets=[target_node], value=value)])
@@ -199,10 +211,10 @@ def plan_receive(plan: Plan, source: Source, call: cst.Call, module: SocketModul
         return ReceivePlan(statement, call, ancdata, names_in(target))
     ancdata = ancdata or fresh_name(scope, "ancdata")
     name = ancdata
-    values = [args[0], size, *args[2:]]
-
     def rebuild_recvmsg(updated: cst.SimpleStatementLine) -> cst.SimpleStatementLine:
         assign = updated.body[0]
+        current = list(assign.value.args)
+        values = [current[0], size, *current[2:]]
         elements = list(assign.targets[0].target.elements)
         elements[1] = elements[1].with_changes(value=cst.Name(name))
         target_node = assign.targets[0].with_changes(target=assign.targets[0].target.with_changes(elements=elements))
@@ -210,6 +222,40 @@ def plan_receive(plan: Plan, source: Source, call: cst.Call, module: SocketModul
 
     plan.rebuild[statement] = rebuild_recvmsg
     return ReceivePlan(statement, call, ancdata, names_in(target))
+
+
+def _plan_whole_result(plan: Plan, source: Source, statement, call: cst.Call, method: str, size) -> Optional[ReceivePlan]:
+    """`msg = s.recvfrom(n)` used only as `msg[0]` and `msg[1]`: receive with recvmsg into the same
+    name and read the address as `msg[3]`; the control data is `msg[1]`."""
+    small = statement.body[0]
+    if method != "recvfrom" or len(small.targets) != 1 or not isinstance(small.targets[0].target, cst.Name):
+        return None
+    name = small.targets[0].target.value
+    scope = source.scope(call)
+    if len(assigned_names(scope).get(name, ())) != 1:
+        return None
+    uses = [n for n in source.positions if isinstance(n, cst.Name) and n.value == name
+            and source.scope(n) is scope and n is not small.targets[0].target]
+    addresses = []
+    for use in uses:
+        parent = source.parent(use)
+        index = _literal_index(parent) if isinstance(parent, cst.Subscript) and parent.value is use else None
+        if index not in (0, 1):
+            return None
+        if index == 1:
+            addresses.append(parent)
+    for subscript in addresses:
+        plan.rebuild[subscript] = lambda updated: updated.with_changes(
+            slice=[updated.slice[0].with_changes(slice=cst.Index(cst.Integer("3")))])
+    plan.rebuild[call] = lambda updated: with_args(renamed(updated, "recvmsg"), [updated.args[0], size, *updated.args[1:]])
+    return ReceivePlan(statement, call, f"{name}[1]", {name})
+
+
+def _literal_index(subscript: cst.Subscript) -> Optional[int]:
+    if len(subscript.slice) != 1 or not isinstance(subscript.slice[0].slice, cst.Index):
+        return None
+    value = subscript.slice[0].slice.value
+    return value.evaluated_value if isinstance(value, cst.Integer) else None
 
 
 def _smaller_than(expr: cst.BaseExpression, size: int) -> bool:
@@ -238,13 +284,17 @@ def plan_reply(plan: Plan, call: cst.Call, method: str, ancdata_expr: str) -> No
 def plan_pinned_reply(plan: Plan, call: cst.Call, method: str, control_code: str) -> None:
     """`s.sendto(data[, flags], addr)` -> `s.sendmsg([data], <control>, flags or 0, addr)`."""
     control = cst.parse_expression(control_code)
-    if method == "sendto":
-        data = call.args[0].value
-        flags = call.args[1] if len(call.args) == 3 else cst.Integer("0")
-        values = [cst.List([cst.Element(data)]), control, flags, call.args[-1]]
-        plan.rebuild[call] = lambda updated: with_args(renamed(updated, "sendmsg"), values)
-    else:
-        plan.rebuild[call] = lambda updated: with_args(updated, [updated.args[0], control, *updated.args[2:]])
+
+    def rebuild_sendto(updated: cst.Call) -> cst.Call:
+        data = updated.args[0]
+        data = data.with_changes(value=cst.List([cst.Element(data.value)]))
+        flags = updated.args[1] if len(updated.args) == 3 else cst.Integer("0")
+        return with_args(renamed(updated, "sendmsg"), [data, control, flags, updated.args[-1]])
+
+    def rebuild_sendmsg(updated: cst.Call) -> cst.Call:
+        return with_args(updated, [updated.args[0], updated.args[1].with_changes(value=control), *updated.args[2:]])
+
+    plan.rebuild[call] = rebuild_sendto if method == "sendto" else rebuild_sendmsg
 
 
 # -- the whole fix ------------------------------------------------------------------------------

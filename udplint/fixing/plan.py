@@ -44,6 +44,26 @@ class Plan:
         self.module_code.setdefault(key, (order, code))
 
 
+def merged(plans: Sequence[Plan]) -> Plan:
+    """One plan doing what all of `plans` do (a finding whose reply serves several sockets)."""
+    result = Plan(plans[0].applicability, plans[0].message)
+    for plan in plans:
+        for node, rebuild in plan.rebuild.items():
+            result.rebuild.setdefault(node, rebuild)
+        for statement, code in plan.before.items():
+            result.insert_before(statement, code)
+        for cls, methods in plan.methods.items():
+            known = result.methods.setdefault(cls, [])
+            known.extend(m for m in methods if m not in known)
+        for key, value in plan.module_code.items():
+            known = result.module_code.get(key)
+            if known is None or len(value[1]) > len(known[1]):
+                result.module_code[key] = value
+        if plan.applicability == UNSAFE:
+            result.applicability = UNSAFE
+    return result
+
+
 def suggestion(message: str) -> Plan:
     return Plan(DISPLAY, message)
 
@@ -65,7 +85,9 @@ class _Renderer(cst.CSTTransformer):
                 known = self.methods.setdefault(cls, [])
                 known.extend(m for m in methods if m not in known)
             for key, value in plan.module_code.items():
-                self.module_code.setdefault(key, value)
+                known = self.module_code.get(key)
+                if known is None or len(value[1]) > len(known[1]):  # the dual-stack helper covers IPv4's
+                    self.module_code[key] = value
 
     def on_leave(self, original_node, updated_node):
         updated = super().on_leave(original_node, updated_node)
