@@ -147,7 +147,9 @@ def test_native_ipv6_in_a_private_network_namespace(tmp_path):
     assert fixed == "fd00::2"
 
 
-THREADED = ["plain_thread_per_request.fixed.py", "socketserver_handlers.fixed.py", "plain_queue_threads.fixed.py"]
+# threads, a thread per request, a queue to workers, and deferred asyncio replies: each overlaps two requests
+THREADED = ["plain_thread_per_request.fixed.py", "socketserver_handlers.fixed.py", "plain_queue_threads.fixed.py",
+            "asyncio_protocol.fixed.py"]
 
 
 def _concurrent_replies(port: int):

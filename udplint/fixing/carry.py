@@ -34,6 +34,7 @@ class _Route:
     planned: Dict[cst.Call, Optional[ReceivePlan]] = field(default_factory=dict)
     new_params: Dict[cst.FunctionDef, str] = field(default_factory=dict)
     through_queue: bool = False
+    roots: Dict[cst.FunctionDef, str] = field(default_factory=dict)  # callback -> its address parameter
 
 
 def route_control_data(plan: Plan, source: Source, target: FixTarget, reply: cst.Call,
@@ -57,8 +58,30 @@ def route_control_data(plan: Plan, source: Source, target: FixTarget, reply: cst
     return None
 
 
+def carry_from_callbacks(plan: Plan, source: Source, target: FixTarget, reply: cst.Call,
+                         address: cst.BaseExpression, module: SocketModule, roots) -> Optional[str]:
+    """The control data's name at `reply`, when `address` comes from the address parameter of
+    one of `roots` (callbacks that will be given the control data as a new last parameter)."""
+    route = _Route(source, target, plan, module, False, [], roots=dict(roots))
+    ancdata = _control_for(route, source.scope(reply), address, MAX_HOPS)
+    if ancdata is None:
+        return None
+    for function, name in route.new_params.items():
+        plan.rebuild[function] = _with_param(name)
+    return ancdata
+
+
 def _control_for(route: _Route, scope: cst.CSTNode, expr: cst.BaseExpression, hops: int) -> Optional[str]:
     """The name of the control data that belongs to the address `expr`, valid in `scope`."""
+    if scope in route.roots:
+        param = route.roots[scope]
+        origin = next((p for p in _parameters(scope) if p.name.value == param), None)
+        if origin is not None and _derived(route.source, scope, expr, {param}, origin):
+            route.new_params.setdefault(scope, fresh_name(scope, "ancdata"))
+            return route.new_params[scope]
+    enclosing = _closure_scope(route.source, scope, expr)
+    if enclosing is not None:
+        return _control_for(route, enclosing, expr, hops)
     for call in route.receives:
         if route.source.scope(call) is not scope:
             continue
@@ -76,27 +99,35 @@ def _control_for(route: _Route, scope: cst.CSTNode, expr: cst.BaseExpression, ho
     return _through_parameter(route, scope, expr, hops) or _through_queue(route, scope, expr, hops)
 
 
+def _closure_scope(source: Source, scope, expr) -> Optional[cst.FunctionDef]:
+    """The enclosing function, when `expr` only reads names a nested function does not bind."""
+    if not isinstance(scope, cst.FunctionDef) or names_in(expr) & set(assigned_names(scope)):
+        return None
+    outer = source.scope(scope)
+    return outer if isinstance(outer, cst.FunctionDef) else None
+
+
 def _derived_from(source: Source, scope, expr, statement: cst.SimpleStatementLine) -> bool:
     """`expr` is built from names the receive `statement` binds, and those names are bound
-    nowhere else in `scope` (directly, or through one plain assignment from them)."""
+    nowhere else in `scope` (directly, or through plain assignments from them)."""
     received = names_in(statement.body[0].targets[0].target) if isinstance(statement.body[0], cst.Assign) else set()
+    return _derived(source, scope, expr, received, statement)
+
+
+def _derived(source: Source, scope, expr, roots: Set[str], origin: cst.CSTNode, depth: int = 3) -> bool:
+    """Every name of `expr` that `scope` binds is a root bound only at `origin` (the receive, or
+    the parameter), or is bound only by plain assignments of expressions derived from them."""
     bindings = assigned_names(scope)
-    used = names_in(expr)
-
-    def only_here(name: str) -> bool:
-        return all(_inside(source, node, statement) for node in bindings.get(name, ()))
-
     derived = False
-    for name in used:
-        if name in received:
-            if not only_here(name):
+    for name in names_in(expr):
+        if name in roots:
+            if not all(_inside(source, node, origin) for node in bindings.get(name, ())):
                 return False
             derived = True
         elif name in bindings:
             for node in bindings[name]:
                 value = _assigned_value(source, node)
-                if value is None or not names_in(value) & received or not all(
-                        only_here(n) for n in names_in(value) & received):
+                if value is None or depth == 0 or not _derived(source, scope, value, roots, origin, depth - 1):
                     return False
             derived = True
     return derived
@@ -154,6 +185,15 @@ def _through_parameter(route: _Route, function: cst.FunctionDef, expr, hops: int
                 continue
             route.plan.rebuild[call] = _with_keyword(anc_param, ancdata)
             routed = True
+    for call, args in _scheduled(source, function.name.value):
+        positional = len(names) - (1 if method else 0)
+        if len(args) != positional or index >= positional:
+            continue
+        ancdata = _control_for(route, source.scope(call), args[index].value, hops - 1)
+        if ancdata is None:
+            continue
+        route.plan.rebuild[call] = _with_keyword(None, ancdata)
+        routed = True
     for call, args in _thread_starts(source, function.name.value):
         positional = len(names) - (1 if method else 0)
         if len(args.elements) != positional or index >= positional:
@@ -198,6 +238,25 @@ def _thread_starts(source: Source, name: str):
     return out
 
 
+SCHEDULERS = {"call_soon": 0, "call_soon_threadsafe": 0, "call_later": 1, "call_at": 1, "run_in_executor": 1}
+
+
+def _scheduled(source: Source, name: str):
+    """`loop.call_later(delay, name or x.name, *args)` and the like, with the callback's args."""
+    out = []
+    for node in source.positions:
+        if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)):
+            continue
+        at = SCHEDULERS.get(node.func.attr.value)
+        if at is None or len(node.args) <= at or any(a.keyword is not None or a.star for a in node.args):
+            continue
+        callback = node.args[at].value
+        callback_name = callback.attr.value if isinstance(callback, cst.Attribute) else getattr(callback, "value", None)
+        if callback_name == name:
+            out.append((node, node.args[at + 1:]))
+    return out
+
+
 def _argument(call: cst.Call, index: int, param: str) -> Optional[cst.BaseExpression]:
     if any(a.star for a in call.args):
         return None
@@ -210,10 +269,12 @@ def _argument(call: cst.Call, index: int, param: str) -> Optional[cst.BaseExpres
     return None
 
 
-def _with_keyword(name: str, value: str):
+def _with_keyword(name: Optional[str], value: str):
     def rebuild(updated: cst.Call) -> cst.Call:
         from .plain import with_args
 
+        if name is None:  # positional: a scheduled callback's arguments
+            return with_args(updated, [*updated.args, cst.Name(value)])
         keyword = cst.Arg(value=cst.Name(value), keyword=cst.Name(name),
                           equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
                                                 whitespace_after=cst.SimpleWhitespace("")))

@@ -99,3 +99,61 @@ DATAGRAM_HANDLER_METHODS = '''\
     def finish(self):
         self.socket.sendmsg([self.wfile.getvalue()], self.reply_cmsgs, 0, self.client_address)
 '''
+
+
+ASYNCIO_TRANSPORT_NAME = "PktinfoDatagramTransport"
+
+ASYNCIO_TRANSPORT = '''\
+class PktinfoDatagramTransport({A}.DatagramTransport):
+    """A datagram transport that hands the protocol each request's control data, so that its
+    reply can leave from the address the request was sent to: asyncio's own transport reads
+    with recvfrom() and writes with sendto(), which lose that address."""
+
+    def __init__(self, loop, sock, protocol):
+        super().__init__({{"socket": sock, "sockname": sock.getsockname()}})
+        self._loop, self._sock, self._protocol = loop, sock, protocol
+        loop.add_reader(sock, self._read_ready)
+        loop.call_soon(protocol.connection_made, self)
+
+    @classmethod
+    async def create_endpoint(cls, loop, protocol_factory, local_addr=None, *, sock=None):
+        """loop.create_datagram_endpoint(protocol_factory, local_addr=... or sock=...), served by this transport."""
+        if sock is None:
+            sock = {S}.socket({S}.AF_INET6 if ":" in local_addr[0] else {S}.AF_INET, {S}.SOCK_DGRAM)
+            sock.bind(local_addr)
+        if sock.family == {S}.AF_INET6:
+            sock.setsockopt({S}.IPPROTO_IPV6, {S}.IPV6_RECVPKTINFO, 1)
+        sock.setsockopt({S}.IPPROTO_IP, IP_PKTINFO, 1)  # also IPv4 peers of a dual-stack socket
+        sock.setblocking(False)
+        protocol = protocol_factory()
+        return cls(loop, sock, protocol), protocol
+
+    def _read_ready(self):
+        try:
+            data, ancdata, _flags, addr = self._sock.recvmsg(65535, {S}.CMSG_SPACE(20) + {S}.CMSG_SPACE(12))
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as error:
+            self._protocol.error_received(error)
+            return
+        self._protocol.datagram_received(data, addr, ancdata)
+
+    def sendto(self, data, addr=None, ancdata=()):
+        try:
+            self._sock.sendmsg([data], reply_pktinfo(ancdata), 0, addr)
+        except (BlockingIOError, InterruptedError):
+            pass  # the socket's send buffer is full: the datagram is dropped, as UDP may
+        except OSError as error:
+            self._protocol.error_received(error)
+
+    def is_closing(self):
+        return self._sock.fileno() < 0
+
+    def close(self):
+        if not self.is_closing():
+            self._loop.remove_reader(self._sock)
+            self._sock.close()
+            self._loop.call_soon(self._protocol.connection_lost, None)
+
+    abort = close
+'''
