@@ -100,20 +100,40 @@ COMMA = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
 
 
 def with_args(call: cst.Call, values: List[cst.CSTNode]) -> cst.Call:
-    """`call` with these arguments. Args are kept with their own commas (and comments); new
-    expressions get `, `, and a new last argument keeps the call's trailing-comma layout."""
-    original_last = call.args[-1].comma if call.args else cst.MaybeSentinel.DEFAULT
+    """`call` with these arguments, in the call's own layout. Args keep their commas (and the
+    comments on them); a new expression gets `, ` on one line, or its own line where the
+    arguments are one per line; the trailing comma before a `)` on its own line stays last."""
+    line = _argument_line(call)  # newline + indentation between arguments, if one per line
+    trailing = call.args[-1].comma if call.args else cst.MaybeSentinel.DEFAULT
+    trailing_newline = isinstance(trailing, cst.Comma) and isinstance(trailing.whitespace_after, cst.ParenthesizedWhitespace)
+    between = cst.Comma(whitespace_after=line) if line is not None else COMMA
     args = []
     for index, value in enumerate(values):
         last = index == len(values) - 1
         if isinstance(value, cst.Arg):
             arg = value
-            if not last and not isinstance(arg.comma, cst.Comma):
-                arg = arg.with_changes(comma=COMMA)
+            if not last and arg.comma is trailing and trailing_newline and line is not None:
+                # the old last argument is followed now: its comment stays, the next line is indented
+                arg = arg.with_changes(comma=arg.comma.with_changes(
+                    whitespace_after=arg.comma.whitespace_after.with_changes(last_line=line.last_line)))
+            elif not last and not isinstance(arg.comma, cst.Comma):
+                arg = arg.with_changes(comma=between)
+            elif last and arg.comma is not trailing and not isinstance(trailing, cst.MaybeSentinel):
+                arg = arg.with_changes(comma=_trailing(trailing))
         else:
-            arg = cst.Arg(value=value, comma=COMMA if not last else _trailing(original_last))
+            arg = cst.Arg(value=value, comma=between if not last else _trailing(trailing))
         args.append(arg)
     return call.with_changes(args=args)
+
+
+def _argument_line(call: cst.Call) -> Optional[cst.ParenthesizedWhitespace]:
+    """The whitespace that starts an argument on its own line (comment-free), if the call has one."""
+    candidates = [call.whitespace_before_args] + [a.comma.whitespace_after for a in call.args[:-1]
+                                                  if isinstance(a.comma, cst.Comma)]
+    for whitespace in candidates:
+        if isinstance(whitespace, cst.ParenthesizedWhitespace):
+            return whitespace.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[])
+    return None
 
 
 def _trailing(comma) -> cst.Comma:

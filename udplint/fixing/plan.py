@@ -97,8 +97,13 @@ class _Renderer(cst.CSTTransformer):
             updated = _append_methods(updated, self.methods[original_node])
         if original_node in self.before and isinstance(updated, cst.BaseStatement):
             inserted = [cst.parse_statement(code) for code in self.before[original_node]]
-            inserted[0] = inserted[0].with_changes(leading_lines=updated.leading_lines)
-            return cst.FlattenSentinel([*inserted, updated.with_changes(leading_lines=())])
+            lines = list(updated.leading_lines)
+            blank = 0
+            while blank < len(lines) and lines[blank].comment is None:
+                blank += 1
+            # blank lines go above the new statements; comments stay with the statement they describe
+            inserted[0] = inserted[0].with_changes(leading_lines=lines[:blank])
+            return cst.FlattenSentinel([*inserted, updated.with_changes(leading_lines=lines[blank:])])
         return updated
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
@@ -156,8 +161,8 @@ def _insert_module_code(module: cst.Module, blocks: Sequence[str]) -> cst.Module
     others = [n for n in new if not _is_import_line(n)]
     head = body[:at]
     if imports_first and head:
-        at_import = len(head)
-        head = head[:at_import] + imports_first
+        for statement in imports_first:
+            head = _insert_sorted(head, statement)
     else:
         others = imports_first + others
     tail = body[at:]
@@ -168,6 +173,20 @@ def _insert_module_code(module: cst.Module, blocks: Sequence[str]) -> cst.Module
             kept.pop(0)
         tail[0] = nxt.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine(), *kept])
     return module.with_changes(body=[*head, *others, *tail])
+
+
+def _insert_sorted(head: List[cst.CSTNode], statement: cst.SimpleStatementLine) -> List[cst.CSTNode]:
+    """Put `import x` before the first plain `import y` with y > x among the leading imports
+    (isort's order for a block of plain imports), else after the last import."""
+    name = cst.Module([]).code_for_node(statement.body[0].names[0].name)
+    for index, existing in enumerate(head):
+        if not _is_import_line(existing) or not isinstance(existing.body[0], cst.Import):
+            continue
+        other = cst.Module([]).code_for_node(existing.body[0].names[0].name)
+        if other > name:
+            return [*head[:index], statement.with_changes(leading_lines=existing.leading_lines),
+                    existing.with_changes(leading_lines=()), *head[index + 1:]]
+    return [*head, statement]
 
 
 def render(source: Source, plans: Sequence[Plan]) -> str:
