@@ -213,3 +213,49 @@ def test_unsafe_fix_is_shown_but_not_applied_without_the_flag(tmp_path, capsys):
     assert main(["check", "--fix", "--no-polyglot", str(target)]) == 1
     assert "Found 1 error (0 fixed, 1 remaining)." in capsys.readouterr().out
     assert target.read_bytes() == (FIX_FIXTURES / "plain_thread_per_request.py").read_bytes()
+
+
+# -- what the control data may travel with, and what it may not ---------------------------------
+def _fixed_text(tmp_path, text: str, unsafe: bool = True) -> str:
+    target = tmp_path / "server.py"
+    target.write_text(text)
+    apply_fixes(plan_fixes([str(target)], unsafe=unsafe))
+    return target.read_text()
+
+
+SERVER_HEAD = "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.bind(('', 9999))\n"
+
+
+def test_an_address_rebound_from_elsewhere_is_not_pinned_with_this_requests_data(tmp_path):
+    text = SERVER_HEAD + ("def serve(fallback):\n    while True:\n        data, addr = s.recvfrom(512)\n"
+                          "        if not data:\n            addr = fallback\n        s.sendto(data, addr)\n")
+    assert _fixed_text(tmp_path, text) == text
+    finding, = check_paths([str(tmp_path / "server.py")], polyglot=False).findings
+    assert finding.fix.applicability == "display-only" and "recvmsg(" in finding.fix.message
+
+
+def test_replies_to_stored_peers_get_a_suggestion(tmp_path):
+    text = SERVER_HEAD + ("peers = set()\nwhile True:\n    data, sender = s.recvfrom(512)\n    peers.add(sender)\n"
+                          "    for peer in peers:\n        s.sendto(data, peer)\n")
+    assert _fixed_text(tmp_path, text) == text
+
+
+def test_a_new_parameter_has_a_default_and_other_objects_methods_are_left_alone(tmp_path):
+    text = SERVER_HEAD + (
+        "import logging\nlog = logging.getLogger()\n\n\n"
+        "def answer(data, addr):\n    s.sendto(data, addr)\n\n\n"
+        "def main():\n    answer(b'hello', ('127.0.0.1', 9))\n    while True:\n        data, addr = s.recvfrom(512)\n"
+        "        log.answer = None\n        answer(data, addr)\n")
+    fixed = _fixed_text(tmp_path, text)
+    assert "def answer(data, addr, ancdata=()):" in fixed
+    assert "    answer(b'hello', ('127.0.0.1', 9))\n" in fixed  # a call without a request keeps working
+    assert "        answer(data, addr, ancdata=ancdata)\n" in fixed
+    assert _fixed_text(tmp_path, text, unsafe=False) == text  # a new parameter is an unsafe fix
+
+
+def test_names_the_fix_adds_do_not_shadow_the_codes_own(tmp_path):
+    text = SERVER_HEAD + ("ancdata = 'mine'\nwhile True:\n    data, addr = s.recvfrom(512)\n"
+                          "    s.sendto(data + ancdata.encode(), addr)\n")
+    fixed = _fixed_text(tmp_path, text)
+    assert "data, ancdata_2, _flags, addr = s.recvmsg(512, socket.CMSG_SPACE(12))" in fixed
+    assert "s.sendmsg([data + ancdata.encode()], reply_pktinfo(ancdata_2), 0, addr)" in fixed

@@ -172,11 +172,10 @@ def _through_parameter(route: _Route, function: cst.FunctionDef, expr, hops: int
     index = names.index(param) - (1 if method else 0)
     anc_param = route.new_params.get(function) or fresh_name(function, "ancdata")
     routed = False
+    owner = source.enclosing_class(function) if method else None
     for call in _calls_of(source, function.name.value):
-        if call is None:
-            continue
         caller = source.scope(call)
-        if isinstance(call.func, cst.Attribute) or isinstance(call.func, cst.Name):
+        if _calls_it(source, call, method, owner):
             argument = _argument(call, index, param)
             if argument is None:
                 continue
@@ -207,6 +206,15 @@ def _through_parameter(route: _Route, function: cst.FunctionDef, expr, hops: int
         return None
     route.new_params[function] = anc_param
     return anc_param
+
+
+def _calls_it(source: Source, call: cst.Call, method: bool, owner: Optional[cst.ClassDef]) -> bool:
+    """Certainly a call of the function: `name(...)` for a function, `self.name(...)` inside its
+    class for a method (another object's method of the same name is left alone)."""
+    if not method:
+        return isinstance(call.func, cst.Name)
+    return (isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Name)
+            and call.func.value.value == "self" and source.enclosing_class(call) is owner)
 
 
 def _calls_of(source: Source, name: str) -> List[cst.Call]:
