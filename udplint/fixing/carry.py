@@ -327,7 +327,6 @@ def _through_queue(route: _Route, function: cst.FunctionDef, expr, hops: int) ->
     if len(bindings[name]) != 1:
         return None
     value = _assigned_value(source, bindings[name][0])
-    get_target = source.parent(bindings[name][0])
     if not (isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value in ("get", "get_nowait")):
         return None
     target = bindings[name][0].target
@@ -358,7 +357,6 @@ def _through_queue(route: _Route, function: cst.FunctionDef, expr, hops: int) ->
     assign_target = bindings[name][0]
     route.plan.rebuild[assign_target] = lambda updated: updated.with_changes(
         target=insert_elements(updated.target, len(updated.target.elements), [anc_name]))
-    del get_target
     return anc_name
 
 

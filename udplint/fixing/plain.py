@@ -18,7 +18,7 @@ import libcst as cst
 
 from . import snippets
 from .locate import Source, assigned_names, fresh_name, names_in
-from .plan import CLASS, CONSTANT, HELPER, IMPORT, SAFE, Plan, suggestion
+from .plan import CONSTANT, HELPER, IMPORT, SAFE, Plan, suggestion
 from .target import FixTarget
 
 OTHER_ANCILLARY_PREFIXES = ("IP_RECV", "IPV6_RECV", "IP_ORIGDSTADDR", "SO_TIMESTAMP", "IPV6_HOPLIMIT", "IP_TTL")

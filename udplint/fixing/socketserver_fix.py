@@ -71,8 +71,9 @@ def plan(source: Source, target: FixTarget) -> Plan:
                         "control message, which pins the source to the address the request was sent to")
     problem = _plan_server(result, source, target, creation, module, family)
     problem = problem or _plan_reply(result, source, target, reply, handlers)
+    pinned_reply = reply if target.reply_method == "sendto" else None
     for handler in handlers:
-        problem = problem or _plan_unpacking(result, source, handler, reply)
+        problem = problem or _plan_unpacking(result, source, handler, pinned_reply)
     if problem:
         return _suggest(problem)
     add_common_code(result, source, module, family != "inet")
@@ -111,14 +112,13 @@ def _plan_reply(result: Plan, source: Source, target: FixTarget, reply: cst.Call
     address = reply_address(reply, target.reply_method)
     if target.reply_method != "sendto" or address is None or source.code(address) != "self.client_address":
         return "the reply does not go to self.client_address with sendto()"
-    result.reply = reply  # the unpacking in the same method names the control message
     plan_pinned_reply(result, reply, "sendto", "self.request[2]")
     return None
 
 
-def _plan_unpacking(result: Plan, source: Source, handler: cst.ClassDef, reply: cst.Call) -> Optional[str]:
-    """`data, sock = self.request` -> `data, sock, cmsgs = self.request` (the reply's method uses
-    the name); elsewhere `self.request[:2]`."""
+def _plan_unpacking(result: Plan, source: Source, handler: cst.ClassDef, reply: Optional[cst.Call]) -> Optional[str]:
+    """`data, sock = self.request` -> `data, sock, cmsgs = self.request` in the method that
+    sends `reply` (which then uses the name); elsewhere `self.request[:2]`."""
     for node in list(source.positions):
         if not (isinstance(node, cst.Assign) and source.code(node.value) == "self.request"
                 and source.enclosing_class(node) is handler):
@@ -126,12 +126,11 @@ def _plan_unpacking(result: Plan, source: Source, handler: cst.ClassDef, reply: 
         target = node.targets[0].target if len(node.targets) == 1 else None
         if not isinstance(target, cst.Tuple) or len(target.elements) != 2:
             return "the handler unpacks self.request in a way the fix does not know"
-        same_method = getattr(result, "reply", None) is not None and source.scope(node) is source.scope(result.reply)
-        if same_method:
+        if reply is not None and source.scope(node) is source.scope(reply):
             name = fresh_name(source.scope(node), "cmsgs")
             result.rebuild[node] = lambda updated, name=name: updated.with_changes(
                 targets=[updated.targets[0].with_changes(target=insert_elements(updated.targets[0].target, 2, [name]))])
-            plan_pinned_reply(result, result.reply, "sendto", name)
+            plan_pinned_reply(result, reply, "sendto", name)
         else:
             result.rebuild[node.value] = lambda updated: cst.parse_expression("self.request[:2]")
     return None
