@@ -34,6 +34,7 @@ class _Route:
     planned: Dict[cst.Call, Optional[ReceivePlan]] = field(default_factory=dict)
     new_params: Dict[cst.FunctionDef, str] = field(default_factory=dict)
     through_queue: bool = False
+    new_fields: Dict[cst.ClassDef, str] = field(default_factory=dict)
     roots: Dict[cst.FunctionDef, str] = field(default_factory=dict)  # callback -> its address parameter
 
 
@@ -51,10 +52,11 @@ def route_control_data(plan: Plan, source: Source, target: FixTarget, reply: cst
     plan_reply(plan, reply, target.reply_method, ancdata)
     for function, name in route.new_params.items():
         plan.rebuild[function] = _with_param(name)
-    if route.new_params or route.through_queue:
+    if route.new_params or route.through_queue or route.new_fields:
         # a new parameter or a longer queue item changes what other code in the project may rely on
         plan.applicability = UNSAFE
-        plan.message += "; the control data is passed on beside the address (a new `ancdata` parameter or queue item)"
+        plan.message += ("; the control data is passed on beside the address (a new `ancdata` parameter, "
+                         "attribute or queue item)")
     return None
 
 
@@ -96,7 +98,8 @@ def _control_for(route: _Route, scope: cst.CSTNode, expr: cst.BaseExpression, ho
             return planned.ancdata
     if hops == 0 or not isinstance(scope, cst.FunctionDef):
         return None
-    return _through_parameter(route, scope, expr, hops) or _through_queue(route, scope, expr, hops)
+    return (_through_attribute(route, scope, expr, hops) or _through_parameter(route, scope, expr, hops)
+            or _through_queue(route, scope, expr, hops))
 
 
 def _closure_scope(source: Source, scope, expr) -> Optional[cst.FunctionDef]:
@@ -164,6 +167,8 @@ def _through_parameter(route: _Route, function: cst.FunctionDef, expr, hops: int
             or function.params.star_kwarg is not None:
         return None
     param = used.pop()
+    if param == "self" and _is_method(source, function):
+        return None
     if len(bindings.get(param, ())) != 1:  # reassigned in the body: not the caller's address any more
         return None
     if sum(1 for n in source.positions if isinstance(n, cst.FunctionDef) and n.name.value == function.name.value) != 1:
@@ -383,3 +388,87 @@ def _received_into_queue(route: _Route, function, receive: cst.Call, assign_targ
     route.plan.rebuild[assign_target] = lambda updated: updated.with_changes(
         target=insert_elements(updated.target, 1, [anc_name, flags]))
     return anc_name
+
+
+# -- through an object's attribute --------------------------------------------------------------
+def _is_dataclass(cls: cst.ClassDef) -> bool:
+    for decorator in cls.decorators:
+        expr = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
+        tail = expr.attr.value if isinstance(expr, cst.Attribute) else getattr(expr, "value", "")
+        if tail == "dataclass":
+            return True
+    return False
+
+
+def _fields(cls: cst.ClassDef) -> List[cst.AnnAssign]:
+    return [small for line in cls.body.body if isinstance(line, cst.SimpleStatementLine)
+            for small in line.body if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name)]
+
+
+def _through_attribute(route: _Route, method: cst.FunctionDef, expr, hops: int) -> Optional[str]:
+    """`self.addr` in a method, where `addr` is what the object was made with: a dataclass field
+    or an `__init__` parameter stored as `self.addr = addr`. The control data becomes one more
+    field (or parameter and attribute) `ancdata`, given where the object is made."""
+    source = route.source
+    if not (isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self"
+            and _is_method(source, method)):
+        return None
+    cls = source.enclosing_class(method)
+    if cls is None or len(source.classes(cls.name.value)) != 1:
+        return None
+    attribute = expr.attr.value
+    if cls in route.new_fields:
+        return f"self.{route.new_fields[cls]}"
+    taken = {n.attr.value for n in source.positions if isinstance(n, cst.Attribute)
+             and isinstance(n.value, cst.Name) and n.value.value == "self" and source.enclosing_class(n) is cls}
+    name = fresh_name(cls, "ancdata", taken)
+    made_with = _constructor_slot(source, cls, attribute)
+    if made_with is None:
+        return None
+    index, keyword, init, store = made_with
+    routed = False
+    for call in _calls_of(source, cls.name.value):
+        if not isinstance(call.func, cst.Name):
+            continue
+        argument = _argument(call, index, keyword)
+        ancdata = _control_for(route, source.scope(call), argument, hops - 1) if argument is not None else None
+        if ancdata is not None:
+            route.plan.rebuild[call] = _with_keyword(name, ancdata)
+            routed = True
+    if not routed:
+        return None
+    if init is None:  # a dataclass: one more field, last, with a default
+        last = _fields(cls)[-1]
+        line = next(l for l in cls.body.body if isinstance(l, cst.SimpleStatementLine) and last in l.body)
+        route.plan.insert_after(line, [f"{name}: tuple = ()  # the request's control data, to pin the reply's source\n"])
+    else:
+        route.new_params[init] = name
+        route.plan.insert_after(store, [f"self.{name} = {name}\n"])
+    route.new_fields[cls] = name
+    return f"self.{name}"
+
+
+def _constructor_slot(source: Source, cls: cst.ClassDef, attribute: str):
+    """(positional index, keyword, __init__ or None, the `self.attr = param` line) by which a
+    new object gets `attribute`, or None when it is set some other way too."""
+    stores = [n for n in source.positions if isinstance(n, cst.AssignTarget) and isinstance(n.target, cst.Attribute)
+              and source.code(n.target) == f"self.{attribute}" and source.enclosing_class(n) is cls]
+    if _is_dataclass(cls):
+        names = [f.target.value for f in _fields(cls)]
+        if attribute not in names or stores:
+            return None
+        return names.index(attribute), attribute, None, None
+    inits = [s for s in cls.body.body if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"]
+    if len(inits) != 1 or len(stores) != 1 or source.scope(stores[0]) is not inits[0]:
+        return None
+    value = _assigned_value(source, stores[0])
+    params = [p.name.value for p in _parameters(inits[0])]
+    if not isinstance(value, cst.Name) or value.value not in params[1:]:
+        return None
+    init = inits[0]
+    if not isinstance(init.params.star_arg, cst.MaybeSentinel) or init.params.kwonly_params or init.params.star_kwarg:
+        return None
+    store_line = source.line_of(stores[0])
+    if store_line is None:
+        return None
+    return params.index(value.value) - 1, value.value, init, store_line

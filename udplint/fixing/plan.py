@@ -29,15 +29,20 @@ class Plan:
     message: str
     rebuild: Dict[cst.CSTNode, Rebuild] = field(default_factory=dict)  # original node -> f(updated node)
     before: Dict[cst.CSTNode, List[str]] = field(default_factory=dict)  # statement -> code put before it
+    after: Dict[cst.CSTNode, List[str]] = field(default_factory=dict)  # statement -> code put after it
     methods: Dict[cst.ClassDef, List[str]] = field(default_factory=dict)  # class -> methods appended
     module_code: Dict[str, Tuple[int, str]] = field(default_factory=dict)  # key -> (order, code)
 
     @property
     def applicable(self) -> bool:
-        return self.applicability in (SAFE, UNSAFE) and bool(self.rebuild or self.before or self.methods)
+        return self.applicability in (SAFE, UNSAFE) and bool(self.rebuild or self.before or self.after or self.methods)
 
     def insert_before(self, statement: cst.CSTNode, code: Sequence[str]) -> None:
         known = self.before.setdefault(statement, [])
+        known.extend(line for line in code if line not in known)
+
+    def insert_after(self, statement: cst.CSTNode, code: Sequence[str]) -> None:
+        known = self.after.setdefault(statement, [])
         known.extend(line for line in code if line not in known)
 
     def add_module_code(self, key: str, order: int, code: str) -> None:
@@ -52,6 +57,8 @@ def merged(plans: Sequence[Plan]) -> Plan:
             result.rebuild.setdefault(node, rebuild)
         for statement, code in plan.before.items():
             result.insert_before(statement, code)
+        for statement, code in plan.after.items():
+            result.insert_after(statement, code)
         for cls, methods in plan.methods.items():
             known = result.methods.setdefault(cls, [])
             known.extend(m for m in methods if m not in known)
@@ -73,6 +80,7 @@ class _Renderer(cst.CSTTransformer):
         super().__init__()
         self.rebuild: Dict[cst.CSTNode, Rebuild] = {}
         self.before: Dict[cst.CSTNode, List[str]] = {}
+        self.after: Dict[cst.CSTNode, List[str]] = {}
         self.methods: Dict[cst.ClassDef, List[str]] = {}
         self.module_code: Dict[str, Tuple[int, str]] = {}
         for plan in plans:
@@ -80,6 +88,9 @@ class _Renderer(cst.CSTTransformer):
                 self.rebuild.setdefault(node, rebuild)  # two fixes of one statement rebuild it alike
             for statement, code in plan.before.items():
                 known = self.before.setdefault(statement, [])
+                known.extend(line for line in code if line not in known)
+            for statement, code in plan.after.items():
+                known = self.after.setdefault(statement, [])
                 known.extend(line for line in code if line not in known)
             for cls, methods in plan.methods.items():
                 known = self.methods.setdefault(cls, [])
@@ -95,6 +106,11 @@ class _Renderer(cst.CSTTransformer):
             updated = self.rebuild[original_node](updated)
         if original_node in self.methods and isinstance(updated, cst.ClassDef):
             updated = _append_methods(updated, self.methods[original_node])
+        if original_node in self.after and isinstance(updated, cst.BaseStatement):
+            following = [cst.parse_statement(code) for code in self.after[original_node]]
+            updated = cst.FlattenSentinel([updated, *following]) if original_node not in self.before else updated
+            if original_node not in self.before:
+                return updated
         if original_node in self.before and isinstance(updated, cst.BaseStatement):
             inserted = [cst.parse_statement(code) for code in self.before[original_node]]
             lines = list(updated.leading_lines)
