@@ -243,7 +243,7 @@ def _thread_starts(source: Source, name: str):
         func_name = node.func.attr.value if isinstance(node.func, cst.Attribute) else getattr(node.func, "value", "")
         started = keywords.get("target")
         args = keywords.get("args")
-        if func_name != "Thread" or started is None or not isinstance(args, cst.Tuple):
+        if func_name != "Thread" or started is None or not isinstance(args, (cst.Tuple, cst.List)):
             continue
         started_name = started.attr.value if isinstance(started, cst.Attribute) else getattr(started, "value", None)
         if started_name == name:
@@ -251,7 +251,9 @@ def _thread_starts(source: Source, name: str):
     return out
 
 
-SCHEDULERS = {"call_soon": 0, "call_soon_threadsafe": 0, "call_later": 1, "call_at": 1, "run_in_executor": 1}
+# callback position in `loop.call_later(delay, f, *args)`, `executor.submit(f, *args)`, ...
+SCHEDULERS = {"call_soon": 0, "call_soon_threadsafe": 0, "call_later": 1, "call_at": 1, "run_in_executor": 1,
+              "submit": 0}
 
 
 def _scheduled(source: Source, name: str):
@@ -297,7 +299,7 @@ def _with_keyword(name: Optional[str], value: str):
 
 
 def _with_element(name: str):
-    def rebuild(updated: cst.Tuple) -> cst.Tuple:
+    def rebuild(updated):  # a Tuple or a List
         elements = list(updated.elements)
         last = elements[-1]
         elements[-1] = last.with_changes(comma=COMMA)
