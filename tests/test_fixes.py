@@ -257,3 +257,15 @@ def test_names_the_fix_adds_do_not_shadow_the_codes_own(tmp_path):
     fixed = _fixed_text(tmp_path, text)
     assert "data, ancdata_2, _flags, addr = s.recvmsg(512, socket.CMSG_SPACE(12))" in fixed
     assert "s.sendmsg([data + ancdata.encode()], reply_pktinfo(ancdata_2), 0, addr)" in fixed
+
+
+def test_a_second_server_reuses_the_helper_only_when_it_covers_its_family(tmp_path):
+    inet = SERVER_HEAD + "while True:\n    data, addr = s.recvfrom(512)\n    s.sendto(data, addr)\n"
+    fixed = _fixed_text(tmp_path, inet)
+    v6 = ("\n\ndef serve6():\n    s6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)\n    s6.bind(('::', 9998))\n"
+          "    while True:\n        data, addr = s6.recvfrom(512)\n        s6.sendto(data, addr)\n")
+    again = fixed.replace("\nwhile True:", "\ndef serve4():\n  while True:").replace("\n    data, ancdata", "\n      data, ancdata")
+    again = again.replace("\n    s.sendmsg", "\n      s.sendmsg") + v6
+    (tmp_path / "server.py").write_text(again)
+    finding, = check_paths([str(tmp_path / "server.py")], polyglot=False).findings
+    assert finding.fix.applicability == "display-only" and "IPv4 only" in finding.fix.message

@@ -18,7 +18,7 @@ import libcst as cst
 from . import snippets
 from .carry import carry_from_callbacks
 from .locate import Source
-from .plain import PATTERN, add_common_code, blocking_options, socket_module, with_args
+from .plain import PATTERN, add_common_code, blocking_options, existing_helper_problem, socket_module, with_args
 from .plan import CLASS, UNSAFE, Plan, suggestion
 from .target import FixTarget
 
@@ -85,6 +85,9 @@ def plan(source: Source, target: FixTarget) -> Plan:
             and all(a.keyword is None and not a.star for a in reply.args)):
         return _suggest("the reply is not transport.sendto(data, addr)")
     module = socket_module(source)
+    existing = existing_helper_problem(source, ipv6=True)
+    if existing:
+        return _suggest(existing)
     result = Plan(UNSAFE, "serve the endpoint with a transport on loop.add_reader (inserted after the imports) that "
                           "receives with recvmsg() and hands datagram_received() the request's control data; the "
                           "reply passes it back so it leaves from the address the request was sent to")

@@ -64,6 +64,18 @@ def socket_module(source: Source) -> SocketModule:
     return SocketModule("socket", "import socket")
 
 
+def existing_helper_problem(source: Source, ipv6: bool) -> Optional[str]:
+    """A `reply_pktinfo` the file already has (a fix of another server) must do what this fix needs."""
+    for statement in source.tree.body:
+        if isinstance(statement, cst.FunctionDef) and statement.name.value == snippets.HELPER:
+            code = source.code(statement)
+            if "spec_dst" not in code:
+                return f"the module already defines a different {snippets.HELPER}(): no automatic fix"
+            if ipv6 and "IPV6_PKTINFO" not in code:
+                return f"the module's {snippets.HELPER}() handles IPv4 only; extend it for IPv6 by hand"
+    return None
+
+
 def add_common_code(plan: Plan, source: Source, module: SocketModule, ipv6: bool) -> None:
     """The import, the IP_PKTINFO constant and the helper, each unless the file has it already."""
     top_level = _top_level_names(source)
@@ -354,6 +366,9 @@ def plan(source: Source, target: FixTarget) -> Plan:
     if bind_line is None or not isinstance(bind.func, cst.Attribute):
         return suggestion(pattern("the bind is not a statement of its own: no automatic fix"))
     module = socket_module(source)
+    existing = existing_helper_problem(source, target.ipv6)
+    if existing:
+        return suggestion(pattern(existing))
     result = Plan(SAFE, "enable IP_PKTINFO where the socket is bound, receive with recvmsg() and reply with "
                         "sendmsg() and a control message that pins the source to the request's destination")
     enable = snippets.enable_lines(module.prefix, source.code(bind.func.value), target.family, target.options)

@@ -16,7 +16,7 @@ import libcst as cst
 
 from . import snippets
 from .locate import Source, fresh_name
-from .plain import add_common_code, blocking_options, insert_elements, plan_pinned_reply, reply_address, socket_module
+from .plain import add_common_code, blocking_options, existing_helper_problem, insert_elements, plan_pinned_reply, reply_address, socket_module
 from .plan import CLASS, SAFE, Plan, suggestion
 from .target import FixTarget
 
@@ -67,6 +67,9 @@ def plan(source: Source, target: FixTarget) -> Plan:
         return _suggest("a request handler of this server is not defined once in this file")
     module = socket_module(source)
     family = "inet" if target.family == "inet" else "dual"
+    existing = existing_helper_problem(source, family != "inet")
+    if existing:
+        return _suggest(existing)
     result = Plan(SAFE, "receive with recvmsg() in the server and reply with sendmsg() and the request's own "
                         "control message, which pins the source to the address the request was sent to")
     problem = _plan_server(result, source, target, creation, module, family)
