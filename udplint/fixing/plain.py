@@ -84,11 +84,9 @@ def add_common_code(plan: Plan, source: Source, module: SocketModule, ipv6: bool
     if snippets.CONSTANT not in top_level:
         plan.add_module_code("constant", CONSTANT, snippets.CONSTANT_LINE.format(S=module.prefix))
     if snippets.HELPER not in top_level:
-        code = snippets.HELPER_DUAL if ipv6 else snippets.HELPER_INET
-        existing = plan.module_code.get("helper")
-        if existing is not None and "ipv6" in existing[1]:
-            return
-        plan.module_code["helper"] = (HELPER, code.format(S=module.prefix))
+        dual = snippets.HELPER_DUAL.format(S=module.prefix)
+        needs_dual = ipv6 or plan.module_code.get("helper", (HELPER, ""))[1] == dual  # dual covers IPv4 too
+        plan.module_code["helper"] = (HELPER, dual if needs_dual else snippets.HELPER_INET.format(S=module.prefix))
 
 
 def _top_level_names(source: Source) -> Set[str]:
