@@ -5,8 +5,6 @@ import json
 import os
 import shutil
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import libcst as cst
@@ -14,7 +12,7 @@ import pytest
 
 from udplint.api import check_paths
 from udplint.cli import main
-from udplint.fixing import templates
+from udplint.fixing import snippets
 from udplint.fixing.apply import apply_fixes, plan_fixes
 
 HERE = Path(__file__).resolve().parent
@@ -66,7 +64,7 @@ def test_applicability_matches_the_fixture(tmp_path, source):
 
 
 def test_unsafe_fixes_need_the_flag(tmp_path):
-    source = FIX_FIXTURES / "asyncio_protocol.py"
+    source = FIX_FIXTURES / "plain_queue_threads.py"
     target = tmp_path / source.name
     shutil.copy2(source, target)
     assert plan_fixes([str(target)], unsafe=False).changes == []
@@ -93,7 +91,7 @@ def test_crlf_tabs_and_permissions_survive(tmp_path):
     apply_fixes(plan_fixes([str(target)]))
     data = target.read_bytes()
     assert data.count(b"\r\n") == data.count(b"\n")
-    assert b"\t\t\tmsg = _pktinfo_recvfrom(self.sock, 1024)\t# (data, addr)\r\n" in data
+    assert b"\t\t\tmsg = self.sock.recvmsg(1024, socket.CMSG_SPACE(12))\t# (data, addr)\r\n" in data
     assert stat.S_IMODE(target.stat().st_mode) == 0o751
     assert sorted(p.name for p in tmp_path.iterdir()) == [source.name]  # no temporary file left
 
@@ -105,7 +103,7 @@ def test_coding_cookie_is_kept(tmp_path):
     target.write_bytes(text.encode("latin-1"))
     apply_fixes(plan_fixes([str(target)]))
     data = target.read_bytes()
-    assert b"caf\xe9" in data and b"_pktinfo_sendto(s, d, a)" in data
+    assert b"caf\xe9" in data and b"s.sendmsg([d], reply_pktinfo(ancdata), 0, a)" in data
 
 
 def test_a_file_that_does_not_parse_is_not_touched(tmp_path):
@@ -121,14 +119,14 @@ def test_the_whole_corpus_fixes_cleanly(tmp_path):
     not the bug (ok_, neg_) are never touched."""
     work = tmp_path / "corpus"
     shutil.copytree(CORPUS, work)
-    reported = {Path(f.filename).name for f in check_paths([str(work)], polyglot=False).findings}
+    reported = {Path(f.filename).resolve() for f in check_paths([str(work)], polyglot=False).findings}
     outcome = apply_fixes(plan_fixes([str(work)], unsafe=True))
     assert not [e for e in outcome.errors if "fix not" in e.reason]
-    changed = {c.path.name for c in outcome.changes}
+    changed = {c.path.resolve() for c in outcome.changes}
     assert len(changed) >= 35
     assert changed <= reported  # only files with findings are touched
-    assert not [name for name in changed if name.startswith("ok_")]
-    remaining = {Path(f.filename).name for f in check_paths([str(work)], polyglot=False).findings}
+    assert not [path for path in changed if path.name.startswith("ok_")]
+    remaining = {Path(f.filename).resolve() for f in check_paths([str(work)], polyglot=False).findings}
     assert not remaining & changed
     assert plan_fixes([str(work)], unsafe=True).changes == []
 
@@ -139,7 +137,7 @@ def test_cli_diff_changes_nothing_and_exits_1(tmp_path, capsys):
     before = target.read_bytes()
     assert main(["check", "--diff", str(target)]) == 1
     out = capsys.readouterr().out
-    assert "+        _pktinfo_sendto(sock, b\"echo:\" + data, client)" in out
+    assert "+        sock.sendmsg([b\"echo:\" + data], reply_pktinfo(ancdata), 0, client)" in out
     assert target.read_bytes() == before
     assert main(["fix", "-q", str(target)]) == 0
     assert target.read_bytes() != before
@@ -147,7 +145,7 @@ def test_cli_diff_changes_nothing_and_exits_1(tmp_path, capsys):
 
 
 def test_json_carries_the_fix(tmp_path, capsys):
-    source = FIX_FIXTURES / "plain_dualstack.py"
+    source = FIX_FIXTURES / "plain_v6only.py"
     main(["check", "--format", "json", str(source)])
     payload = json.loads(capsys.readouterr().out)
     items = payload if isinstance(payload, list) else payload.get("findings", payload)
@@ -155,69 +153,119 @@ def test_json_carries_the_fix(tmp_path, capsys):
     assert fix["applicability"] == "safe" and fix["edits"] and fix["message"]
 
 
-# -- the injected helpers themselves ------------------------------------------------------------
-def helpers(enabled: bool):
-    namespace: dict = {}
-    exec(compile(templates.helper_block(templates.ORDER), "<helpers>", "exec"), namespace)
-    namespace["_PKTINFO_ON"] = enabled
-    return namespace
+# -- the helper a fix adds -----------------------------------------------------------------------
+def helper(code: str):
+    import socket
+
+    namespace = {"socket": socket, "IP_PKTINFO": 8}
+    exec(compile(code.format(S="socket"), "<helper>", "exec"), namespace)
+    return namespace["reply_pktinfo"]
 
 
-class FakeSocket:
-    family = 2
-
-    def __init__(self, fail_sendmsg=False):
-        self.calls = []
-        self.fail_sendmsg = fail_sendmsg
-
-    def recvfrom(self, size, flags=0):
-        self.calls.append(("recvfrom", size, flags))
-        return b"x", ("127.0.0.1", 5)
-
-    def recvmsg(self, size, ancsize=0, flags=0):
-        self.calls.append(("recvmsg", size, ancsize, flags))
-        return b"x", [(0, 8, b"\x01\x00\x00\x00\x7f\x00\x00\x02")], 0, ("127.0.0.1", 5)  # truncated: 8 < 12
-
-    def sendto(self, data, *args):
-        self.calls.append(("sendto", data, *args))
-        return len(data)
-
-    def sendmsg(self, buffers, ancdata, flags, address):
-        self.calls.append(("sendmsg", ancdata, flags, address))
-        if self.fail_sendmsg:
-            raise OSError(22, "Invalid argument")
-        return 1
-
-    def setsockopt(self, *args):
-        self.calls.append(("setsockopt", *args))
+V4_REQUEST = (0, 8, bytes([1, 0, 0, 0]) + bytes([127, 0, 0, 2]) + bytes([127, 255, 255, 255]))  # ifindex 1, spec_dst, addr
 
 
-def test_helpers_disabled_behave_exactly_like_the_original():
-    ns = helpers(False)
-    sock = FakeSocket()
-    assert ns["_pktinfo_recvfrom"](sock, 10) == (b"x", ("127.0.0.1", 5))
-    ns["_pktinfo_sendto"](sock, b"r", ("127.0.0.1", 5))
-    ns["_pktinfo_enable"](sock)
-    assert sock.calls == [("recvfrom", 10, 0), ("sendto", b"r", ("127.0.0.1", 5))]
+@pytest.mark.parametrize("code", [snippets.HELPER_INET, snippets.HELPER_DUAL], ids=["inet", "dual"])
+def test_helper_pins_spec_dst_with_ifindex_zero(code):
+    reply_pktinfo = helper(code)
+    assert reply_pktinfo([V4_REQUEST]) == [(0, 8, bytes(4) + bytes([127, 0, 0, 2]) + bytes(4))]
+    assert reply_pktinfo([]) == [] and reply_pktinfo([(0, 8, b"\x01\x00\x00\x00\x7f\x00")]) == []  # truncated
 
 
-def test_helpers_never_fail_on_bad_control_data_and_fall_back_on_send_errors():
-    ns = helpers(True)
-    sock = FakeSocket(fail_sendmsg=True)
-    data, addr = ns["_pktinfo_recvfrom"](sock, 10)
-    assert addr == ("127.0.0.1", 5) and getattr(addr, "pktinfo", None) is None  # truncated cmsg ignored
-    pinned = ns["_PktinfoAddr"](("127.0.0.1", 5))
-    pinned.pktinfo = (bytes([127, 0, 0, 2]), None)
-    assert ns["_pktinfo_sendto"](sock, b"r", pinned) == 1
-    assert [c[0] for c in sock.calls][-2:] == ["sendmsg", "sendto"]
-    ancdata = sock.calls[-2][1]
-    assert ancdata == [(0, 8, bytes(4) + bytes([127, 0, 0, 2]) + bytes(4))]  # ifindex 0, ipi_spec_dst, ipi_addr 0
+def test_dual_helper_prefers_ipv4_spec_dst_and_never_a_multicast_source():
+    reply_pktinfo = helper(snippets.HELPER_DUAL)
+    mapped = (41, 50, bytes(10) + b"\xff\xff" + bytes([127, 255, 255, 255]) + bytes([1, 0, 0, 0]))
+    assert reply_pktinfo([mapped, V4_REQUEST])[0][2][4:8] == bytes([127, 0, 0, 2])  # not the broadcast header address
+    native = (41, 50, bytes(15) + b"\x01" + bytes([1, 0, 0, 0]))
+    assert reply_pktinfo([native]) == [(41, 50, bytes(15) + b"\x01" + bytes(4))]
+    assert reply_pktinfo([(41, 50, b"\xff" + bytes(15) + bytes(4))]) == []
 
 
-def test_pinned_address_is_still_the_plain_tuple():
-    ns = helpers(True)
-    pinned = ns["_pktinfo_remember"](("127.0.0.1", 5), [(0, 8, bytes(4) + bytes([127, 0, 0, 2]) + bytes([127, 0, 0, 2]))])
-    assert pinned == ("127.0.0.1", 5) and hash(pinned) == hash(("127.0.0.1", 5)) and isinstance(pinned, tuple)
-    assert "%s:%d" % pinned == "127.0.0.1:5" and pinned.pktinfo == (bytes([127, 0, 0, 2]), None)
-    multicast = ns["_pktinfo_remember"](("::1", 5, 0, 0), [(41, 50, b"\xff" + bytes(15) + bytes(4))])
-    assert getattr(multicast, "pktinfo", None) is None
+def test_lines_added_stay_small():
+    for source in FIXABLE:
+        fixed = source.with_name(source.stem + ".fixed.py").read_text()
+        limit = 75 if source.name.startswith("asyncio") else 40  # asyncio gets a transport class
+        assert len(fixed.splitlines()) - len(source.read_text().splitlines()) <= limit, source.name
+
+
+def test_fix_reports_like_ruff_and_exit_non_zero_on_fix(tmp_path, capsys):
+    fixable = tmp_path / "echo.py"
+    shutil.copy2(HERE.parent / "examples" / "echo_server.py", fixable)
+    left = tmp_path / "twisted_echo.py"
+    shutil.copy2(CORPUS / "twisted_echo_default_interface.py", left)
+    assert main(["check", "--fix", "--show-fixes", "--no-polyglot", str(tmp_path)]) == 1  # findings remain
+    out = capsys.readouterr().out
+    assert f"Fixed 1 error:\n- {fixable}:\n    1 \u00d7 UDP001\n" in out
+    assert "Found 3 errors (1 fixed, 2 remaining)." in out
+    left.unlink()
+    shutil.copy2(HERE.parent / "examples" / "echo_server.py", fixable)
+    assert main(["check", "--fix", "--exit-non-zero-on-fix", "--no-polyglot", str(tmp_path)]) == 1
+    assert "Found 1 error (1 fixed, 0 remaining)." in capsys.readouterr().out
+    assert main(["check", "--fix", "--exit-non-zero-on-fix", "--no-polyglot", str(tmp_path)]) == 0
+    assert "All checks passed!" in capsys.readouterr().out
+
+
+def test_unsafe_fix_is_shown_but_not_applied_without_the_flag(tmp_path, capsys):
+    target = tmp_path / "threads.py"
+    shutil.copy2(FIX_FIXTURES / "plain_thread_per_request.py", target)
+    assert main(["check", "--fix", "--no-polyglot", str(target)]) == 1
+    assert "Found 1 error (0 fixed, 1 remaining)." in capsys.readouterr().out
+    assert target.read_bytes() == (FIX_FIXTURES / "plain_thread_per_request.py").read_bytes()
+
+
+# -- what the control data may travel with, and what it may not ---------------------------------
+def _fixed_text(tmp_path, text: str, unsafe: bool = True) -> str:
+    target = tmp_path / "server.py"
+    target.write_text(text)
+    apply_fixes(plan_fixes([str(target)], unsafe=unsafe))
+    return target.read_text()
+
+
+SERVER_HEAD = "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.bind(('', 9999))\n"
+
+
+def test_an_address_rebound_from_elsewhere_is_not_pinned_with_this_requests_data(tmp_path):
+    text = SERVER_HEAD + ("def serve(fallback):\n    while True:\n        data, addr = s.recvfrom(512)\n"
+                          "        if not data:\n            addr = fallback\n        s.sendto(data, addr)\n")
+    assert _fixed_text(tmp_path, text) == text
+    finding, = check_paths([str(tmp_path / "server.py")], polyglot=False).findings
+    assert finding.fix.applicability == "display-only" and "recvmsg(" in finding.fix.message
+
+
+def test_replies_to_stored_peers_get_a_suggestion(tmp_path):
+    text = SERVER_HEAD + ("peers = set()\nwhile True:\n    data, sender = s.recvfrom(512)\n    peers.add(sender)\n"
+                          "    for peer in peers:\n        s.sendto(data, peer)\n")
+    assert _fixed_text(tmp_path, text) == text
+
+
+def test_a_new_parameter_has_a_default_and_other_objects_methods_are_left_alone(tmp_path):
+    text = SERVER_HEAD + (
+        "import logging\nlog = logging.getLogger()\n\n\n"
+        "def answer(data, addr):\n    s.sendto(data, addr)\n\n\n"
+        "def main():\n    answer(b'hello', ('127.0.0.1', 9))\n    while True:\n        data, addr = s.recvfrom(512)\n"
+        "        log.answer = None\n        answer(data, addr)\n")
+    fixed = _fixed_text(tmp_path, text)
+    assert "def answer(data, addr, ancdata=()):" in fixed
+    assert "    answer(b'hello', ('127.0.0.1', 9))\n" in fixed  # a call without a request keeps working
+    assert "        answer(data, addr, ancdata=ancdata)\n" in fixed
+    assert _fixed_text(tmp_path, text, unsafe=False) == text  # a new parameter is an unsafe fix
+
+
+def test_names_the_fix_adds_do_not_shadow_the_codes_own(tmp_path):
+    text = SERVER_HEAD + ("ancdata = 'mine'\nwhile True:\n    data, addr = s.recvfrom(512)\n"
+                          "    s.sendto(data + ancdata.encode(), addr)\n")
+    fixed = _fixed_text(tmp_path, text)
+    assert "data, ancdata_2, _flags, addr = s.recvmsg(512, socket.CMSG_SPACE(12))" in fixed
+    assert "s.sendmsg([data + ancdata.encode()], reply_pktinfo(ancdata_2), 0, addr)" in fixed
+
+
+def test_a_second_server_reuses_the_helper_only_when_it_covers_its_family(tmp_path):
+    inet = SERVER_HEAD + "while True:\n    data, addr = s.recvfrom(512)\n    s.sendto(data, addr)\n"
+    fixed = _fixed_text(tmp_path, inet)
+    v6 = ("\n\ndef serve6():\n    s6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)\n    s6.bind(('::', 9998))\n"
+          "    while True:\n        data, addr = s6.recvfrom(512)\n        s6.sendto(data, addr)\n")
+    again = fixed.replace("\nwhile True:", "\ndef serve4():\n  while True:").replace("\n    data, ancdata", "\n      data, ancdata")
+    again = again.replace("\n    s.sendmsg", "\n      s.sendmsg") + v6
+    (tmp_path / "server.py").write_text(again)
+    finding, = check_paths([str(tmp_path / "server.py")], polyglot=False).findings
+    assert finding.fix.applicability == "display-only" and "IPv4 only" in finding.fix.message

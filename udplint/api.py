@@ -127,7 +127,12 @@ def _analyse_python(files: Sequence[SourceFile], result: CheckResult, options: R
     result.analysis = analysis
     result.errors.extend(analysis.errors)
     result.files_checked += analysis.checked
-    return python_findings(analysis.program, analysis.violations, analysis.texts)
+    found = python_findings(analysis.program, analysis.violations, analysis.texts)
+    if found:
+        from .fixing import attach_fixes  # the fix (or exact suggestion) each finding offers
+
+        found = attach_fixes(found, analysis)
+    return found
 
 
 def check_paths(

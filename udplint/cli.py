@@ -152,19 +152,28 @@ def run_check(args: argparse.Namespace, stdin: Optional[TextIO] = None) -> int:
         if args.show_files:
             return show_files(args)
         wanted = targets(args, stdin or sys.stdin)
-        fixed = fixing.run(args)  # --fix writes, then the check below reports what is left
-        if fixed is not None:
-            return fixed
-        result = check_paths(wanted.paths, select=args.select, ignore=args.ignore, exclude=args.exclude,
-                             polyglot=not args.no_polyglot, buffers=wanted.buffers,
-                             options=run_options.options(args), context=run_options.context(args))
-        result.findings = gate.narrow(config.apply_per_file_ignores(result.findings, settings), args,
-                                      settings.baseline)
+        result = _check(args, settings, wanted)
+        if fixing.wanted(args):
+            done = fixing.run(args, result)  # --diff is done here; --fix wrote, so check again
+            if done is not None:
+                return done
+            result = _check(args, settings, wanted)
         report(result, args)
     except (PathNotFound, config.ConfigError, gate.GateError, SemgrepMissing, SemgrepFailed, UsageError) as error:
         print(f"udplint: error: {error}", file=sys.stderr)
         return EXIT_ERROR
     return exit_status(result, args)
+
+
+def _check(args: argparse.Namespace, settings, wanted: "Targets") -> CheckResult:
+    """One analysis and one selection (noqa, select/ignore, per-file-ignores, baseline)."""
+    result = check_paths(wanted.paths, select=args.select, ignore=args.ignore, exclude=args.exclude,
+                         polyglot=not args.no_polyglot, buffers=wanted.buffers,
+                         options=run_options.options(args), context=run_options.context(args),
+                         need_analysis=fixing.wanted(args) and not getattr(args, "fix_outcome", None))
+    result.findings = gate.narrow(config.apply_per_file_ignores(result.findings, settings), args,
+                                  settings.baseline)
+    return result
 
 
 def show_files(args: argparse.Namespace) -> int:
@@ -195,7 +204,8 @@ def report(result: CheckResult, args: argparse.Namespace) -> None:
     outcome = Report(result.findings, result.errors, result.files_checked, Style(colored))
     text = render_statistics(args.format, outcome) if args.statistics else render(args.format, outcome)
     if not args.quiet and not (args.statistics and args.format == "json"):
-        text += render_summary("text" if args.statistics else args.format, outcome)
+        fixed = fixing.summary(args, len(result.findings))  # after --fix: "Found 3 errors (2 fixed, 1 remaining)."
+        text += f"{fixed}\n" if fixed else render_summary("text" if args.statistics else args.format, outcome)
     write_output(text, args)
 
 
@@ -220,7 +230,7 @@ def exit_status(result: CheckResult, args: argparse.Namespace) -> int:
         return EXIT_INCOMPLETE  # not even --exit-zero hides that part of the tree was never checked
     if result.errors and result.files_checked == 0:
         return EXIT_ERROR
-    return EXIT_CLEAN
+    return fixing.exit_status(args, EXIT_CLEAN)
 
 
 # ---------------------------------------------------------------------------------------------

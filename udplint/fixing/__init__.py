@@ -1,133 +1,70 @@
-"""Autofixes: turn rule violations into rewrites of the source (or exact suggestions).
+"""Autofixes: turn findings into small in-place rewrites of the source, or exact suggestions.
 
-A `Plan` says, for one violation, what to change in one module: calls to route through an
-injected helper, expressions to replace, statements to insert, and which helper parts the module
-needs. Plans are rendered with a libcst transform of the module's tree; a module's plans are
-rendered together, so shared helpers are inserted once.
+The fixer's input is plain data (`target.FixTarget`, built from the analysis by `from_analysis.py`) and
+the text of the file it fixes; it re-parses that file, finds the nodes by span (`locate.py`) and
+plans the changes (`plain.py`, `socketserver_fix.py`, `carry.py`; `plan.py` renders them).
 """
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field, replace
-from typing import Dict, List, Optional, Sequence, Set, Tuple
-
-import libcst as cst
+from dataclasses import replace
+from typing import Dict, List, Sequence, Tuple
 
 from ..findings import Edit, Finding, Fix, Location
-from . import templates
+from .locate import Source
+from .plan import DISPLAY, SAFE, UNSAFE, Plan, merged, render, suggestion
+from .target import FixTarget
 
-SAFE, UNSAFE, DISPLAY = "safe", "unsafe", "display-only"
+__all__ = ["SAFE", "UNSAFE", "DISPLAY", "Plan", "plan_target", "plan_file", "attach_fixes"]
 
+FindingKey = Tuple[str, int, int, str]
 
-@dataclass(eq=False)
-class Plan:
-    module: object  # udplint.python.project.ModuleInfo
-    applicability: str
-    message: str
-    calls: Dict[cst.Call, str] = field(default_factory=dict)  # `r.m(a)` -> `helper(r, a)`
-    replacements: Dict[cst.CSTNode, cst.BaseExpression] = field(default_factory=dict)
-    before: Dict[cst.SimpleStatementLine, List[str]] = field(default_factory=dict)
-    parts: Set[str] = field(default_factory=set)
-
-    @property
-    def applicable(self) -> bool:
-        return self.applicability in (SAFE, UNSAFE) and bool(self.calls or self.replacements)
-
-
-def suggestion(module, message: str) -> Plan:
-    return Plan(module, DISPLAY, message)
+FRAMEWORK_HINTS = {
+    "twisted": "Twisted's UDP transport has no sendmsg(): bind one port per local address "
+               "(reactor.listenUDP(port, protocol, interface=address) for each address), or serve the port "
+               "from a plain socket with the pattern below",
+    "gevent": "gevent's DatagramServer replies with sendto(): receive and reply on the socket with the "
+              "pattern below",
+    "anyio": "anyio/trio UDP sockets have no sendmsg(): bind one socket per local address, or use a plain "
+             "socket with the pattern below",
+    "trio": "trio UDP sockets have no sendmsg() with ancillary data on every platform: use a plain socket "
+            "with the pattern below",
+}
 
 
-# -- rendering ----------------------------------------------------------------------------------
-class _Rewriter(cst.CSTTransformer):
-    def __init__(self, plans: Sequence[Plan], parts: Sequence[str]) -> None:
-        super().__init__()
-        self.calls: Dict[cst.Call, str] = {}
-        self.replacements: Dict[cst.CSTNode, cst.BaseExpression] = {}
-        self.before: Dict[cst.SimpleStatementLine, List[str]] = {}
-        for plan in plans:
-            self.calls.update(plan.calls)
-            self.replacements.update(plan.replacements)
-            for stmt, lines in plan.before.items():
-                known = self.before.setdefault(stmt, [])
-                known.extend(line for line in lines if line not in known)
-        self.parts = parts
+def plan_target(source: Source, target: FixTarget) -> Plan:
+    """The fix for one finding, against the re-parsed file it edits."""
+    from . import asyncio_fix, plain, socketserver_fix
 
-    def on_leave(self, original_node, updated_node):
-        updated = super().on_leave(original_node, updated_node)
-        if original_node in self.replacements:
-            return self.replacements[original_node]
-        if original_node in self.calls and isinstance(updated, cst.Call):
-            return _helper_call(updated, self.calls[original_node])
-        if original_node in self.before and isinstance(updated, cst.SimpleStatementLine):
-            inserted = [cst.parse_statement(line + "\n") for line in self.before[original_node]]
-            inserted[0] = inserted[0].with_changes(leading_lines=updated.leading_lines)
-            return cst.FlattenSentinel([*inserted, updated.with_changes(leading_lines=())])
-        return updated
-
-    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
-        if not self.parts:
-            return updated_node
-        return insert_helpers(updated_node, self.parts)
+    if not target.same_module:
+        return suggestion(plain.pattern("the socket is bound in one module and replies in another: no automatic fix"))
+    if target.kind == "socket":
+        return plain.plan(source, target)
+    if target.kind == "socketserver":
+        return socketserver_fix.plan(source, target)
+    if target.kind == "asyncio":
+        return asyncio_fix.plan(source, target)
+    return suggestion(plain.pattern(FRAMEWORK_HINTS.get(target.kind, "no automatic fix for this framework")))
 
 
-def _helper_call(call: cst.Call, helper: str) -> cst.Call:
-    """`recv.method(args)` -> `helper(recv, args)`, keeping the arguments' text as it was."""
-    receiver = call.func.value  # type: ignore[attr-defined]
-    comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")) if call.args else cst.MaybeSentinel.DEFAULT
-    first = cst.Arg(value=receiver, comma=comma)
-    return call.with_changes(func=cst.Name(helper), args=[first, *call.args])
+def plan_finding(source: Source, targets: Sequence[FixTarget]) -> Plan:
+    """The fix for one finding: every socket its reply serves must be fixable."""
+    plans = [plan_target(source, target) for target in targets]
+    blocked = [p for p in plans if not p.applicable]
+    return blocked[0] if blocked else merged(plans)
 
 
-def _is_prelude(stmt: cst.CSTNode, index: int) -> bool:
-    if not isinstance(stmt, cst.SimpleStatementLine):
-        return False
-    for small in stmt.body:
-        if isinstance(small, (cst.Import, cst.ImportFrom)):
-            continue
-        if index == 0 and isinstance(small, cst.Expr) and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString)):
-            continue
-        return False
-    return True
-
-
-def insert_helpers(module: cst.Module, parts: Sequence[str]) -> cst.Module:
-    """Insert the helper block after the module's leading docstring and imports."""
-    body = list(module.body)
-    at = 0
-    while at < len(body) and _is_prelude(body[at], at):
-        at += 1
-    block = cst.parse_module(templates.helper_block(parts))
-    banner = [cst.EmptyLine(), cst.EmptyLine()] if at else []
-    header = [*banner, *block.header]
-    new = list(block.body)
-    new[0] = new[0].with_changes(leading_lines=[*header, *new[0].leading_lines])
-    footer = list(block.footer)
-    if at < len(body):
-        nxt = body[at]
-        body[at] = nxt.with_changes(leading_lines=[*footer, cst.EmptyLine(), cst.EmptyLine(), *_strip_blank(nxt.leading_lines)])
-        return module.with_changes(body=[*body[:at], *new, *body[at:]])
-    return module.with_changes(body=[*body, *new], footer=[*footer, *module.footer])
-
-
-def _strip_blank(lines):
-    lines = list(lines)
-    while lines and lines[0].comment is None:
-        lines.pop(0)
-    return lines
-
-
-def render(module, plans: Sequence[Plan]) -> str:
-    """The module's source with `plans` applied (helpers inserted once)."""
-    plans = [p for p in plans if p.applicable]
-    if not plans:
-        return module.source
-    wanted: Set[str] = set()
-    for plan in plans:
-        wanted |= plan.parts
-    parts = templates.missing_parts(module.source, sorted(wanted))
-    tree: cst.Module = module.tree
-    return tree.visit(_Rewriter(plans, parts)).code
+def plan_file(path: str, text: str, targets: Dict[FindingKey, Sequence[FixTarget]]) -> Tuple[Source, Dict[FindingKey, Plan]]:
+    """Plans for every finding in one file, all against one parse of `text`."""
+    source = Source(path, text)
+    plans: Dict[FindingKey, Plan] = {}
+    for key, found in targets.items():
+        try:
+            plans[key] = plan_finding(source, found)
+        except (ValueError, TypeError, AttributeError, IndexError, KeyError) as error:
+            # a fix we cannot plan must never hide the finding: it keeps the generic hint
+            plans[key] = suggestion(f"no automatic fix ({type(error).__name__}: {error})")
+    return source, plans
 
 
 def edits_between(before: str, after: str) -> Tuple[Edit, ...]:
@@ -137,76 +74,33 @@ def edits_between(before: str, after: str) -> Tuple[Edit, ...]:
     edits = []
     matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            continue
-        edits.append(Edit("".join(new[j1:j2]), Location(i1 + 1, 1), Location(i2 + 1, 1)))
+        if tag != "equal":
+            edits.append(Edit("".join(new[j1:j2]), Location(i1 + 1, 1), Location(i2 + 1, 1)))
     return tuple(edits)
 
 
-# -- planning -----------------------------------------------------------------------------------
-def plan_violation(facts, violation) -> Optional[Plan]:
-    from . import asyncio_fix, plain, socketserver_fix
-
-    kind = violation.server.kind
-    if kind == "socket":
-        return plain.plan(facts, violation)
-    if kind == "socketserver":
-        return socketserver_fix.plan(facts, violation)
-    if kind == "asyncio":
-        return asyncio_fix.plan(facts, violation)
-    return plain.framework_suggestion(facts, violation)
-
-
-def anchor_key(violation) -> Tuple[str, int, int, str]:
-    reply, bind = violation.reply, violation.bind
-    node, ctx = (reply.node, reply.ctx) if reply.ctx.module is bind.ctx.module else (bind.node, bind.ctx)
-    start = ctx.module.positions[node].start
-    return (ctx.module.display, start.line, start.column + 1, violation.code)
-
-
-def plans_by_finding(facts) -> Dict[Tuple[str, int, int, str], Plan]:
-    from ..python.rules import violations
-
-    plans: Dict[Tuple[str, int, int, str], Plan] = {}
-    for violation in violations(facts):
-        key = anchor_key(violation)
-        if key in plans:
-            continue
-        try:
-            plan = plan_violation(facts, violation)
-        except Exception:  # a fix we cannot plan must never hide the finding
-            plan = None
-        if plan is not None:
-            plans[key] = plan
-    return plans
-
-
-def attach_fixes(findings: List[Finding], facts) -> List[Finding]:
+def attach_fixes(findings: List[Finding], analysis) -> List[Finding]:
     """The findings with `fix` filled in where a fix or an exact suggestion exists."""
-    plans = plans_by_finding(facts)
+    from .from_analysis import file_texts, targets_by_path
+
+    if not findings or analysis is None or analysis.facts is None:
+        return findings
+    texts = file_texts(analysis)
+    fixes: Dict[FindingKey, Fix] = {}
+    for path, targets in targets_by_path(analysis).items():
+        if path not in texts:
+            continue
+        source, plans = plan_file(path, texts[path], targets)
+        for key, plan in plans.items():
+            edits: Tuple[Edit, ...] = ()
+            applicability = plan.applicability
+            if plan.applicable:
+                edits = edits_between(source.text, render(source, [plan]))
+                applicability = applicability if edits else DISPLAY
+            fixes[key] = Fix(applicability, plan.message, edits)
     out = []
     for finding in findings:
-        plan = plans.get((finding.filename, finding.location.row, finding.location.column, finding.code))
-        if plan is None:
-            out.append(finding)
-            continue
-        edits: Tuple[Edit, ...] = ()
-        if plan.applicable:
-            try:
-                edits = edits_between(plan.module.source, render(plan.module, [plan]))
-            except Exception:
-                plan = replace(plan, applicability=DISPLAY)
-        out.append(replace(finding, fix=Fix(plan.applicability, plan.message, edits)))
+        fix = fixes.get((finding.filename, finding.location.row, finding.location.column, finding.code))
+        out.append(finding if fix is None else replace(finding, fix=fix))
     return out
 
-
-def finish_findings(findings: List[Finding], facts) -> List[Finding]:
-    """Drop findings a fix already resolved (see recognize.py), then attach fixes."""
-    from .recognize import fixed_keys
-
-    try:
-        done = fixed_keys(facts)
-    except Exception:
-        done = set()
-    kept = [f for f in findings if (f.filename, f.location.row, f.location.column, f.code) not in done]
-    return attach_fixes(kept, facts)

@@ -13,20 +13,14 @@ import tempfile
 import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import List, Optional, Sequence
 
 import libcst as cst
 
-from ..api import select_codes
-from ..findings import FileError
-from ..noqa import suppressed
-from ..python.facts import collect
-from ..python.flow import Flow
-from ..python.prefilter import may_contain_udp_server
-from ..python.project import Project
-from ..python.rules import findings as python_findings
-from ..sources import MAX_FILE_BYTES, discover, is_polyglot_file
-from . import SAFE, UNSAFE, Plan, plans_by_finding, render
+from ..findings import FileError, Finding
+from . import SAFE, UNSAFE, plan_file
+from .from_analysis import file_texts, targets_by_path
+from .plan import render
 
 
 @dataclass
@@ -36,6 +30,7 @@ class FileChange:
     before: str
     after: str
     fixed: int  # findings this change fixes
+    codes: tuple = ()  # the rule code of each fixed finding
 
     def diff(self) -> str:
         lines = difflib.unified_diff(
@@ -52,53 +47,50 @@ class FileChange:
 class FixOutcome:
     changes: List[FileChange] = field(default_factory=list)
     errors: List[FileError] = field(default_factory=list)
+    findings: int = 0  # findings selected before fixing
 
     @property
     def fixed(self) -> int:
         return sum(c.fixed for c in self.changes)
 
 
-def plan_fixes(paths: Sequence[str], unsafe: bool = False, select=None, ignore: Sequence[str] = (),
-               exclude: Sequence[str] = ()) -> FixOutcome:
-    """Work out every applicable fix under `paths`; nothing is written."""
-    outcome = FixOutcome()
-    project = Project()
-    for source in discover([str(p) for p in paths], exclude=exclude):
-        if is_polyglot_file(source.path):
-            continue
-        try:
-            if source.path.stat().st_size > MAX_FILE_BYTES or not may_contain_udp_server(source.path.read_bytes()):
-                continue
-        except OSError:
-            continue
-        loaded = project.add_file(source.path, source.display, checked=True)
-        if isinstance(loaded, FileError):
-            outcome.errors.append(loaded)
-    if not project.modules:
+def plan_fixes(analysis, findings: Sequence[Finding], unsafe: bool = False) -> FixOutcome:
+    """Every applicable fix for `findings` (the check's findings after selection: noqa, select,
+    per-file-ignores, baseline), planned from the analysis they came from; nothing is written."""
+    outcome = FixOutcome(findings=len(findings))
+    if analysis is None or analysis.facts is None:
         return outcome
-    facts = collect(Flow(project).solve())
+    keys = {(f.filename, f.location.row, f.location.column, f.code) for f in findings}
     wanted = {SAFE, UNSAFE} if unsafe else {SAFE}
-    found = [f for f in python_findings(facts) if not suppressed(f.source_line, f.code)]
-    keys = {(f.filename, f.location.row, f.location.column, f.code) for f in select_codes(found, select, ignore)}
-    by_module: Dict[int, List[Plan]] = {}
-    modules = {}
-    for key, plan in plans_by_finding(facts).items():
-        if key in keys and plan.applicable and plan.applicability in wanted and plan.module.checked:
-            by_module.setdefault(id(plan.module), []).append(plan)
-            modules[id(plan.module)] = plan.module
-    for ident, plans in by_module.items():
-        module = modules[ident]
-        try:
-            after = render(module, plans)
-            cst.parse_module(after)
-            compile(after, str(module.path), "exec", dont_inherit=True)
-        except Exception as error:  # never write what does not parse
-            outcome.errors.append(FileError(module.display, f"fix not applied: {type(error).__name__}: {error}"))
+    texts = file_texts(analysis)
+    displays = {str(m.path): m.display for m in analysis.program.modules if m.checked}
+    for path, targets in sorted(targets_by_path(analysis).items()):
+        chosen = {key: target for key, target in targets.items() if key in keys}
+        if path not in texts or not chosen:
             continue
-        if after != module.source:
-            outcome.changes.append(FileChange(module.path, module.display, module.source, after, len(plans)))
+        change = _file_change(Path(path), displays[path], texts[path], chosen, wanted, outcome)
+        if change is not None:
+            outcome.changes.append(change)
     outcome.changes.sort(key=lambda c: c.display)
     return outcome
+
+
+def _file_change(path: Path, display: str, text: str, targets, wanted, outcome: FixOutcome) -> Optional[FileChange]:
+    source, plans = plan_file(str(path), text, targets)
+    chosen = [p for p in plans.values() if p.applicable and p.applicability in wanted]
+    if not chosen:
+        return None
+    try:
+        after = render(source, chosen)
+        cst.parse_module(after)  # re-parse before writing: never write what does not parse
+        compile(after, str(path), "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, cst.ParserSyntaxError) as error:
+        outcome.errors.append(FileError(display, f"fix not applied: {type(error).__name__}: {error}"))
+        return None
+    if after == text:
+        return None
+    fixed = sorted(key[3] for key, p in plans.items() if any(p is c for c in chosen))
+    return FileChange(path, display, text, after, len(fixed), tuple(fixed))
 
 
 def write_change(change: FileChange) -> Optional[str]:

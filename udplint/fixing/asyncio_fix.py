@@ -1,52 +1,106 @@
 """Fixes for asyncio `create_datagram_endpoint`: its transport has no sendmsg().
 
-The endpoint call becomes `_pktinfo_create_datagram_endpoint(loop, ...)`: for a wildcard
-`local_addr` on Linux it builds a small datagram transport on `loop.add_reader` that receives with
-recvmsg and replies with sendmsg from each peer's request destination; the user's protocol is
-unchanged. Anything else (other platforms, `sock=`, loops without add_reader) is passed to the
-loop's own create_datagram_endpoint. The transport is new code under the application, so the fix
-is unsafe: applied with `--unsafe-fixes`.
+asyncio's datagram transport reads with recvfrom() and writes with sendto(); enabling IP_PKTINFO
+on a `sock=` socket changes nothing (verified), and Python 3.11 has no loop.sock_recvmsg. The
+smallest correct shape is a transport on `loop.add_reader` (`snippets.ASYNCIO_TRANSPORT`) that
+receives with recvmsg and passes each request's control data to the protocol as a third
+argument of `datagram_received`; the protocol passes it back with its reply,
+`self.transport.sendto(data, addr, ancdata)`, through the calls and scheduled callbacks it
+already makes (`carry.py`). Nothing is keyed by peer. The transport is new code under the
+application (no write buffering, no uvloop/Proactor), so the fix is unsafe.
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import List, Optional
 
 import libcst as cst
 
-from . import UNSAFE, Plan, suggestion
-from ..python.facts import PKTINFO_OPTIONS
-from .plain import OTHER_ANCILLARY_PREFIXES, PLAIN_PATTERN, mentioned_options
+from . import snippets
+from .carry import carry_from_callbacks
+from .locate import Source
+from .plain import PATTERN, add_common_code, blocking_options, existing_helper_problem, socket_module, with_args
+from .plan import CLASS, UNSAFE, Plan, suggestion
+from .target import FixTarget
 
 ASYNCIO_PATTERN = (
-    "asyncio's transport.sendto() cannot pin the source. Serve the port from a socket with IP_PKTINFO "
-    "(IPV6_RECVPKTINFO too for '::') watched by loop.add_reader(), receive with recvmsg() and reply with "
-    "sendmsg() as below, calling protocol.datagram_received(data, addr) yourself; or create one endpoint "
-    "per local address (local_addr=(address, port)).\n" + PLAIN_PATTERN
+    "asyncio's transport.sendto() cannot pin the source. Serve the port from a non-blocking socket with "
+    "IP_PKTINFO (IPV6_RECVPKTINFO too for '::') watched by loop.add_reader(), and in the reader receive with "
+    "recvmsg() and reply with sendmsg() as below; or create one endpoint per local address "
+    "(local_addr=(address, port)).\n" + PATTERN
 )
-ALLOWED_KEYWORDS = {"local_addr", "family", "proto", "flags", "reuse_port", "allow_broadcast", "sock"}
+ENDPOINT_KEYWORDS = {"local_addr", "sock"}
 
 
-def plan(facts, violation) -> Optional[Plan]:
-    site = violation.server.site
-    module = site.ctx.module
-    if not module.checked:
-        return None
-    call = site.node
-    func = call.func
-    if not (isinstance(func, cst.Attribute) and func.attr.value == "create_datagram_endpoint"):
-        return suggestion(module, ASYNCIO_PATTERN)
-    keywords = {a.keyword.value for a in call.args if a.keyword is not None}
-    if any(a.star for a in call.args) or not keywords & {"local_addr", "sock"} or not keywords <= ALLOWED_KEYWORDS:
-        return suggestion(module, ASYNCIO_PATTERN)
-    positional = [a for a in call.args if a.keyword is None]
-    if len(positional) != 1:
-        return suggestion(module, ASYNCIO_PATTERN)
-    options = violation.server.options | mentioned_options(module)
-    other = {o for o in options if o.startswith(OTHER_ANCILLARY_PREFIXES) and o not in PKTINFO_OPTIONS}
-    if other or "IP_TRANSPARENT" in options:
-        return suggestion(module, ASYNCIO_PATTERN)
-    result = Plan(module, UNSAFE, "serve the endpoint with a datagram transport (inserted after the imports) "
-                  "that receives with recvmsg() and pins each reply's source; the protocol is unchanged",
-                  parts={"core", "asyncio"})
-    result.calls[call] = "_pktinfo_create_datagram_endpoint"
+def _suggest(why: str) -> Plan:
+    return suggestion(f"{why}; {ASYNCIO_PATTERN}")
+
+
+def _imports_asyncio(source: Source) -> Optional[str]:
+    for statement in source.tree.body:
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, cst.Import):
+                    for alias in small.names:
+                        if source.code(alias.name) == "asyncio":
+                            return alias.asname.name.value if alias.asname else "asyncio"
+    return None
+
+
+def _callbacks(source: Source, target: FixTarget) -> Optional[List[cst.FunctionDef]]:
+    """Each protocol's `datagram_received(self, data, addr)`, or None if one has another shape."""
+    found = []
+    for name in target.handler_classes:
+        classes = source.classes(name)
+        if len(classes) != 1:
+            return None
+        methods = [s for s in classes[0].body.body if isinstance(s, cst.FunctionDef) and s.name.value == "datagram_received"]
+        if len(methods) != 1:
+            return None
+        params = methods[0].params
+        if len(params.params) != 3 or params.posonly_params or params.kwonly_params or not isinstance(
+                params.star_arg, cst.MaybeSentinel) or params.star_kwarg is not None or any(p.default for p in params.params):
+            return None
+        found.append(methods[0])
+    return found
+
+
+def plan(source: Source, target: FixTarget) -> Plan:
+    blocked = blocking_options(target, source)
+    if blocked:
+        return _suggest(blocked)
+    creation = source.find(target.socket)
+    reply = source.find(target.reply)
+    if creation is None or reply is None or not isinstance(creation.func, cst.Attribute) \
+            or creation.func.attr.value != "create_datagram_endpoint":
+        return _suggest("the endpoint is not made by loop.create_datagram_endpoint() here")
+    positional = [a for a in creation.args if a.keyword is None]
+    keywords = {a.keyword.value for a in creation.args if a.keyword is not None}
+    if len(positional) != 1 or any(a.star for a in creation.args) or len(keywords) != 1 or not keywords <= ENDPOINT_KEYWORDS:
+        return _suggest("create_datagram_endpoint() with options the fix does not carry over")
+    asyncio_name = _imports_asyncio(source)
+    callbacks = _callbacks(source, target)
+    if asyncio_name is None or not callbacks:
+        return _suggest("the protocol's datagram_received() is not defined once, as (self, data, addr), in this file")
+    if not (isinstance(reply.func, cst.Attribute) and target.reply_method == "sendto" and len(reply.args) == 2
+            and all(a.keyword is None and not a.star for a in reply.args)):
+        return _suggest("the reply is not transport.sendto(data, addr)")
+    module = socket_module(source)
+    existing = existing_helper_problem(source, ipv6=True)
+    if existing:
+        return _suggest(existing)
+    result = Plan(UNSAFE, "serve the endpoint with a transport on loop.add_reader (inserted after the imports) that "
+                          "receives with recvmsg() and hands datagram_received() the request's control data; the "
+                          "reply passes it back so it leaves from the address the request was sent to")
+    roots = {callback: callback.params.params[2].name.value for callback in callbacks}
+    ancdata = carry_from_callbacks(result, source, target, reply, reply.args[1].value, module, roots)
+    if ancdata is None:
+        return _suggest("the reply's address does not come straight from datagram_received()")
+    result.rebuild[reply] = lambda updated: with_args(updated, [*updated.args, cst.Name(ancdata)])
+    loop = creation.func.value
+    name = snippets.ASYNCIO_TRANSPORT_NAME
+    result.rebuild[creation] = lambda updated: with_args(updated.with_changes(
+        func=cst.Attribute(cst.Name(name), cst.Name("create_endpoint"))), [cst.Arg(loop), *updated.args])
+    add_common_code(result, source, module, ipv6=True)
+    result.add_module_code(f"class {name}", CLASS,
+                           snippets.ASYNCIO_TRANSPORT.format(S=module.prefix, A=asyncio_name))
     return result

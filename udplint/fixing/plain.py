@@ -1,218 +1,381 @@
-"""Fixes for plain sockets: route the receive and the reply through injected helpers.
+"""Fixes for plain sockets, in place: the option where the socket is bound, recvmsg where it
+receives, sendmsg with this request's control message where it replies.
 
-`data, addr = s.recvfrom(n)` becomes `data, addr = _pktinfo_recvfrom(s, n)`: the same values,
-but `addr` also remembers the address the request was sent to (a tuple subclass, plus a small
-per-peer table). `s.sendto(reply, addr)` becomes `_pktinfo_sendto(s, reply, addr)`, which sends
-with sendmsg and an IP_PKTINFO / IPV6_PKTINFO message pinning that source. The pinned source
-travels with the peer address through helpers, threads and queues; where it is lost (or pktinfo
-is unavailable) the helpers send exactly like the original code. `_pktinfo_enable(s)` is
-inserted before the wildcard bind, so even the first request carries its destination.
+    sock.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)               # inserted before the bind
+    data, ancdata, _flags, addr = sock.recvmsg(2048, socket.CMSG_SPACE(12))   # was recvfrom(2048)
+    sock.sendmsg([reply], reply_pktinfo(ancdata), 0, addr)          # was sendto(reply, addr)
+
+The control data travels with the address only as far as the code already carries it: the
+receive and the reply in one function, or the address handed on to a function, a thread or a
+queue of this file (see `carry.py`). Anything else gets the same pattern as a suggestion.
 """
 from __future__ import annotations
 
-import re
-from typing import Dict, Optional
+from dataclasses import dataclass
+from typing import List, Optional, Set
 
 import libcst as cst
 
-from ..python.facts import PKTINFO_OPTIONS
-from . import DISPLAY, SAFE, Plan, suggestion
+from . import snippets
+from .locate import Source, assigned_names, fresh_name, names_in
+from .plan import CONSTANT, HELPER, IMPORT, SAFE, Plan, suggestion
+from .target import FixTarget
 
-RECEIVE_HELPERS = {"recvfrom": "_pktinfo_recvfrom", "recvfrom_into": "_pktinfo_recvfrom_into", "recvmsg": "_pktinfo_recvmsg"}
-SEND_HELPERS = {"sendto": "_pktinfo_sendto", "sendmsg": "_pktinfo_sendmsg"}
 OTHER_ANCILLARY_PREFIXES = ("IP_RECV", "IPV6_RECV", "IP_ORIGDSTADDR", "SO_TIMESTAMP", "IPV6_HOPLIMIT", "IP_TTL")
+PKTINFO_OPTIONS = {"IP_PKTINFO", "IPV6_RECVPKTINFO", "IPV6_PKTINFO", "IP_RECVDSTADDR", "IPV6_2292PKTINFO"}
+RECEIVES = ("recvfrom", "recvfrom_into", "recvmsg")
 
-PLAIN_PATTERN = """\
-import struct
-IP_PKTINFO = getattr(socket, "IP_PKTINFO", 8)  # Linux; Python names it from 3.12
-if sock.family == socket.AF_INET6:
-    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVPKTINFO, 1)
-sock.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)  # also IPv4 peers of a dual-stack socket
-data, ancdata, _flags, addr = sock.recvmsg(65535, 256)
-cmsgs = []
-for level, kind, value in ancdata:
-    if level == socket.IPPROTO_IP and kind == IP_PKTINFO and len(value) >= 12:
-        cmsgs = [(socket.IPPROTO_IP, IP_PKTINFO, struct.pack("=i4s4s", 0, value[4:8], bytes(4)))]  # ipi_spec_dst, ifindex 0
-        break
-    if level == socket.IPPROTO_IPV6 and kind == socket.IPV6_PKTINFO and len(value) >= 20 and value[0] != 0xFF:
-        cmsgs = [(socket.IPPROTO_IPV6, socket.IPV6_PKTINFO, struct.pack("=16sI", value[:16], 0))]  # ipi6_addr, ifindex 0
-sock.sendmsg([reply], cmsgs, 0, addr)"""
+PATTERN = """\
+IP_PKTINFO = getattr(socket, "IP_PKTINFO", 8)  # the Linux value; Python names it from 3.12
+sock.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)  # AF_INET6: also IPPROTO_IPV6, IPV6_RECVPKTINFO
+data, ancdata, _flags, addr = sock.recvmsg(2048, socket.CMSG_SPACE(12))
+pktinfo = [(socket.IPPROTO_IP, IP_PKTINFO, bytes(4) + d[4:8] + bytes(4))  # ipi_spec_dst, ifindex 0
+           for level, kind, d in ancdata if level == socket.IPPROTO_IP and kind == IP_PKTINFO and len(d) >= 12]
+sock.sendmsg([reply], pktinfo, 0, addr)  # AF_INET6: IPV6_PKTINFO (ipi6_addr, ifindex 0) unless multicast"""
 
 
-def _pattern(intro: str) -> str:
-    return f"{intro}; write instead (Linux):\n{PLAIN_PATTERN}"
+def pattern(intro: str) -> str:
+    return f"{intro}; write instead (Linux):\n{PATTERN}"
 
 
-def plan(facts, violation) -> Optional[Plan]:
-    reply, server, bind = violation.reply, violation.server, violation.bind
-    module = reply.ctx.module
-    if not module.checked:
+# -- how the file names the socket module -------------------------------------------------------
+@dataclass(frozen=True)
+class SocketModule:
+    prefix: str  # `socket`, or the alias the file imports it as
+    import_line: Optional[str]  # a line to add when the file imports only names from it
+
+
+def socket_module(source: Source) -> SocketModule:
+    bound = set()
+    for statement in source.tree.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.Import):
+                for alias in small.names:
+                    if source.code(alias.name) == "socket":
+                        return SocketModule(alias.asname.name.value if alias.asname else "socket", None)
+            elif isinstance(small, cst.ImportFrom) and isinstance(small.names, cst.ImportStar):
+                bound.add("socket")  # `from socket import *` binds the class `socket`
+            elif isinstance(small, cst.ImportFrom):
+                bound |= {(a.asname.name.value if a.asname else source.code(a.name)) for a in small.names}
+    if "socket" in bound or "socket" in assigned_names(source.tree):
+        return SocketModule("socket_module", "import socket as socket_module")
+    return SocketModule("socket", "import socket")
+
+
+def existing_helper_problem(source: Source, ipv6: bool) -> Optional[str]:
+    """A `reply_pktinfo` the file already has (a fix of another server) must do what this fix needs."""
+    for statement in source.tree.body:
+        if isinstance(statement, cst.FunctionDef) and statement.name.value == snippets.HELPER:
+            code = source.code(statement)
+            if "spec_dst" not in code:
+                return f"the module already defines a different {snippets.HELPER}(): no automatic fix"
+            if ipv6 and "IPV6_PKTINFO" not in code:
+                return f"the module's {snippets.HELPER}() handles IPv4 only; extend it for IPv6 by hand"
+    return None
+
+
+def add_common_code(plan: Plan, source: Source, module: SocketModule, ipv6: bool) -> None:
+    """The import, the IP_PKTINFO constant and the helper, each unless the file has it already."""
+    top_level = _top_level_names(source)
+    if module.import_line:
+        plan.add_module_code("import", IMPORT, module.import_line + "\n")
+    if snippets.CONSTANT not in top_level:
+        plan.add_module_code("constant", CONSTANT, snippets.CONSTANT_LINE.format(S=module.prefix))
+    if snippets.HELPER not in top_level:
+        dual = snippets.HELPER_DUAL.format(S=module.prefix)
+        needs_dual = ipv6 or plan.module_code.get("helper", (HELPER, ""))[1] == dual  # dual covers IPv4 too
+        plan.module_code["helper"] = (HELPER, dual if needs_dual else snippets.HELPER_INET.format(S=module.prefix))
+
+
+def _top_level_names(source: Source) -> Set[str]:
+    names = set()
+    for statement in source.tree.body:
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            names.add(statement.name.value)
+        elif isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, cst.Assign):
+                    for target in small.targets:
+                        names |= names_in(target.target)
+                elif isinstance(small, (cst.Import, cst.ImportFrom)) and not isinstance(getattr(small, "names", None), cst.ImportStar):
+                    for alias in small.names:
+                        names.add(alias.asname.name.value if alias.asname else source.code(alias.name).split(".")[0])
+    return names
+
+
+# -- syntax helpers -----------------------------------------------------------------------------
+COMMA = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+
+
+def with_args(call: cst.Call, values: List[cst.CSTNode]) -> cst.Call:
+    """`call` with these arguments, in the call's own layout. Args keep their commas (and the
+    comments on them); a new expression gets `, ` on one line, or its own line where the
+    arguments are one per line; the trailing comma before a `)` on its own line stays last."""
+    line = _argument_line(call)  # newline + indentation between arguments, if one per line
+    trailing = call.args[-1].comma if call.args else cst.MaybeSentinel.DEFAULT
+    trailing_newline = isinstance(trailing, cst.Comma) and isinstance(trailing.whitespace_after, cst.ParenthesizedWhitespace)
+    between = cst.Comma(whitespace_after=line) if line is not None else COMMA
+    args = []
+    for index, value in enumerate(values):
+        last = index == len(values) - 1
+        if isinstance(value, cst.Arg):
+            arg = value
+            if not last and arg.comma is trailing and trailing_newline and line is not None:
+                # the old last argument is followed now: its comment stays, the next line is indented
+                arg = arg.with_changes(comma=arg.comma.with_changes(
+                    whitespace_after=arg.comma.whitespace_after.with_changes(last_line=line.last_line)))
+            elif not last and not isinstance(arg.comma, cst.Comma):
+                arg = arg.with_changes(comma=between)
+            elif last and arg.comma is not trailing and not isinstance(trailing, cst.MaybeSentinel):
+                arg = arg.with_changes(comma=_trailing(trailing))
+        else:
+            arg = cst.Arg(value=value, comma=between if not last else _trailing(trailing))
+        args.append(arg)
+    return call.with_changes(args=args)
+
+
+def _argument_line(call: cst.Call) -> Optional[cst.ParenthesizedWhitespace]:
+    """The whitespace that starts an argument on its own line (comment-free), if the call has one."""
+    candidates = [call.whitespace_before_args] + [a.comma.whitespace_after for a in call.args[:-1]
+                                                  if isinstance(a.comma, cst.Comma)]
+    for whitespace in candidates:
+        if isinstance(whitespace, cst.ParenthesizedWhitespace):
+            return whitespace.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[])
+    return None
+
+
+def _trailing(comma) -> cst.Comma:
+    """A trailing comma on its own line stays one (without the comment the old one carried)."""
+    if isinstance(comma, cst.Comma) and isinstance(comma.whitespace_after, cst.ParenthesizedWhitespace):
+        return cst.Comma(whitespace_after=comma.whitespace_after.with_changes(first_line=cst.TrailingWhitespace()))
+    return cst.MaybeSentinel.DEFAULT
+
+
+def renamed(call: cst.Call, method: str) -> cst.Call:
+    return call.with_changes(func=call.func.with_changes(attr=cst.Name(method)))
+
+
+def plain_positional(call: cst.Call) -> bool:
+    return all(a.keyword is None and not a.star for a in call.args)
+
+
+def tuple_target(statement: cst.SimpleStatementLine) -> Optional[cst.Tuple]:
+    small = statement.body[0]
+    if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Tuple):
+        target = small.targets[0].target
+        if not any(isinstance(e, cst.StarredElement) for e in target.elements):
+            return target
+    return None
+
+
+def insert_elements(target: cst.Tuple, at: int, names: List[str]) -> cst.Tuple:
+    elements = list(target.elements)
+    for offset, name in enumerate(names):
+        elements.insert(at + offset, cst.Element(cst.Name(name), comma=COMMA))
+    if not isinstance(elements[at - 1].comma, cst.Comma):
+        elements[at - 1] = elements[at - 1].with_changes(comma=COMMA)
+    if at + len(names) == len(elements):  # appended: no trailing comma
+        elements[-1] = elements[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    return target.with_changes(elements=elements)
+
+
+# -- the receive --------------------------------------------------------------------------------
+@dataclass
+class ReceivePlan:
+    """How one receive becomes recvmsg: the control data's name and the names it binds."""
+
+    statement: cst.SimpleStatementLine
+    call: cst.Call
+    ancdata: str
+    bound: Set[str]  # names the receive statement binds (data, the peer address, ...)
+
+
+def plan_receive(plan: Plan, source: Source, call: cst.Call, module: SocketModule, ipv6: bool,
+                 enlarge: bool) -> Optional[ReceivePlan]:
+    """Rewrite `a, addr = s.recvfrom(n)` (or recvfrom_into / a recvmsg without room for control
+    data) to recvmsg with room for the pktinfo message. None when the shape is not one we know."""
+    statement = source.line_of(call)
+    method = call.func.attr.value if isinstance(call.func, cst.Attribute) else ""
+    if statement is None or method not in RECEIVES or not plain_positional(call) or source.awaited(call):
         return None
-    if bind.ctx.module is not module:
-        return suggestion(bind.ctx.module, _pattern(
-            "the socket is bound in one module and replies in another: no automatic fix"))
-    options = server.options | mentioned_options(module)
+    small = statement.body[0]
+    if not isinstance(small, cst.Assign) or small.value is not call:
+        return None
+    scope = source.scope(call)
+    size = cst.parse_expression(snippets.ancillary_size(module.prefix, ipv6))
+    target = tuple_target(statement)
+    if target is None:
+        return _plan_whole_result(plan, source, statement, call, method, size)
+    if method in ("recvfrom", "recvfrom_into"):
+        if len(target.elements) != 2 or not 1 <= len(call.args) <= (2 if method == "recvfrom" else 1):
+            return None
+        ancdata = fresh_name(scope, "ancdata")
+        flags = fresh_name(scope, "_flags", {ancdata})
+        new_target = insert_elements(target, 1, [ancdata, flags])
+        new_method = "recvmsg" if method == "recvfrom" else "recvmsg_into"
+
+        def rebuild(updated: cst.SimpleStatementLine) -> cst.SimpleStatementLine:
+            assign = updated.body[0]
+            args = list(assign.value.args)
+            if new_method == "recvmsg":
+                values = [args[0], size, *args[1:]]
+            else:
+                values = [args[0].with_changes(value=cst.List([cst.Element(args[0].value)])), size]
+            value = with_args(renamed(assign.value, new_method), values)
+            target_node = assign.targets[0].with_changes(target=new_target)
+            return updated.with_changes(body=[assign.with_changes(targets=[target_node], value=value)])
+
+        plan.rebuild[statement] = rebuild
+        return ReceivePlan(statement, call, ancdata, names_in(target))
+    # recvmsg already: reuse its control data, make room for it if there is none
+    if len(target.elements) != 4:
+        return None
+    anc_node = target.elements[1].value
+    ancdata = anc_node.value if isinstance(anc_node, cst.Name) and anc_node.value != "_" else None
+    args = list(call.args)
+    room = args[1].value if len(args) > 1 else None
+    too_small = room is None or _smaller_than(room, 72 if ipv6 else 32)
+    if ancdata is not None and not (too_small or enlarge and not _at_least(room, 72 if ipv6 else 32)):
+        return ReceivePlan(statement, call, ancdata, names_in(target))
+    ancdata = ancdata or fresh_name(scope, "ancdata")
+    name = ancdata
+    def rebuild_recvmsg(updated: cst.SimpleStatementLine) -> cst.SimpleStatementLine:
+        assign = updated.body[0]
+        current = list(assign.value.args)
+        values = [current[0], size, *current[2:]]
+        elements = list(assign.targets[0].target.elements)
+        elements[1] = elements[1].with_changes(value=cst.Name(name))
+        target_node = assign.targets[0].with_changes(target=assign.targets[0].target.with_changes(elements=elements))
+        return updated.with_changes(body=[assign.with_changes(targets=[target_node], value=with_args(assign.value, values))])
+
+    plan.rebuild[statement] = rebuild_recvmsg
+    return ReceivePlan(statement, call, ancdata, names_in(target))
+
+
+def _plan_whole_result(plan: Plan, source: Source, statement, call: cst.Call, method: str, size) -> Optional[ReceivePlan]:
+    """`msg = s.recvfrom(n)` used only as `msg[0]` and `msg[1]`: receive with recvmsg into the same
+    name and read the address as `msg[3]`; the control data is `msg[1]`."""
+    small = statement.body[0]
+    if method != "recvfrom" or len(small.targets) != 1 or not isinstance(small.targets[0].target, cst.Name):
+        return None
+    name = small.targets[0].target.value
+    scope = source.scope(call)
+    if len(assigned_names(scope).get(name, ())) != 1:
+        return None
+    uses = [n for n in source.positions if isinstance(n, cst.Name) and n.value == name
+            and source.scope(n) is scope and n is not small.targets[0].target]
+    addresses = []
+    for use in uses:
+        parent = source.parent(use)
+        index = _literal_index(parent) if isinstance(parent, cst.Subscript) and parent.value is use else None
+        if index not in (0, 1):
+            return None
+        if index == 1:
+            addresses.append(parent)
+    for subscript in addresses:
+        plan.rebuild[subscript] = lambda updated: updated.with_changes(
+            slice=[updated.slice[0].with_changes(slice=cst.Index(cst.Integer("3")))])
+    plan.rebuild[call] = lambda updated: with_args(renamed(updated, "recvmsg"), [updated.args[0], size, *updated.args[1:]])
+    return ReceivePlan(statement, call, f"{name}[1]", {name})
+
+
+def _literal_index(subscript: cst.Subscript) -> Optional[int]:
+    if len(subscript.slice) != 1 or not isinstance(subscript.slice[0].slice, cst.Index):
+        return None
+    value = subscript.slice[0].slice.value
+    return value.evaluated_value if isinstance(value, cst.Integer) else None
+
+
+def _smaller_than(expr: cst.BaseExpression, size: int) -> bool:
+    return isinstance(expr, cst.Integer) and expr.evaluated_value < size
+
+
+def _at_least(expr: Optional[cst.BaseExpression], size: int) -> bool:
+    return isinstance(expr, cst.Integer) and expr.evaluated_value >= size
+
+
+# -- the reply ----------------------------------------------------------------------------------
+def reply_address(call: cst.Call, method: str) -> Optional[cst.BaseExpression]:
+    if not plain_positional(call):
+        return None
+    if method == "sendto" and len(call.args) in (2, 3):
+        return call.args[-1].value
+    if method == "sendmsg" and len(call.args) == 4:
+        return call.args[3].value
+    return None
+
+
+def plan_reply(plan: Plan, call: cst.Call, method: str, ancdata_expr: str) -> None:
+    plan_pinned_reply(plan, call, method, f"{snippets.HELPER}({ancdata_expr})")
+
+
+def plan_pinned_reply(plan: Plan, call: cst.Call, method: str, control_code: str) -> None:
+    """`s.sendto(data[, flags], addr)` -> `s.sendmsg([data], <control>, flags or 0, addr)`."""
+    control = cst.parse_expression(control_code)
+
+    def rebuild_sendto(updated: cst.Call) -> cst.Call:
+        data = updated.args[0]
+        data = data.with_changes(value=cst.List([cst.Element(data.value)]))
+        flags = updated.args[1] if len(updated.args) == 3 else cst.Integer("0")
+        return with_args(renamed(updated, "sendmsg"), [data, control, flags, updated.args[-1]])
+
+    def rebuild_sendmsg(updated: cst.Call) -> cst.Call:
+        return with_args(updated, [updated.args[0], updated.args[1].with_changes(value=control), *updated.args[2:]])
+
+    plan.rebuild[call] = rebuild_sendto if method == "sendto" else rebuild_sendmsg
+
+
+# -- the whole fix ------------------------------------------------------------------------------
+def blocking_options(target: FixTarget, source: Source) -> Optional[str]:
+    options = set(target.options) | _mentioned_options(source.text)
     if "IP_TRANSPARENT" in options:
-        return suggestion(module, _pattern(
-            "IP_TRANSPARENT socket (TPROXY): pin the reply to the original destination by hand"))
+        return "IP_TRANSPARENT socket (TPROXY): pin the reply to the original destination by hand"
     other = sorted(o for o in options if o.startswith(OTHER_ANCILLARY_PREFIXES) and o not in PKTINFO_OPTIONS)
     if other:
-        return suggestion(module, _pattern(
-            f"the socket already receives other control data ({', '.join(other)}): add IP_PKTINFO by hand "
-            "and send only a fresh IP_PKTINFO/IPV6_PKTINFO message, never the received control data"))
-    result = Plan(module, SAFE, "receive with recvmsg() and reply with sendmsg() from the request's "
-                  "destination address (IP_PKTINFO/IPV6_PKTINFO, via helpers inserted after the imports)",
-                  parts={"core"})
-    problem = _plan_reply(result, reply) or _plan_receives(facts, result, server) or _plan_binds(result, server)
+        return (f"the socket already receives other control data ({', '.join(other)}): add IP_PKTINFO by hand "
+                "and send only a fresh IP_PKTINFO/IPV6_PKTINFO message, never the received control data")
+    return None
+
+
+def _mentioned_options(text: str) -> Set[str]:
+    """Option names the file spells anywhere (also through its own constants, which the analysis
+    may not resolve to option names): enough to stay away from TPROXY and other cmsg code."""
+    import re
+
+    return set(re.findall(r"\b(IP_TRANSPARENT|IP_ORIGDSTADDR|IPV?6?_RECV[A-Z0-9_]+|SO_TIMESTAMP[A-Z]*)\b", text))
+
+
+def plan(source: Source, target: FixTarget) -> Plan:
+    blocked = blocking_options(target, source)
+    if blocked:
+        return suggestion(pattern(blocked))
+    reply = source.find(target.reply)
+    if reply is None or not isinstance(reply.func, cst.Attribute) or target.reply_method not in ("sendto", "sendmsg"):
+        return suggestion(pattern(f"the reply is sent with {target.reply_method}(): no automatic fix"))
+    if source.awaited(reply):
+        return suggestion(pattern("the reply is awaited (an async socket API without sendmsg): no automatic fix"))
+    address = reply_address(reply, target.reply_method)
+    if address is None:
+        return suggestion(pattern(f"{target.reply_method}() with arguments of an unusual shape: no automatic fix"))
+    bind = source.find(target.bind)
+    bind_line = source.line_of(bind) if bind is not None else None
+    if bind_line is None or not isinstance(bind.func, cst.Attribute):
+        return suggestion(pattern("the bind is not a statement of its own: no automatic fix"))
+    module = socket_module(source)
+    existing = existing_helper_problem(source, target.ipv6)
+    if existing:
+        return suggestion(pattern(existing))
+    result = Plan(SAFE, "enable IP_PKTINFO where the socket is bound, receive with recvmsg() and reply with "
+                        "sendmsg() and a control message that pins the source to the request's destination")
+    enable = snippets.enable_lines(module.prefix, source.code(bind.func.value), target.family, target.options)
+    from .carry import route_control_data
+
+    problem = route_control_data(result, source, target, reply, address, module, enlarge=bool(enable))
     if problem:
-        return suggestion(module, _pattern(problem))
+        return suggestion(pattern(problem))
+    if enable:
+        result.insert_before(bind_line, enable)
+    add_common_code(result, source, module, target.ipv6)
     return result
-
-
-_OPTION_NAMES = re.compile(r"\b(IP_TRANSPARENT|IP_ORIGDSTADDR|IPV?6?_RECV[A-Z0-9_]+|SO_TIMESTAMP[A-Z]*)\b")
-
-
-def mentioned_options(module) -> set:
-    """Socket options the module names anywhere (also through local constants, which the data
-    flow does not resolve to option names): enough to stay away from TPROXY and cmsg code."""
-    return set(_OPTION_NAMES.findall(module.source))
-
-
-def _plain_args(call: cst.Call, low: int, high: int) -> bool:
-    return low <= len(call.args) <= high and all(a.keyword is None and not a.star for a in call.args)
-
-
-def _awaited(module, node: cst.CSTNode) -> bool:
-    return isinstance(parents(module).get(node), cst.Await)
-
-
-def plan_reply(result: Plan, reply) -> Optional[str]:
-    return _plan_reply(result, reply)
-
-
-def _plan_reply(result: Plan, reply) -> Optional[str]:
-    call = reply.node
-    method = reply.method
-    if method not in SEND_HELPERS or not isinstance(call.func, cst.Attribute) or call.func.attr.value != method:
-        return f"the reply is sent with {method}(): no automatic fix"
-    if _awaited(result.module, call):
-        return "the reply is awaited (an async socket): no automatic fix"
-    if method == "sendto" and not _plain_args(call, 2, 3):
-        return "sendto() with unusual arguments: no automatic fix"
-    if method == "sendmsg" and not _plain_args(call, 4, 4):
-        return "sendmsg() without a visible destination: no automatic fix"
-    result.calls[call] = SEND_HELPERS[method]
-    if method == "sendmsg":
-        result.parts.add("sendmsg")
-    return None
-
-
-def _plan_receives(facts, result: Plan, server) -> Optional[str]:
-    if not server.receives:
-        return "the receive is not visible: no automatic fix"
-    for call in server.receives:
-        if not _in_module(result.module, call):
-            return "the socket receives in another module: no automatic fix"
-        method = call.func.attr.value if isinstance(call.func, cst.Attribute) else ""
-        if method not in RECEIVE_HELPERS:
-            return f"the socket receives with {method}(): no automatic fix"
-        if _awaited(result.module, call):
-            return "the receive is awaited (an async socket): no automatic fix"
-        if not _plain_args(call, 1, 3):
-            return f"{method}() with unusual arguments: no automatic fix"
-        if method == "recvmsg" and len(call.args) >= 2 and not _is_zero(call.args[1].value):
-            result.before_allowed = False  # the code reads control data: enable nothing behind its back
-        result.calls[call] = RECEIVE_HELPERS[method]
-        if method != "recvfrom":
-            result.parts.add(method)
-    return None
-
-
-def _plan_binds(result: Plan, server) -> Optional[str]:
-    if not getattr(result, "before_allowed", True):
-        return None
-    for bind in server.binds:
-        if bind.ctx.module is not result.module or not isinstance(bind.node.func, cst.Attribute):
-            continue
-        receiver = bind.node.func.value
-        stmt = statement_of(result.module, bind.node)
-        if stmt is None or not _simple_reference(receiver):
-            continue  # the receive helper enables pktinfo itself on first use
-        code = result.module.tree.code_for_node(receiver)
-        result.before[stmt] = [f"_pktinfo_enable({code})"]
-    return None
-
-
-def _is_zero(expr: cst.BaseExpression) -> bool:
-    return isinstance(expr, cst.Integer) and expr.evaluated_value == 0
-
-
-def _simple_reference(expr: cst.BaseExpression) -> bool:
-    while isinstance(expr, cst.Attribute):
-        expr = expr.value
-    return isinstance(expr, cst.Name)
-
-
-def _in_module(module, node: cst.CSTNode) -> bool:
-    try:
-        module.positions[node]
-        return True
-    except KeyError:
-        return False
-
-
-# -- tree navigation ----------------------------------------------------------------------------
-_PARENTS: Dict[int, tuple] = {}
-
-
-class _ParentCollector(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.parents: Dict[cst.CSTNode, cst.CSTNode] = {}
-        self.stack = []
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if self.stack:
-            self.parents[node] = self.stack[-1]
-        self.stack.append(node)
-        return True
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        self.stack.pop()
-
-
-def parents(module) -> Dict[cst.CSTNode, cst.CSTNode]:
-    cached = _PARENTS.get(id(module))
-    if cached is None or cached[0] is not module:
-        collector = _ParentCollector()
-        module.tree.visit(collector)
-        cached = (module, collector.parents)
-        _PARENTS.clear() if len(_PARENTS) > 256 else None
-        _PARENTS[id(module)] = cached
-    return cached[1]
-
-
-def statement_of(module, call: cst.Call) -> Optional[cst.SimpleStatementLine]:
-    """The statement line that is exactly `call` as an expression statement, if any."""
-    table = parents(module)
-    expr = table.get(call)
-    line = table.get(expr) if isinstance(expr, cst.Expr) else None
-    if isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1:
-        return line
-    return None
-
-
-FRAMEWORK_HINTS = {
-    "twisted": "Twisted's UDP transport has no sendmsg(): bind one port per local address "
-               "(reactor.listenUDP(port, protocol, interface=address) for each address), or serve the port "
-               "from a plain socket with the pattern below",
-    "gevent": "gevent's DatagramServer replies with sendto(): receive and reply on the socket with the "
-              "pattern below",
-    "anyio": "anyio/trio UDP sockets have no sendmsg(): bind one socket per local address, or use a plain "
-             "socket with the pattern below",
-}
-
-
-def framework_suggestion(facts, violation) -> Optional[Plan]:
-    module = violation.reply.ctx.module if violation.reply.ctx.module is violation.bind.ctx.module else violation.bind.ctx.module
-    hint = FRAMEWORK_HINTS.get(violation.server.kind, "no automatic fix for this framework")
-    return suggestion(module, _pattern(hint))

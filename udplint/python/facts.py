@@ -325,7 +325,13 @@ def _is_wfile_write(solver: Solver, call: s.Call, ctx: Ctx) -> bool:
         and target.attr == "wfile"
         and solver.is_self(target.value, ctx)
         and models.is_datagram_handler(solver, cls.index)
+        and not _sends_wfile_itself(solver, cls.index)
     )
+
+
+def _sends_wfile_itself(solver: Solver, cls_index: int) -> bool:
+    """A handler whose own finish() sends the wfile: its send is checked where it is written."""
+    return any("finish" in cls.methods for cls in solver.ancestry(cls_index)[0])
 
 
 def _wfile_reply(solver: Solver, call: s.Call, ctx: Ctx) -> Optional[Reply]:

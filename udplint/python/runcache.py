@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
 from ..cache import Cache
-from ..findings import FileError, Finding, Location, Related
+from ..findings import Edit, FileError, Finding, Fix, Location, Related
 
 KIND = "runs"
 
@@ -83,6 +83,11 @@ def _plain(finding: Finding) -> dict:
         "end": [finding.end_location.row, finding.end_location.column],
         "related": [[r.filename, r.location.row, r.location.column, r.message] for r in finding.related],
         "line": finding.source_line,
+        "fix": None if finding.fix is None else {
+            "applicability": finding.fix.applicability, "message": finding.fix.message,
+            "edits": [[e.content, e.location.row, e.location.column, e.end_location.row, e.end_location.column]
+                      for e in finding.fix.edits],
+        },
     }
 
 
@@ -92,4 +97,13 @@ def _finding(data: dict) -> Finding:
         location=Location(*map(int, data["location"])), end_location=Location(*map(int, data["end"])),
         related=tuple(Related(str(f), Location(int(r), int(c)), str(m)) for f, r, c, m in data["related"]),
         source_line=str(data["line"]),
+        fix=_fix(data.get("fix")),
     )
+
+
+def _fix(data) -> "Fix | None":
+    if data is None:
+        return None
+    edits = tuple(Edit(str(c), Location(int(r), int(col)), Location(int(er), int(ec)))
+                  for c, r, col, er, ec in data["edits"])
+    return Fix(str(data["applicability"]), str(data["message"]), edits)
