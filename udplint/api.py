@@ -13,7 +13,8 @@ from .python.flow import Flow
 from .python.prefilter import may_contain_udp_server
 from .python.project import Project
 from .python.rules import findings as python_findings
-from .sources import MAX_FILE_BYTES, SourceFile, discover, is_polyglot_file
+from .sources import SourceFile, UnreadableSource, WalkOptions, decode_python, discover, is_polyglot_file, \
+    read_regular_bytes
 
 
 @dataclass
@@ -40,12 +41,10 @@ def check_python(files: Sequence[SourceFile], result: CheckResult) -> List[Findi
     project = Project()
     for source in files:
         try:
-            if source.path.stat().st_size > MAX_FILE_BYTES:
-                result.errors.append(FileError(source.display, f"file is too large (limit {MAX_FILE_BYTES} bytes)"))
-                continue
-            data = source.path.read_bytes()
-        except OSError as error:
-            result.errors.append(FileError(source.display, error.strerror or str(error)))
+            data = read_regular_bytes(source.path)
+            decode_python(data)  # a file CPython could not read is not "checked", whatever it holds
+        except UnreadableSource as error:
+            result.errors.append(error.error(source.display))
             continue
         result.files_checked += 1
         if not may_contain_udp_server(data):
@@ -68,12 +67,16 @@ def check_paths(
     exclude: Sequence[str] = (),
     polyglot: bool = True,
     noqa: bool = True,
+    walk: Optional[WalkOptions] = None,
 ) -> CheckResult:
-    """`noqa=False` keeps findings on `# noqa` lines (the flake8 plugin leaves them to flake8)."""
+    """`noqa=False` keeps findings on `# noqa` lines (the flake8 plugin leaves them to flake8).
+    `walk` (excludes, .gitignore, --force-exclude) overrides `exclude`; paths that cannot be
+    checked, missing ones included, end up in `result.errors`."""
     result = CheckResult()
     python_files: List[SourceFile] = []
     other_files: List[SourceFile] = []
-    for source in discover([str(p) for p in paths], exclude=exclude):
+    walk = walk or WalkOptions(exclude=tuple(exclude))
+    for source in discover([str(p) for p in paths], options=walk, problems=result.errors):
         result.files_seen += 1
         (other_files if is_polyglot_file(source.path) else python_files).append(source)
     found = check_python(python_files, result)

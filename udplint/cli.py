@@ -16,7 +16,7 @@ from .catalog import RULES
 from .reporting import REPORTERS
 from .reporting.text import summary
 from .polyglot.semgrep import SemgrepFailed, SemgrepMissing
-from .sources import PathNotFound
+from .sources import WalkOptions
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -38,7 +38,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--select", type=_codes, default=None, help="comma-separated rule codes or prefixes to report")
     check.add_argument("--ignore", type=_codes, default=[], help="comma-separated rule codes or prefixes to skip")
     check.add_argument("--exclude", action="append", default=[], metavar="GLOB",
-                       help="skip files and folders matching GLOB (repeatable)")
+                       help="skip files and folders matching GLOB (repeatable; replaces [tool.udplint] exclude)")
+    check.add_argument("--extend-exclude", action="append", default=[], metavar="GLOB",
+                       help="skip files and folders matching GLOB, on top of exclude (repeatable)")
+    check.add_argument("--force-exclude", action="store_true",
+                       help="apply the excludes and .gitignore to paths named on the command line too")
+    check.add_argument("--no-respect-gitignore", action="store_true",
+                       help="check files that .gitignore ignores")
     check.add_argument("--format", choices=sorted(REPORTERS), default="text", help="output format (default: text)")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     check.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary")
@@ -59,11 +65,11 @@ def run_check(args: argparse.Namespace) -> int:
         fixed = fixing.run(args)  # --fix writes, then the check below reports what is left
         if fixed is not None:
             return fixed
-        result = check_paths(args.paths, select=args.select, ignore=args.ignore, exclude=args.exclude,
+        result = check_paths(args.paths, select=args.select, ignore=args.ignore, walk=WalkOptions.from_args(args),
                              polyglot=not args.no_polyglot)
         result.findings = gate.narrow(config.apply_per_file_ignores(result.findings, settings), args,
                                       settings.baseline)
-    except (PathNotFound, config.ConfigError, gate.GateError, SemgrepMissing, SemgrepFailed) as error:
+    except (config.ConfigError, gate.GateError, SemgrepMissing, SemgrepFailed) as error:
         print(f"udplint: error: {error}", file=sys.stderr)
         return EXIT_ERROR
     for error in result.errors:
@@ -73,6 +79,8 @@ def run_check(args: argparse.Namespace) -> int:
         print(summary(len(result.findings), result.files_checked))
     if result.errors and result.files_checked == 0:
         return EXIT_ERROR
+    if any(error.fatal for error in result.errors):
+        return EXIT_ERROR  # a path the user named does not exist: the rest was reported, still a failure
     if result.findings and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN
@@ -92,7 +100,17 @@ def run_rule(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return EXIT_CLEAN
 
 
+def _tolerant_output() -> None:
+    """Never crash on a terminal that cannot show a character (a file name's byte, a C locale):
+    write what cannot be encoded as a backslash escape instead."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    _tolerant_output()
     parser = build_parser()
     args = parser.parse_args(fixing.expand_fix_command(list(sys.argv[1:] if argv is None else argv)))
     try:

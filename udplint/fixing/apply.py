@@ -1,15 +1,13 @@
 """Apply fixes to files: render each module once, check the result parses, write atomically.
 
 A file is written only when its new text parses, keeping its encoding (coding cookie, BOM), its
-newline style and its permissions; a file that cannot be fixed is left byte-for-byte unchanged.
+newline style, its mode and its owner; a file that cannot be fixed is left byte-for-byte unchanged
+(read-only files, hard-linked files and special files are refused: see udplint.atomic).
 """
 from __future__ import annotations
 
 import difflib
 import io
-import os
-import stat
-import tempfile
 import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +23,8 @@ from ..python.flow import Flow
 from ..python.prefilter import may_contain_udp_server
 from ..python.project import Project
 from ..python.rules import findings as python_findings
-from ..sources import MAX_FILE_BYTES, discover, is_polyglot_file
+from ..atomic import WriteRefused, replace_file
+from ..sources import UnreadableSource, WalkOptions, discover, is_polyglot_file, read_regular_bytes
 from . import SAFE, UNSAFE, Plan, plans_by_finding, render
 
 
@@ -59,17 +58,19 @@ class FixOutcome:
 
 
 def plan_fixes(paths: Sequence[str], unsafe: bool = False, select=None, ignore: Sequence[str] = (),
-               exclude: Sequence[str] = ()) -> FixOutcome:
-    """Work out every applicable fix under `paths`; nothing is written."""
+               exclude: Sequence[str] = (), walk: Optional[WalkOptions] = None) -> FixOutcome:
+    """Work out every applicable fix under `paths`; nothing is written. Files that cannot be read
+    are left to the check that follows to report."""
     outcome = FixOutcome()
     project = Project()
-    for source in discover([str(p) for p in paths], exclude=exclude):
+    walk = walk or WalkOptions(exclude=tuple(exclude))
+    for source in discover([str(p) for p in paths], options=walk, problems=[]):
         if is_polyglot_file(source.path):
             continue
         try:
-            if source.path.stat().st_size > MAX_FILE_BYTES or not may_contain_udp_server(source.path.read_bytes()):
+            if not may_contain_udp_server(read_regular_bytes(source.path)):
                 continue
-        except OSError:
+        except UnreadableSource:
             continue
         loaded = project.add_file(source.path, source.display, checked=True)
         if isinstance(loaded, FileError):
@@ -93,7 +94,8 @@ def plan_fixes(paths: Sequence[str], unsafe: bool = False, select=None, ignore: 
             cst.parse_module(after)
             compile(after, str(module.path), "exec", dont_inherit=True)
         except Exception as error:  # never write what does not parse
-            outcome.errors.append(FileError(module.display, f"fix not applied: {type(error).__name__}: {error}"))
+            outcome.errors.append(FileError(module.display, f"the fixed text would not parse "
+                                                             f"({type(error).__name__}: {error}); not applied", "fix"))
             continue
         if after != module.source:
             outcome.changes.append(FileChange(module.path, module.display, module.source, after, len(plans)))
@@ -102,38 +104,20 @@ def plan_fixes(paths: Sequence[str], unsafe: bool = False, select=None, ignore: 
 
 
 def write_change(change: FileChange) -> Optional[str]:
-    """Write one change atomically; returns a reason when the file was left alone."""
-    path = change.path
+    """Write one change atomically (see udplint.atomic); returns a reason when the file was left alone."""
     try:
-        raw = path.read_bytes()
+        raw = read_regular_bytes(change.path)
         encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
         if raw.decode(encoding) != change.before:
             return "the file changed while it was being fixed"
-        data = change.after.encode(encoding)
-        mode = stat.S_IMODE(path.stat().st_mode)
-        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".udplint-tmp", dir=str(path.parent))
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.chmod(temp, mode)
-            os.replace(temp, path)
-        except BaseException:
-            with _quiet():
-                os.unlink(temp)
-            raise
+        replace_file(change.path, change.after.encode(encoding))
+    except UnreadableSource as error:
+        return error.reason
+    except WriteRefused as error:
+        return str(error)
     except (OSError, SyntaxError, UnicodeError, LookupError) as error:
         return getattr(error, "strerror", None) or str(error)
     return None
-
-
-class _quiet:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return True
 
 
 def apply_fixes(outcome: FixOutcome) -> FixOutcome:
@@ -144,6 +128,6 @@ def apply_fixes(outcome: FixOutcome) -> FixOutcome:
         if reason is None:
             written.append(change)
         else:
-            outcome.errors.append(FileError(change.display, f"fix not written: {reason}"))
+            outcome.errors.append(FileError(change.display, reason, "fix"))
     outcome.changes = written
     return outcome

@@ -5,6 +5,7 @@ import argparse
 import sys
 from typing import List, Optional
 
+from ..sources import WalkOptions
 from .apply import apply_fixes, plan_fixes
 
 
@@ -27,7 +28,7 @@ def run(args: argparse.Namespace) -> Optional[int]:
     if not (getattr(args, "fix", False) or getattr(args, "diff", False)):
         return None
     outcome = plan_fixes(args.paths, unsafe=args.unsafe_fixes, select=args.select, ignore=args.ignore,
-                         exclude=args.exclude)
+                         walk=WalkOptions.from_args(args))
     if args.diff:
         for change in outcome.changes:
             sys.stdout.write(change.diff())
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace) -> Optional[int]:
         return 1 if outcome.changes else 0
     apply_fixes(outcome)
     for error in outcome.errors:
-        if "fix not" in error.reason:
+        if error.kind == "fix":
             print(error, file=sys.stderr)
     if not args.quiet and outcome.changes:
         files = len(outcome.changes)

@@ -16,6 +16,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider, ScopeProvider
 
 from ..findings import FileError
 from ..sources import UnreadableSource, read_python
+from .parsing import ParseFailure, parse_module
 
 # Imports of these top-level names are never resolved into the project, even if a file of that
 # name sits in the tree (checking CPython's own Lib/ must still see `socket` as the library).
@@ -128,20 +129,17 @@ class Project:
             return self.by_path[key]
         try:
             _, source = read_python(path)
-            tree = cst.parse_module(source)
+            tree = parse_module(source)
         except UnreadableSource as error:
-            return FileError(display, str(error))
-        except cst.ParserSyntaxError as error:
-            first = str(error).strip().splitlines()[0] if str(error).strip() else "syntax error"
-            return FileError(display, f"syntax error at {error.raw_line}:{error.raw_column + 1}: {first}")
-        except RecursionError:
-            return FileError(display, "too deeply nested to parse")
+            return error.error(display)
+        except ParseFailure as error:
+            return FileError(display, str(error), error.kind)
         name, root, is_package = module_name_for(path)
         wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
         try:
             scopes = wrapper.resolve(ScopeProvider)
         except RecursionError:
-            return FileError(display, "too deeply nested to analyse")
+            return FileError(display, "too deeply nested to analyse", "too-complex")
         module = ModuleInfo(name, path, display, root, is_package, source, wrapper, scopes, checked)
         module.index = len(self.modules)
         self.by_path[key] = module

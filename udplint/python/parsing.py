@@ -1,0 +1,138 @@
+"""Parsing a module with libcst so that every file CPython accepts parses, and nothing crashes.
+
+Two differences between CPython and libcst's native parser matter on real and hostile trees:
+
+- Indentation. CPython compares indentation by column (a tab advances to the next multiple of 8,
+  and the same comparison with tabs counted as 1 column must agree). libcst keeps each block's
+  indentation as a string and requires a nested block's indentation to *extend* its parent's, so
+  a block indented with a tab + 8 spaces inside a block indented with 4 spaces, which CPython
+  accepts (columns 16 > 4, and 9 > 4), fails with a tokenizer error reported at 1:1. When CPython
+  accepts the text and libcst does not, the leading tabs of every line that is not inside a
+  string are expanded to CPython's columns and the parse is retried: the meaning is unchanged,
+  line numbers are unchanged, and only columns on those lines move. A fix rendered from such a
+  tree writes the expanded indentation back.
+- Limits. libcst's parser recurses on nesting and crashes the process (segfault) near 1,400
+  nested brackets, and takes minutes on a 50,000-link attribute chain or a 20,000-term sum.
+  CPython refuses all of these (more than 200 nested brackets, 100 indentation levels, or an
+  expression too deep for its own parser), so such text is not Python that any interpreter
+  runs: it is rejected before libcst sees it, with CPython's message and position.
+
+CPython's own parse (`ast.parse`, C speed) runs first on every file; a file that only a newer
+Python accepts (CPython rejects it with a plain syntax error) is still given to libcst.
+"""
+from __future__ import annotations
+
+import ast
+import io
+import tokenize
+import warnings
+from dataclasses import dataclass
+from typing import Optional, Set
+
+import libcst as cst
+
+# CPython's messages for a limit of its parser, not for wrong syntax.
+_LIMIT_MESSAGES = ("too many nested parentheses", "too many levels of indentation", "too deeply nested")
+TAB_SIZE = 8  # CPython's tokenizer: a tab advances to the next multiple of 8
+
+
+@dataclass(eq=False)
+class ParseFailure(Exception):
+    """Text that cannot be parsed. `line` and `column` are 1-based; `kind` is a FileError kind."""
+
+    message: str
+    line: int
+    column: int
+    kind: str = "syntax"
+
+    def __str__(self) -> str:
+        if self.kind == "syntax":
+            return f"syntax error at {self.line}:{self.column}: {self.message}"
+        return f"{self.message} (at {self.line}:{self.column})"
+
+
+def _cpython_verdict(text: str) -> Optional[ParseFailure]:
+    """None when CPython parses `text`, else why not (kind "too-complex" for its limits)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escapes and the like are not our report
+            ast.parse(text)
+    except SyntaxError as error:
+        message = error.msg or "invalid syntax"
+        kind = "too-complex" if any(limit in message for limit in _LIMIT_MESSAGES) else "syntax"
+        return ParseFailure(message, error.lineno or 1, error.offset or 1, kind)
+    except (RecursionError, MemoryError):
+        return ParseFailure("too deeply nested for CPython's parser", 1, 1, "too-complex")
+    except ValueError as error:  # null bytes (Python 3.11)
+        return ParseFailure(str(error), 1, 1)
+    return None
+
+
+def _string_interior_rows(text: str) -> Optional[Set[int]]:
+    """Rows (1-based) that begin inside a multi-line string, whose leading whitespace is content."""
+    rows: Set[int] = set()
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.STRING or token.type == getattr(tokenize, "FSTRING_MIDDLE", -1):
+                rows.update(range(token.start[0] + 1, token.end[0] + 1))
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    return rows
+
+
+def _expanded(indentation: str) -> str:
+    column = 0
+    for char in indentation:
+        column = (column // TAB_SIZE + 1) * TAB_SIZE if char == "\t" else column + 1
+    return " " * column
+
+
+def expand_indentation_tabs(text: str) -> str:
+    """`text` with the leading tabs of each line outside strings replaced by CPython's columns."""
+    if "\t" not in text:
+        return text
+    inside = _string_interior_rows(text)
+    if inside is None:
+        return text
+    lines = text.splitlines(keepends=True)
+    for row, line in enumerate(lines, start=1):
+        body = line.lstrip(" \t")
+        indentation = line[: len(line) - len(body)]
+        if "\t" in indentation and row not in inside:
+            lines[row - 1] = _expanded(indentation) + body
+    return "".join(lines)
+
+
+def _libcst_failure(error: cst.ParserSyntaxError) -> ParseFailure:
+    message = str(error).strip().splitlines()
+    first = message[0] if message else "syntax error"
+    detail = next((line for line in message[1:] if line.strip()), "")
+    if detail.startswith("tokenizer error:"):
+        first = detail
+    return ParseFailure(first, error.raw_line, error.raw_column + 1)
+
+
+def parse_module(text: str) -> cst.Module:
+    """libcst's Module for `text`, or ParseFailure with a real line:column.
+
+    Accepts every text CPython accepts (see the module docstring for indentation), and rejects
+    what CPython's parser refuses for its limits before libcst could crash on it.
+    """
+    verdict = _cpython_verdict(text)
+    if verdict is not None and verdict.kind == "too-complex":
+        raise verdict
+    try:
+        return cst.parse_module(text)
+    except cst.ParserSyntaxError as error:
+        failure = _libcst_failure(error)
+    except RecursionError:
+        failure = ParseFailure("too deeply nested to parse", 1, 1, "too-complex")
+    if verdict is not None:
+        raise verdict  # CPython rejects it too: its message and position are the precise ones
+    normalised = expand_indentation_tabs(text)
+    if normalised != text:
+        try:
+            return cst.parse_module(normalised)
+        except (cst.ParserSyntaxError, RecursionError):
+            pass
+    raise failure
