@@ -98,7 +98,7 @@ def fingerprints(findings: Sequence[Finding], base: Optional[Path] = None) -> Li
 
 
 def write_baseline(findings: Sequence[Finding], path: Path) -> None:
-    base = path.resolve().parent
+    base = Path(os.path.abspath(path)).parent  # where the user keeps it (a symlink is not followed)
     lines = _Lines()
     entries = []
     for finding in sorted(findings, key=Finding.sort_key):
@@ -156,7 +156,7 @@ def read_baseline(path: Path) -> Counter:
 def new_since_baseline(findings: Sequence[Finding], path: Path) -> List[Finding]:
     """The findings the baseline does not account for, counting occurrences."""
     known = read_baseline(path)
-    base = path.resolve().parent
+    base = Path(os.path.abspath(path)).parent  # where the user keeps it (a symlink is not followed)
     lines = _Lines()
     fresh = []
     for finding in sorted(findings, key=Finding.sort_key):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import List
 
 from ..catalog import RULES
-from ..findings import Finding
+from ..findings import Finding, printable
 
 
 def escape_data(text: str) -> str:
@@ -17,7 +17,7 @@ def escape_property(text: str) -> str:
 
 def _command(finding: Finding) -> str:
     properties = {
-        "file": finding.filename,
+        "file": printable(finding.filename),
         "line": finding.location.row,
         "col": finding.location.column,
         "endLine": finding.end_location.row,

@@ -1,14 +1,16 @@
-"""`path:line:col: CODE message`, then an indented `fix:` hint, as ruff's full output does."""
+"""`path:line:col: CODE message`, then an indented `fix:` hint, as ruff's full output does.
+
+A file name's bytes that are not UTF-8 are printed as `\\xNN` (see findings.printable)."""
 from __future__ import annotations
 
 from typing import List
 
 from ..catalog import RULES
-from ..findings import Finding
+from ..findings import Finding, printable
 
 
 def _head(finding: Finding) -> str:
-    return f"{finding.filename}:{finding.location.row}:{finding.location.column}: {finding.code} {finding.message}"
+    return f"{printable(finding.filename)}:{finding.location.row}:{finding.location.column}: {finding.code} {finding.message}"
 
 
 def render(findings: List[Finding]) -> str:
@@ -16,7 +18,7 @@ def render(findings: List[Finding]) -> str:
     for finding in findings:
         lines.append(_head(finding))
         for related in finding.related:
-            lines.append(f"    note: {related.filename}:{related.location.row}:{related.location.column}: {related.message}")
+            lines.append(f"    note: {printable(related.filename)}:{related.location.row}:{related.location.column}: {related.message}")
         rule = RULES.get(finding.code)
         if finding.fix is not None:
             message = finding.fix.message.replace("\n", "\n        ")  # a suggested code block stays indented
