@@ -52,7 +52,8 @@ def _check_replaceable(target: str) -> Optional[os.stat_result]:
     if not info.st_mode & 0o222 or not os.access(target, os.W_OK):
         raise WriteRefused("the file is read-only; not rewritten (make it writable to apply the change)")
     if info.st_nlink > 1:
-        raise WriteRefused(f"the file has {info.st_nlink} hard links; rewriting it would break them, so it is left alone")
+        raise WriteRefused(f"the file has {info.st_nlink} hard links; rewriting it would break them, "
+                           "so it is left alone")
     return info
 
 

@@ -146,7 +146,8 @@ def read_baseline(path: Path) -> Counter:
         raise GateError(f"{shown} is not a udplint baseline (write one with --write-baseline)")
     entries = document.get("findings")
     if not isinstance(entries, list):
-        raise GateError(f"baseline {shown} is malformed ('findings' is not a list); write it again with --write-baseline")
+        raise GateError(f"baseline {shown} is malformed ('findings' is not a list); "
+                        "write it again with --write-baseline")
     try:
         return Counter(_baseline_entry(entry) for entry in entries)
     except (KeyError, TypeError) as error:

@@ -94,8 +94,8 @@ def plan_fixes(paths: Sequence[str], unsafe: bool = False, select=None, ignore: 
             cst.parse_module(after)
             compile(after, str(module.path), "exec", dont_inherit=True)
         except Exception as error:  # never write what does not parse
-            outcome.errors.append(FileError(module.display, f"the fixed text would not parse "
-                                                             f"({type(error).__name__}: {error}); not applied", "fix"))
+            reason = f"the fixed text would not parse ({type(error).__name__}: {error}); not applied"
+            outcome.errors.append(FileError(module.display, reason, "fix"))
             continue
         if after != module.source:
             outcome.changes.append(FileChange(module.path, module.display, module.source, after, len(plans)))

@@ -9,8 +9,12 @@ from ..catalog import RULES
 from ..findings import Finding, printable
 
 
+def _where(filename: str, row: int, column: int) -> str:
+    return f"{printable(filename)}:{row}:{column}"
+
+
 def _head(finding: Finding) -> str:
-    return f"{printable(finding.filename)}:{finding.location.row}:{finding.location.column}: {finding.code} {finding.message}"
+    return f"{_where(finding.filename, finding.location.row, finding.location.column)}: {finding.code} {finding.message}"
 
 
 def render(findings: List[Finding]) -> str:
@@ -18,7 +22,8 @@ def render(findings: List[Finding]) -> str:
     for finding in findings:
         lines.append(_head(finding))
         for related in finding.related:
-            lines.append(f"    note: {printable(related.filename)}:{related.location.row}:{related.location.column}: {related.message}")
+            where = _where(related.filename, related.location.row, related.location.column)
+            lines.append(f"    note: {where}: {related.message}")
         rule = RULES.get(finding.code)
         if finding.fix is not None:
             message = finding.fix.message.replace("\n", "\n        ")  # a suggested code block stays indented
