@@ -144,6 +144,22 @@ def test_long_chains_cpython_refuses_are_refused_quickly(tree: Path):
     assert "sum.py: too large/complex to analyse" in run.stderr
 
 
+def test_boolean_chain_cpython_accepts_but_libcst_crashes_on_is_refused(tree: Path):
+    (tree / "chain.py").write_text("import socket\nok = sock.sendto or " + " or ".join(["x"] * 12_000) + "\n")
+    run = udplint("check", ".", cwd=tree)
+    assert run.returncode == 1, run.stderr  # -11 without the guard
+    assert_bug_reported(run)
+    assert "chain.py: too large/complex to analyse: an and/or chain of 12001 operands" in run.stderr
+
+
+def test_deep_chain_in_a_file_with_a_syntax_error_is_not_handed_to_libcst(tree: Path):
+    (tree / "broken.py").write_text("import socket\nx = sock.sendto" + "()" * 5000 + "\ny = = 1\n")
+    run = udplint("check", ".", cwd=tree)
+    assert run.returncode == 1, run.stderr  # libcst would backtrack for minutes on it
+    assert_bug_reported(run)
+    assert "broken.py: cannot parse: syntax error at 3:" in run.stderr
+
+
 TAB_SERVER = (
     "import socket\n"
     "sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
@@ -481,3 +497,22 @@ def test_gitignore_patterns(tmp_path: Path, pattern: str, path: str, is_dir: boo
 def test_gitignore_negation_and_comments():
     assert parse_line("# comment", "") is None and parse_line("   ", "") is None
     assert parse_line("!keep.py", "").negated
+
+
+def _reported_folders(run: subprocess.CompletedProcess) -> list:
+    return sorted(line.split("/")[0] for line in run.stdout.splitlines() if "UDP001" in line)
+
+
+def test_exclude_replaces_and_extend_exclude_adds_to_the_config(tmp_path: Path):
+    for folder in ("a", "b", "c"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "bug.py").write_text(BUGGY)
+    (tmp_path / "pyproject.toml").write_text('[tool.udplint]\nexclude = ["a"]\nextend-exclude = ["b"]\n')
+    assert _reported_folders(udplint("check", "--format", "concise", ".", cwd=tmp_path)) == ["c"]
+    assert _reported_folders(udplint("check", "--format", "concise", "--exclude", "c", ".", cwd=tmp_path)) == ["a"]
+    assert _reported_folders(udplint("check", "--format", "concise", "--extend-exclude", "c", ".", cwd=tmp_path)) == []
+    forced = udplint("check", "--format", "concise", "--force-exclude", "a/bug.py", "c/bug.py", cwd=tmp_path)
+    assert _reported_folders(forced) == ["c"]
+    (tmp_path / "pyproject.toml").write_text('[tool.udplint]\nforce-exclude = "yes"\n')
+    run = udplint("check", ".", cwd=tmp_path)
+    assert run.returncode == 2 and "'force-exclude' must be true or false" in run.stderr

@@ -96,11 +96,13 @@ def parse_line(line: str, base: str) -> Optional[IgnoreRule]:
 
 
 def _read_rules(path: Path, base: str) -> List[IgnoreRule]:
-    try:
-        if not path.is_file() or path.stat().st_size > MAX_IGNORE_FILE_BYTES:
-            return []
-        text = path.read_bytes().decode("utf-8", "surrogateescape")
-    except OSError:
+    from .sources import UnreadableSource, read_regular_bytes  # sources imports this module
+
+    if not os.path.lexists(path):
+        return []
+    try:  # a .gitignore that is a FIFO, a device or huge is no list of patterns: read as empty
+        text = read_regular_bytes(path, MAX_IGNORE_FILE_BYTES).decode("utf-8", "surrogateescape")
+    except UnreadableSource:
         return []
     rules = (parse_line(line, base) for line in text.splitlines())
     return [rule for rule in rules if rule is not None]

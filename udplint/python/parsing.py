@@ -15,10 +15,15 @@ Two differences between CPython and libcst's native parser matter on real and ho
   nested brackets, and takes minutes on a 50,000-link attribute chain or a 20,000-term sum.
   CPython refuses all of these (more than 200 nested brackets, 100 indentation levels, or an
   expression too deep for its own parser), so such text is not Python that any interpreter
-  runs: it is rejected before libcst sees it, with CPython's message and position.
+  runs: it is rejected before libcst sees it, with CPython's message and position. One shape
+  CPython accepts (it keeps it flat) crashes libcst too: an `and`/`or` chain of ~10,000
+  operands; chains over MAX_BOOLEAN_OPERANDS are refused.
 
-CPython's own parse (`ast.parse`, C speed) runs first on every file; a file that only a newer
-Python accepts (CPython rejects it with a plain syntax error) is still given to libcst.
+CPython's own parse (`ast.parse`, C speed, ~1/6 of libcst's parse time) runs first on every file.
+A file CPython rejects with a plain syntax error may be newer Python than the interpreter udplint
+runs on, so it is still given to libcst, unless it cannot be newer syntax (an indentation error)
+or has a logical line so long that libcst's backtracking on the error would take minutes (more
+than MAX_ERROR_LINE_TOKENS tokens): then CPython's error is the report.
 """
 from __future__ import annotations
 
@@ -34,6 +39,9 @@ import libcst as cst
 # CPython's messages for a limit of its parser, not for wrong syntax.
 _LIMIT_MESSAGES = ("too many nested parentheses", "too many levels of indentation", "too deeply nested")
 TAB_SIZE = 8  # CPython's tokenizer: a tab advances to the next multiple of 8
+MAX_BOOLEAN_OPERANDS = 3000  # libcst parses 3,000 in 0.3 s and segfaults near 10,000
+MAX_RETRY_CHARS = 1_000_000
+MAX_ERROR_LINE_TOKENS = 2000  # libcst needs ~1 s to reject a 1,000-call chain, minutes for 5,000
 
 
 @dataclass(eq=False)
@@ -66,6 +74,35 @@ def _cpython_verdict(text: str) -> Optional[ParseFailure]:
     except ValueError as error:  # null bytes (Python 3.11)
         return ParseFailure(str(error), 1, 1)
     return None
+
+
+def _boolean_chain_too_long(text: str) -> Optional[ParseFailure]:
+    """CPython keeps `a or b or ...` flat; libcst nests it and crashes on long chains."""
+    if text.count(" or ") + text.count(" and ") <= MAX_BOOLEAN_OPERANDS:
+        return None  # the cheap count bounds every chain: no need to walk the tree
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.BoolOp) and len(node.values) > MAX_BOOLEAN_OPERANDS:
+            return ParseFailure(f"an and/or chain of {len(node.values)} operands (limit {MAX_BOOLEAN_OPERANDS})",
+                                node.lineno, node.col_offset + 1, "too-complex")
+    return None
+
+
+def _worth_retrying_with_libcst(text: str, verdict: ParseFailure) -> bool:
+    """After CPython's syntax error: could libcst accept it (newer syntax), at a bounded cost?"""
+    if verdict.message.startswith(("unindent", "unexpected indent", "expected an indented block",
+                                   "inconsistent use of tabs")):
+        return False  # indentation rules are the same in every Python 3
+    if len(text) > MAX_RETRY_CHARS:
+        return False  # tokenizing it in Python to decide would itself take seconds
+    longest = tokens = 0
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            tokens += 1
+            if token.type in (tokenize.NEWLINE, tokenize.NL):
+                longest, tokens = max(longest, tokens), 0
+    except (tokenize.TokenError, SyntaxError):
+        return len(text) < 100_000
+    return max(longest, tokens) <= MAX_ERROR_LINE_TOKENS
 
 
 def _string_interior_rows(text: str) -> Optional[Set[int]]:
@@ -119,7 +156,11 @@ def parse_module(text: str) -> cst.Module:
     what CPython's parser refuses for its limits before libcst could crash on it.
     """
     verdict = _cpython_verdict(text)
-    if verdict is not None and verdict.kind == "too-complex":
+    if verdict is None:
+        verdict_on_shape = _boolean_chain_too_long(text)
+        if verdict_on_shape is not None:
+            raise verdict_on_shape
+    elif verdict.kind == "too-complex" or not _worth_retrying_with_libcst(text, verdict):
         raise verdict
     try:
         return cst.parse_module(text)
