@@ -516,3 +516,31 @@ def test_exclude_replaces_and_extend_exclude_adds_to_the_config(tmp_path: Path):
     (tmp_path / "pyproject.toml").write_text('[tool.udplint]\nforce-exclude = "yes"\n')
     run = udplint("check", ".", cwd=tmp_path)
     assert run.returncode == 2 and "'force-exclude' must be true or false" in run.stderr
+
+
+def test_sigkill_during_fix_leaves_whole_files_and_no_temporaries(tmp_path: Path):
+    """Killed the moment the first file is rewritten (in the middle of the writes), `--fix` leaves
+    every file either as it was or fully fixed, and no temporary file."""
+    import signal
+    import time
+
+    servers = [tmp_path / f"server{number:02d}.py" for number in range(20)]
+    for path in servers:
+        path.write_text(BUGGY)
+    process = subprocess.Popen([sys.executable, "-m", "udplint", "check", "--fix", "--no-polyglot", "."],
+                               cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while process.poll() is None and time.monotonic() < deadline:
+        if any(path.stat().st_size != len(BUGGY) for path in servers):
+            break
+        time.sleep(0.001)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=RUN_TIMEOUT)
+    fixed = 0
+    for path in servers:
+        text = path.read_text()
+        assert text == BUGGY or "sendmsg" in text, path
+        compile(text, str(path), "exec")
+        fixed += text != BUGGY
+    assert fixed >= 1  # the kill came after the writes began
+    assert temp_leftovers(tmp_path) == []

@@ -324,11 +324,11 @@ class _Walker:
             pending.extend(reversed(subfolders))  # depth first, in name order
 
     def _file(self, path: Path, entry: os.DirEntry) -> Optional[SourceFile]:
-        if _is_excluded(path, self.file_patterns) or self._git_ignored(path, False):
-            return None
         by_suffix = _named_by_suffix(path)
         if not by_suffix and path.suffix:
             return None  # not a name we check: not even stat()ed
+        if _is_excluded(path, self.file_patterns) or self._git_ignored(path, False):
+            return None
         try:
             mode = entry.stat(follow_symlinks=True).st_mode
         except OSError as error:

@@ -25,7 +25,7 @@ def _command(finding: Finding) -> str:
         "title": finding.code,
     }
     rule = RULES.get(finding.code)
-    message = finding.message
+    message = printable(finding.message)
     if finding.fix is not None:
         message += f"\nfix ({finding.fix.applicability}): {finding.fix.message}"
     elif rule is not None:

@@ -35,11 +35,11 @@ def as_dict(finding: Finding) -> dict:
         "filename": printable(finding.filename),
         "location": _location(finding.location),
         "end_location": _location(finding.end_location),
-        "message": finding.message,
+        "message": printable(finding.message),
         "fix": _fix(finding.fix),
         "url": rule.url if rule else None,
         "related": [
-            {"filename": printable(r.filename), "location": _location(r.location), "message": r.message}
+            {"filename": printable(r.filename), "location": _location(r.location), "message": printable(r.message)}
             for r in finding.related
         ],
     }
