@@ -199,6 +199,14 @@ def test_tab_expansion_leaves_string_contents_alone():
     assert "                x = " in module.code  # tab + 8 spaces is column 16
 
 
+def test_nul_byte_in_a_string_is_a_syntax_error(tree: Path):
+    (tree / "nul.py").write_bytes(b"import socket\nsock.sendto(b'a\x00b', ('h', 1))\n")
+    run = udplint("check", ".", cwd=tree)
+    assert run.returncode == 1
+    assert_bug_reported(run)
+    assert "nul.py: cannot parse: syntax error at 2:16: source code string cannot contain null bytes" in run.stderr
+
+
 def test_a_real_syntax_error_has_a_real_position():
     with pytest.raises(ParseFailure) as failure:
         parse_module("import socket\n\ndef f(:\n    pass\n")

@@ -68,12 +68,19 @@ def _cpython_verdict(text: str) -> Optional[ParseFailure]:
     except SyntaxError as error:
         message = error.msg or "invalid syntax"
         kind = "too-complex" if any(limit in message for limit in _LIMIT_MESSAGES) else "syntax"
+        if "\0" in text and error.lineno is None:  # CPython gives no position for a NUL byte
+            return _nul_failure(text, message)
         return ParseFailure(message, error.lineno or 1, error.offset or 1, kind)
     except (RecursionError, MemoryError):
         return ParseFailure("too deeply nested for CPython's parser", 1, 1, "too-complex")
-    except ValueError as error:  # null bytes (Python 3.11)
-        return ParseFailure(str(error), 1, 1)
+    except ValueError as error:  # null bytes (some Python versions)
+        return _nul_failure(text, str(error)) if "\0" in text else ParseFailure(str(error), 1, 1)
     return None
+
+
+def _nul_failure(text: str, message: str) -> ParseFailure:
+    before = text[: text.index("\0")]
+    return ParseFailure(message, before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1)
 
 
 def _boolean_chain_too_long(text: str) -> Optional[ParseFailure]:
@@ -92,6 +99,8 @@ def _worth_retrying_with_libcst(text: str, verdict: ParseFailure) -> bool:
     if verdict.message.startswith(("unindent", "unexpected indent", "expected an indented block",
                                    "inconsistent use of tabs")):
         return False  # indentation rules are the same in every Python 3
+    if "\0" in text:
+        return False  # no Python accepts a NUL byte (libcst does, and its string values then break)
     if len(text) > MAX_RETRY_CHARS:
         return False  # tokenizing it in Python to decide would itself take seconds
     longest = tokens = 0
