@@ -91,10 +91,10 @@ def test_python_shebang_files_are_checked(tmp_path):
     assert udplint("check", str(tmp_path)).returncode == 1
 
 
-def test_missing_path_is_a_usage_error():
+def test_missing_path_is_a_diagnostic_and_exit_two():
     run = udplint("check", "/nonexistent/udplint")
     assert run.returncode == 2
-    assert run.stderr.strip() == "udplint: error: /nonexistent/udplint: no such file or directory"
+    assert run.stderr.strip() == "/nonexistent/udplint: no such file or directory"
 
 
 def test_bad_files_get_one_line_and_the_run_goes_on(tmp_path, buggy):
@@ -103,10 +103,12 @@ def test_bad_files_get_one_line_and_the_run_goes_on(tmp_path, buggy):
     (tmp_path / "cookie.py").write_bytes(b"# -*- coding: klingon -*-\nsendto = 1\n")
     run = udplint("check", str(tmp_path))
     assert run.returncode == 1, run.stderr
-    errors = run.stderr.strip().splitlines()
+    errors = sorted(run.stderr.strip().splitlines())
     assert len(errors) == 3, errors
-    for line in errors:
-        assert ": cannot parse: " in line and "Traceback" not in line
+    assert errors[0].startswith(f"{tmp_path / 'cookie.py'}: cannot decode: ")
+    assert errors[1].startswith(f"{tmp_path / 'latin.py'}: cannot decode: ")
+    assert errors[2].startswith(f"{tmp_path / 'syntax.py'}: cannot parse: syntax error at 1:")
+    assert "Traceback" not in run.stderr
     assert str(buggy) in run.stdout
 
 

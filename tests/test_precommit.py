@@ -32,9 +32,8 @@ def test_manifest_is_valid_and_declares_both_hooks():
     for hook in hooks.values():
         assert hook["language"] == "python" and hook["require_serial"] is True
         assert set(hook["types_or"]) == {"python", "c", "go", "java"}
-    assert hooks["udplint"]["entry"].startswith("udplint check --whole-program")
-    assert hooks["udplint-fix"]["entry"].startswith("udplint check --whole-program")
-    assert "--fix" in hooks["udplint-fix"]["entry"]
+    assert hooks["udplint"]["entry"] == "udplint check --whole-program --force-exclude"
+    assert hooks["udplint-fix"]["entry"] == "udplint check --whole-program --force-exclude --fix"
 
 
 @pytest.fixture(scope="session")
@@ -147,3 +146,29 @@ def test_hook_fails_on_the_bug_and_passes_on_clean_code(tmp_path: Path, hook_rep
     passing = run_hook(user_repo, pre_commit_home, "clean.py")
     assert passing.returncode == 0, passing.stdout + passing.stderr
     assert "Passed" in passing.stdout
+
+
+def test_hook_keeps_excluded_and_gitignored_files_excluded(tmp_path: Path, hook_repo, pre_commit_home):
+    """pre-commit names every staged file; `exclude` and .gitignore must hold for them as for `check .`."""
+    snapshot, rev = hook_repo
+    user_repo = tmp_path / "service"
+    (user_repo / "tests" / "fixtures").mkdir(parents=True)
+    (user_repo / "generated").mkdir()
+    git(user_repo, "init", "-q")
+    (user_repo / "pyproject.toml").write_text('[tool.udplint]\nexclude = ["tests/fixtures"]\n')
+    (user_repo / ".gitignore").write_text("generated/\n")
+    (user_repo / "tests" / "fixtures" / "bug.py").write_text(BUGGY)
+    (user_repo / "generated" / "bug.py").write_text(BUGGY)
+    (user_repo / "bug.py").write_text(BUGGY)
+    config = {"repos": [{"repo": str(snapshot), "rev": rev, "hooks": [{"id": "udplint", "types_or": ["python"]}]}]}
+    (user_repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config))
+    git(user_repo, "add", "-A")
+    git(user_repo, "add", "-f", "generated/bug.py")  # tracked although ignored: still excluded
+
+    excluded = run_hook(user_repo, pre_commit_home, "tests/fixtures/bug.py", "generated/bug.py")
+    assert excluded.returncode == 0, excluded.stdout + excluded.stderr
+    assert "UDP001" not in excluded.stdout
+
+    reported = run_hook(user_repo, pre_commit_home, "tests/fixtures/bug.py", "bug.py")
+    assert reported.returncode == 1, reported.stdout + reported.stderr
+    assert "bug.py:7:5: UDP001" in reported.stdout and "fixtures" not in reported.stdout

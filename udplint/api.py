@@ -18,7 +18,8 @@ from typing import Dict, Iterable, List, Mapping, Optional, Sequence
 from .cache import Cache, default_cache_dir
 from .findings import FileError, Finding, Location
 from .noqa import suppressed
-from .sources import MAX_FILE_BYTES, SourceFile, UnreadableSource, discover, is_polyglot_file, read_python
+from .sources import (SourceFile, UnreadableSource, WalkOptions, decode_python, discover, is_polyglot_file, read_python,
+                      read_regular_bytes)
 
 SYNTAX_ERROR_CODE = "UDP900"
 
@@ -70,13 +71,13 @@ def select_codes(findings: Iterable[Finding], select: Optional[Sequence[str]], i
 
 
 def _read(source: SourceFile, result: CheckResult) -> Optional[bytes]:
+    """A regular file's bytes (bounded), decodable as Python source; else a diagnostic and None."""
     try:
-        if source.path.stat().st_size > MAX_FILE_BYTES:
-            result.errors.append(FileError(source.display, f"file is too large (limit {MAX_FILE_BYTES} bytes)"))
-            return None
-        return source.path.read_bytes()
-    except OSError as error:
-        result.errors.append(FileError(source.display, error.strerror or str(error)))
+        data = read_regular_bytes(source.path)
+        decode_python(data)  # a file CPython could not read is not "checked", whatever it holds
+        return data
+    except UnreadableSource as error:
+        result.errors.append(error.error(source.display))
         return None
 
 
@@ -146,6 +147,7 @@ def check_paths(
     buffers: Optional[Mapping[str, str]] = None,
     context: Optional[Path] = None,
     need_analysis: bool = False,
+    walk: Optional[WalkOptions] = None,
 ) -> CheckResult:
     """Check files and folders.
 
@@ -156,13 +158,15 @@ def check_paths(
     `context`: analyse this whole directory (a project) and report only the findings with a
     location (anchor or related) in one of `paths` (pre-commit passes changed files only).
     `need_analysis`: the caller fixes, so the result must carry the analysis (no whole-run cache).
+    `walk` (excludes, .gitignore, --force-exclude) overrides `exclude`; paths that cannot be
+    checked, missing ones included, end up in `result.errors`.
     """
     if context is not None:
         return _check_in_context(paths, context, select, ignore, exclude, polyglot, noqa, options, buffers,
-                                 need_analysis)
+                                 need_analysis, walk)
     result = CheckResult()
     by_file: Dict[Path, str] = {Path(name).resolve(): text for name, text in (buffers or {}).items()}
-    python_files, other_files = _split_sources(paths, exclude, by_file, result)
+    python_files, other_files = _split_sources(paths, walk or WalkOptions(exclude=tuple(exclude)), by_file, result)
     roots = [Path(p) for p in paths if Path(p).is_dir()]
     found = check_python(python_files, result, options, by_file, need_analysis=need_analysis, roots=roots)
     if other_files and polyglot:
@@ -176,7 +180,7 @@ def check_paths(
 
 
 def _check_in_context(paths, context: Path, select, ignore, exclude, polyglot, noqa, options, buffers,
-                      need_analysis: bool = False) -> CheckResult:
+                      need_analysis: bool = False, walk: Optional[WalkOptions] = None) -> CheckResult:
     wanted = set()
     for path in paths:
         try:
@@ -185,7 +189,7 @@ def _check_in_context(paths, context: Path, select, ignore, exclude, polyglot, n
             continue
     shown = os.path.relpath(context) if not os.path.relpath(context).startswith("..") else str(context)
     result = check_paths([shown], select, ignore, exclude, polyglot, noqa, options, buffers,
-                         need_analysis=need_analysis)
+                         need_analysis=need_analysis, walk=walk)
 
     def touches(finding: Finding) -> bool:
         files = [finding.filename, *(related.filename for related in finding.related)]
@@ -239,12 +243,12 @@ def _source_lines(filename: str, buffers: Mapping[Path, str]) -> List[str]:
     return text.splitlines(keepends=True)
 
 
-def _split_sources(paths: Sequence[str], exclude: Sequence[str], buffers: Mapping[Path, str],
+def _split_sources(paths: Sequence[str], walk: WalkOptions, buffers: Mapping[Path, str],
                    result: CheckResult):
     """Python and C/Go/Java files to check. A buffer may name a file that is not on disk yet."""
     on_disk = [str(p) for p in paths if not (Path(p).resolve() in buffers and not Path(p).exists())]
     sources = [SourceFile(Path(p), str(p)) for p in paths if str(p) not in on_disk]
-    sources += list(discover(on_disk, exclude=exclude)) if on_disk else []
+    sources += list(discover(on_disk, options=walk, problems=result.errors)) if on_disk else []
     python_files: List[SourceFile] = []
     other_files: List[SourceFile] = []
     for source in sources:

@@ -20,7 +20,7 @@ from .polyglot.semgrep import SemgrepFailed, SemgrepMissing
 from .probe import command as probe_command
 from .reporting import REPORTERS, Report, render, render_statistics, render_summary
 from .reporting.style import Style, wants_color
-from .sources import PathNotFound, discover
+from .sources import PathNotFound, WalkOptions, discover
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR, EXIT_INCOMPLETE = 0, 1, 2, 3
 STDIN_PATHS = ("-", "/dev/stdin")
@@ -50,7 +50,13 @@ def _add_file_arguments(check: argparse.ArgumentParser) -> None:
     check.add_argument("paths", nargs="*", default=["."], metavar="PATH",
                        help="files and folders to check (default: .); `-` reads the source from stdin")
     check.add_argument("--exclude", action="append", default=[], metavar="GLOB",
-                       help="skip files and folders matching GLOB (repeatable)")
+                       help="skip files and folders matching GLOB (repeatable; replaces [tool.udplint] exclude)")
+    check.add_argument("--extend-exclude", action="append", default=[], metavar="GLOB",
+                       help="skip files and folders matching GLOB, on top of exclude (repeatable)")
+    check.add_argument("--force-exclude", action="store_true",
+                       help="apply the excludes and .gitignore to paths named on the command line too")
+    check.add_argument("--no-respect-gitignore", action="store_true",
+                       help="check files that .gitignore ignores")
     check.add_argument("--stdin-filename", metavar="NAME",
                        help="the name of the file read from stdin: findings are reported under it, and its "
                             "package's modules are read from disk")
@@ -167,7 +173,7 @@ def run_check(args: argparse.Namespace, stdin: Optional[TextIO] = None) -> int:
 
 def _check(args: argparse.Namespace, settings, wanted: "Targets") -> CheckResult:
     """One analysis and one selection (noqa, select/ignore, per-file-ignores, baseline)."""
-    result = check_paths(wanted.paths, select=args.select, ignore=args.ignore, exclude=args.exclude,
+    result = check_paths(wanted.paths, select=args.select, ignore=args.ignore, walk=WalkOptions.from_args(args),
                          polyglot=not args.no_polyglot, buffers=wanted.buffers,
                          options=run_options.options(args), context=run_options.context(args),
                          need_analysis=fixing.wanted(args) and not getattr(args, "fix_outcome", None))
@@ -224,6 +230,8 @@ def write_output(text: str, args: argparse.Namespace) -> None:
 def exit_status(result: CheckResult, args: argparse.Namespace) -> int:
     if any(error.internal for error in result.errors):
         return EXIT_ERROR  # a bug of ours hid part of the result: CI must notice
+    if any(error.fatal for error in result.errors):
+        return EXIT_ERROR  # a path the user named does not exist: the rest was reported, still a failure
     if result.findings:
         return EXIT_CLEAN if args.exit_zero else EXIT_FINDINGS
     if result.skipped_native:
@@ -251,7 +259,17 @@ def run_rule(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return EXIT_CLEAN
 
 
+def _tolerant_output() -> None:
+    """Never crash on a terminal that cannot show a character (a file name's byte, a C locale):
+    write what cannot be encoded as a backslash escape instead."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    _tolerant_output()
     parser = build_parser()
     args = parse_arguments(parser, fixing.expand_fix_command(list(sys.argv[1:] if argv is None else argv)))
     try:

@@ -7,7 +7,10 @@ and per-file-ignores patterns are globs, matched like `--exclude`. Command-line 
     [tool.udplint]
     select = ["UDP"]
     ignore = ["UDP003"]
-    exclude = ["tests/fixtures/*"]
+    exclude = ["tests/fixtures/*"]     # replaced by --exclude
+    extend-exclude = ["generated"]     # added to exclude (and to --exclude)
+    force-exclude = false              # exclude paths named on the command line too
+    respect-gitignore = true
     baseline = "udplint-baseline.json"
 
     [tool.udplint.per-file-ignores]
@@ -26,11 +29,15 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Set
 
 from .findings import Finding
+from .sources import UnreadableSource, read_regular_bytes
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.9/3.10 only
     import tomli as tomllib
+
+
+MAX_CONFIG_BYTES = 4 * 1024 * 1024
 
 
 class ConfigError(Exception):
@@ -45,6 +52,9 @@ class Settings:
     ignore: List[str] = field(default_factory=list)
     extend_ignore: List[str] = field(default_factory=list)
     exclude: List[str] = field(default_factory=list)
+    extend_exclude: List[str] = field(default_factory=list)
+    force_exclude: bool = False
+    respect_gitignore: bool = True
     per_file_ignores: Dict[str, List[str]] = field(default_factory=dict)
     baseline: Optional[Path] = None
 
@@ -93,23 +103,26 @@ def find_pyproject(start: Optional[Path] = None) -> Optional[Path]:
 
 def _read_bytes(path: Path) -> bytes:
     try:
-        return path.read_bytes()
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
+        return read_regular_bytes(path, MAX_CONFIG_BYTES)
+    except UnreadableSource as error:
+        raise ConfigError(f"{path}: cannot read: {error.reason}") from None
 
 
 def _load(path: Path) -> dict:
+    raw = _read_bytes(path)
     try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
+        return tomllib.loads(raw.decode("utf-8"))
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: invalid TOML: {error}") from None
+    except UnicodeDecodeError as error:  # TOML is UTF-8; tomllib lets the decode error through
+        raise ConfigError(f"{path}: invalid TOML: not UTF-8 (byte 0x{error.object[error.start]:02x} "
+                          f"at offset {error.start})") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid TOML: nested too deeply") from None
 
 
-KNOWN_KEYS = frozenset({"select", "extend-select", "ignore", "extend-ignore", "exclude", "per-file-ignores",
-                        "baseline"})
+KNOWN_KEYS = frozenset({"select", "extend-select", "ignore", "extend-ignore", "exclude", "extend-exclude",
+                        "force-exclude", "respect-gitignore", "per-file-ignores", "baseline"})
 
 
 def parse(table: object, path: Path, where: Optional[str] = None,
@@ -132,6 +145,12 @@ def parse(table: object, path: Path, where: Optional[str] = None,
             settings.extend_ignore = _codes(where, key, value)
         elif key == "exclude":
             settings.exclude = _string_list(where, key, value)
+        elif key == "extend-exclude":
+            settings.extend_exclude = _string_list(where, key, value)
+        elif key in ("force-exclude", "respect-gitignore"):
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where}: '{key}' must be true or false, got {value!r}")
+            setattr(settings, key.replace("-", "_"), value)
         elif key == "baseline":
             if not isinstance(value, str) or not value:
                 raise ConfigError(f"{where}: 'baseline' must be a file path string, got {value!r}")
@@ -259,6 +278,9 @@ def resolve(args) -> Settings:
     args.select, args.ignore = None, sorted(set(known_codes()) - enabled)
     if not args.exclude:
         args.exclude = settings.exclude
+    args.extend_exclude = list(settings.extend_exclude) + list(getattr(args, "extend_exclude", None) or [])
+    args.force_exclude = bool(getattr(args, "force_exclude", False)) or settings.force_exclude
+    args.respect_gitignore = settings.respect_gitignore and not getattr(args, "no_respect_gitignore", False)
     if getattr(args, "baseline", None):
         settings.baseline = Path(args.baseline)
     return settings

@@ -1,15 +1,13 @@
 """Apply fixes to files: render each module once, check the result parses, write atomically.
 
 A file is written only when its new text parses, keeping its encoding (coding cookie, BOM), its
-newline style and its permissions; a file that cannot be fixed is left byte-for-byte unchanged.
+newline style, its mode and its owner; a file that cannot be fixed is left byte-for-byte unchanged
+(read-only files, hard-linked files and special files are refused: see udplint.atomic).
 """
 from __future__ import annotations
 
 import difflib
 import io
-import os
-import stat
-import tempfile
 import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +19,8 @@ from ..findings import FileError, Finding
 from . import SAFE, UNSAFE, plan_file
 from .from_analysis import file_texts, targets_by_path
 from .plan import render
+from ..atomic import WriteRefused, replace_file
+from ..sources import UnreadableSource, read_regular_bytes
 
 
 @dataclass
@@ -85,7 +85,7 @@ def _file_change(path: Path, display: str, text: str, targets, wanted, outcome: 
         cst.parse_module(after)  # re-parse before writing: never write what does not parse
         compile(after, str(path), "exec", dont_inherit=True)
     except (SyntaxError, ValueError, cst.ParserSyntaxError) as error:
-        outcome.errors.append(FileError(display, f"fix not applied: {type(error).__name__}: {error}"))
+        outcome.errors.append(FileError(display, f"fix not applied: {type(error).__name__}: {error}", "fix"))
         return None
     if after == text:
         return None
@@ -94,38 +94,20 @@ def _file_change(path: Path, display: str, text: str, targets, wanted, outcome: 
 
 
 def write_change(change: FileChange) -> Optional[str]:
-    """Write one change atomically; returns a reason when the file was left alone."""
-    path = change.path
+    """Write one change atomically (see udplint.atomic); returns a reason when the file was left alone."""
     try:
-        raw = path.read_bytes()
+        raw = read_regular_bytes(change.path)
         encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
         if raw.decode(encoding) != change.before:
             return "the file changed while it was being fixed"
-        data = change.after.encode(encoding)
-        mode = stat.S_IMODE(path.stat().st_mode)
-        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".udplint-tmp", dir=str(path.parent))
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.chmod(temp, mode)
-            os.replace(temp, path)
-        except BaseException:
-            with _quiet():
-                os.unlink(temp)
-            raise
+        replace_file(change.path, change.after.encode(encoding))
+    except UnreadableSource as error:
+        return error.reason
+    except WriteRefused as error:
+        return str(error)
     except (OSError, SyntaxError, UnicodeError, LookupError) as error:
         return getattr(error, "strerror", None) or str(error)
     return None
-
-
-class _quiet:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return True
 
 
 def apply_fixes(outcome: FixOutcome) -> FixOutcome:
@@ -136,6 +118,6 @@ def apply_fixes(outcome: FixOutcome) -> FixOutcome:
         if reason is None:
             written.append(change)
         else:
-            outcome.errors.append(FileError(change.display, f"fix not written: {reason}"))
+            outcome.errors.append(FileError(change.display, reason, "fix"))
     outcome.changes = written
     return outcome

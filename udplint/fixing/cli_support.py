@@ -58,7 +58,7 @@ def run(args: argparse.Namespace, result) -> Optional[int]:
         return 1 if outcome.changes else 0
     apply_fixes(outcome)
     for error in outcome.errors:
-        if "fix not" in error.reason:
+        if error.kind == "fix":
             print(error, file=sys.stderr)
     args.fix_outcome = outcome
     return None

@@ -17,6 +17,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import udplint
 from udplint.findings import FileError, Finding, Location
+from udplint.sources import UnreadableSource, read_regular_bytes
 
 SUFFIXES = (".c", ".h", ".go", ".java")
 
@@ -79,9 +80,9 @@ def check_files(paths: Sequence[Path]) -> Tuple[List[Finding], List[FileError]]:
     for path in paths:
         given = str(path)
         try:
-            data = Path(path).read_bytes()
-        except OSError as exc:
-            errors.append(FileError(given, exc.strerror or str(exc)))
+            data = read_regular_bytes(Path(path))
+        except UnreadableSource as exc:
+            errors.append(exc.error(given))
             continue
         if might_match(data, Path(path).suffix.lower()):
             targets[os.path.realpath(given)] = given
@@ -180,7 +181,7 @@ def _errors(entries: Sequence[dict], targets: Dict[str, str]) -> List[FileError]
         message = " ".join(str(entry.get("message") or entry.get("type") or "semgrep error").split())
         if path:
             if level == "error" or "Syntax" in str(entry.get("type", "")):
-                errors.append(FileError(_given_name(path, targets), f"semgrep: {message}"))
+                errors.append(FileError(_given_name(path, targets), f"semgrep: {message}", "analysis"))
         elif level == "error":
             raise SemgrepFailed(f"semgrep could not run udplint's rules: {message}")
     return errors

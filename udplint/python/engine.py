@@ -225,9 +225,12 @@ class Engine:
         return s.loads(outcome.summary, self.cache.stamp)
 
 
+_ERROR_KINDS = {"syntax": "syntax", "decode": "decode", "too-complex": "too-complex", "internal": "internal"}
+
+
 def _file_error(display: str, outcome: Outcome) -> FileError:
     where = Location(outcome.line, outcome.column) if outcome.kind == "syntax" and outcome.line else None
-    return FileError(display, outcome.reason, where)
+    return FileError(display, outcome.reason, _ERROR_KINDS.get(outcome.kind, "analysis"), location=where)
 
 
 _PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
@@ -262,49 +265,6 @@ def _read_module(path: Path) -> bytes:
         import os
         import stat
 
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
-            raise OSError(f"{path}: not a regular file under the size limit")
-        return handle.read(MAX_FILE_BYTES + 1)
-
-
-def _file_error(display: str, outcome: Outcome) -> FileError:
-    where = Location(outcome.line, outcome.column) if outcome.kind == "syntax" and outcome.line else None
-    return FileError(display, outcome.reason, where)
-
-
-_PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
-
-
-def _import_roots(roots: Sequence[Path], selected: Sequence[Source]) -> List[Path]:
-    """Directories imports resolve from besides each module's own root: the checked directories
-    and every distribution root (a directory with pyproject.toml/setup.py) above a checked file,
-    with its `src/` layout."""
-    found: Dict[Path, None] = {}
-    for root in roots:
-        found[Path(root).resolve()] = None
-    seen: Set[Path] = set()
-    for src in selected:
-        directory = src.path.parent.resolve()
-        while directory not in seen and directory.parent != directory:
-            seen.add(directory)
-            if any((directory / name).is_file() for name in _PROJECT_FILES):
-                found[directory] = None
-                if (directory / "src").is_dir():
-                    found[directory / "src"] = None
-                break
-            directory = directory.parent
-    return list(found)
-
-
-def _read_module(path: Path) -> bytes:
-    """An imported module's bytes: a regular file under the size limit, else OSError."""
-    import os
-    import stat
-
-    from ..sources import MAX_FILE_BYTES
-
-    with open(path, "rb") as handle:
         info = os.fstat(handle.fileno())
         if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
             raise OSError(f"{path}: not a regular file under the size limit")

@@ -57,7 +57,8 @@ def load(cache: Cache, key: str) -> Optional[CachedRun]:
             if _stat_key(Path(path)) != stat:
                 return None
         return CachedRun([_finding(f) for f in document["findings"]],
-                         [FileError(e["filename"], e["reason"], Location(*e["at"]) if e.get("at") else None)
+                         [FileError(e["filename"], e["reason"], e["kind"],
+                                    location=Location(*e["at"]) if e.get("at") else None)
                           for e in document["errors"]],
                          int(document["checked"]))
     except (ValueError, KeyError, TypeError):
@@ -68,7 +69,7 @@ def load(cache: Cache, key: str) -> Optional[CachedRun]:
 def store(cache: Cache, key: str, run: CachedRun, on_demand: Sequence[Path]) -> None:
     document = {
         "findings": [_plain(f) for f in run.findings],
-        "errors": [{"filename": e.filename, "reason": e.reason,
+        "errors": [{"filename": e.filename, "reason": e.reason, "kind": e.kind,
                     "at": [e.location.row, e.location.column] if e.location else None} for e in run.errors],
         "checked": run.checked,
         "on_demand": [[str(p), _stat_key(p)] for p in on_demand],

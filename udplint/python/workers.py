@@ -55,36 +55,34 @@ def extract_source(job: Job, stamp: bytes) -> Outcome:
     try:
         text = decode(job.data)
     except (SyntaxError, UnicodeDecodeError, LookupError) as error:
-        return Outcome(job.key, kind="decode", reason=f"cannot decode: {error}")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # invalid escape sequences and the like are not ours to report
-            tree = ast.parse(text)
-    except SyntaxError as error:
-        line, column = error.lineno or 0, max(error.offset or 1, 1)
-        where = f" at {line}:{column}" if line else ""
-        return Outcome(job.key, kind="syntax", reason=f"syntax error{where}: {error.msg}", line=line,
-                       column=column if line else 0)
-    except (RecursionError, MemoryError, ValueError) as error:
-        return Outcome(job.key, kind="too-complex", reason=f"too large/complex to analyse ({type(error).__name__})")
-    if job.screen and not names_something_modelled(tree):
-        return Outcome(job.key, kind="screened")
-    from .parsing import parse_module, ParseFailure
+        return Outcome(job.key, kind="decode", reason=str(error))
+    if job.screen:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # invalid escape sequences and the like are not ours to report
+                if not names_something_modelled(ast.parse(text)):
+                    return Outcome(job.key, kind="screened")
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            pass  # not screened: the parse below says what is wrong with it
+    from .parsing import ParseFailure, parse_module
 
     try:
         tree = parse_module(text)
-    except ParseFailure as error:
-        return Outcome(job.key, kind="syntax", reason=str(error), line=error.line, column=error.column)
+    except ParseFailure as failure:
+        kind = failure.kind if failure.kind in ("syntax", "too-complex", "decode") else "syntax"
+        reason = str(failure) if kind == "syntax" else failure.message
+        return Outcome(job.key, kind=kind, reason=reason, line=failure.line if kind == "syntax" else 0,
+                       column=failure.column if kind == "syntax" else 0)
     except (RecursionError, MemoryError) as error:
-        return Outcome(job.key, kind="too-complex", reason=f"too large/complex to analyse ({type(error).__name__})")
+        return Outcome(job.key, kind="too-complex", reason=f"{type(error).__name__}")
     from . import extract
 
     try:
         return Outcome(job.key, summary=s.dumps(extract.summarise(tree), stamp))
     except MemoryError:
-        return Outcome(job.key, kind="too-complex", reason="too large/complex to analyse (MemoryError)")
+        return Outcome(job.key, kind="too-complex", reason="MemoryError")
     except Exception as error:  # a bug of ours on this file (RecursionError included): one line, the run goes on
-        return Outcome(job.key, kind="internal", reason=f"internal error: {type(error).__name__}: {error} (please report)")
+        return Outcome(job.key, kind="internal", reason=f"{type(error).__name__}: {error} (please report)")
 
 
 # Identifiers the screen looks for in code (not in strings or comments): what any model acts on.
@@ -189,7 +187,7 @@ def run_jobs(jobs: List[Job], stamp: bytes, workers: int, seconds: float = DEFAU
                         outcome = _died(slot)
                 elif time.monotonic() - slot.started >= seconds:
                     outcome = Outcome(slot.job.key, kind="too-complex",
-                                      reason=f"too large/complex to analyse (over {seconds:g} s)")
+                                      reason=f"over the {seconds:g} s budget per file")
                     slot.kill()
                     slot = slots[index] = _Slot(context, stamp, memory_mb)
                 if outcome is None:
@@ -216,7 +214,7 @@ def _died(slot: _Slot) -> Outcome:
     assert slot.job is not None
     if code is not None and code < 0:
         name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
-        reason = f"internal error: the parser crashed ({name}) (please report)"
+        reason = f"the parser crashed ({name}) (please report)"
     else:
-        reason = f"internal error: worker exited with status {code} (please report)"
+        reason = f"worker exited with status {code} (please report)"
     return Outcome(slot.job.key, kind="internal", reason=reason)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import List
 
 from ..catalog import RULES
-from ..findings import Finding
+from ..findings import Finding, printable
 
 
 def escape_data(text: str) -> str:
@@ -17,7 +17,7 @@ def escape_property(text: str) -> str:
 
 def _command(finding: Finding) -> str:
     properties = {
-        "file": finding.filename,
+        "file": printable(finding.filename),
         "line": finding.location.row,
         "col": finding.location.column,
         "endLine": finding.end_location.row,
@@ -25,7 +25,7 @@ def _command(finding: Finding) -> str:
         "title": finding.code,
     }
     rule = RULES.get(finding.code)
-    message = finding.message
+    message = printable(finding.message)
     if finding.fix is not None:
         message += f"\nfix ({finding.fix.applicability}): {finding.fix.message}"
     elif rule is not None:

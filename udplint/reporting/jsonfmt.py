@@ -1,11 +1,14 @@
-"""A JSON array with ruff's field names, so tools that read `ruff --output-format json` read this."""
+"""A JSON array with ruff's field names, so tools that read `ruff --output-format json` read this.
+
+JSON strings must be Unicode: a file name's bytes that are not UTF-8 are spelt `\\xNN` in
+`filename` (findings.printable), never written as lone surrogates that strict parsers reject."""
 from __future__ import annotations
 
 import json
 from typing import List
 
 from ..catalog import RULES
-from ..findings import Finding, Fix, Location
+from ..findings import Finding, Fix, Location, printable
 
 
 def _location(location: Location) -> dict:
@@ -29,14 +32,14 @@ def as_dict(finding: Finding) -> dict:
     rule = RULES.get(finding.code)
     return {
         "code": finding.code,
-        "filename": finding.filename,
+        "filename": printable(finding.filename),
         "location": _location(finding.location),
         "end_location": _location(finding.end_location),
-        "message": finding.message,
+        "message": printable(finding.message),
         "fix": _fix(finding.fix),
         "url": rule.url if rule else None,
         "related": [
-            {"filename": r.filename, "location": _location(r.location), "message": r.message}
+            {"filename": printable(r.filename), "location": _location(r.location), "message": printable(r.message)}
             for r in finding.related
         ],
     }

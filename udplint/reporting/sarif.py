@@ -7,13 +7,14 @@ when lines above it move, its related locations, and its fix when the fix has ed
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import List, Optional, Sequence
 from urllib.parse import quote
 
 from .. import __version__
 from ..catalog import RULES
-from ..findings import Edit, FileError, Finding, Location
+from ..findings import Edit, FileError, Finding, Location, printable
 from ..gate import fingerprints, posix_path
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -45,10 +46,11 @@ def _rule_properties(rule) -> dict:
 
 
 def _artifact(filename: str) -> dict:
+    """A URI percent-encodes the file name's bytes, whatever they are (RFC 3986, as git stores them)."""
     path = posix_path(filename)
     if path.startswith("/"):  # outside the directory udplint ran in: no base to be relative to
         return {"uri": Path(path).as_uri()}
-    return {"uri": quote(path), "uriBaseId": "%SRCROOT%"}
+    return {"uri": quote(os.fsencode(path)), "uriBaseId": "%SRCROOT%"}
 
 
 def _region(start: Location, end: Optional[Location] = None) -> dict:
@@ -94,7 +96,7 @@ def _result(finding: Finding, rule_index: dict, fingerprint: tuple) -> dict:
     result = {
         "ruleId": finding.code,
         "level": "error",
-        "message": {"text": _message_with_links(finding)},
+        "message": {"text": printable(_message_with_links(finding))},
         "locations": [{
             "physicalLocation": {
                 "artifactLocation": _artifact(finding.filename),
@@ -109,7 +111,7 @@ def _result(finding: Finding, rule_index: dict, fingerprint: tuple) -> dict:
         result["relatedLocations"] = [
             {
                 "id": number,
-                "message": {"text": related.message},
+                "message": {"text": printable(related.message)},
                 "physicalLocation": {
                     "artifactLocation": _artifact(related.filename),
                     "region": _region(related.location),

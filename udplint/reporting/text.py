@@ -1,18 +1,24 @@
 """ruff's "full" text output: `path:line:col: CODE message`, the source line with a caret under the
-finding, related notes, then an indented `fix:` hint; and the one-line `concise` format."""
+finding, related notes, then an indented `fix:` hint; and the one-line `concise` format.
+
+A file name's bytes that are not UTF-8 are printed as `\\xNN` (see findings.printable)."""
 from __future__ import annotations
 
 from collections import Counter
 from typing import List
 
 from ..catalog import RULES
-from ..findings import Finding
+from ..findings import Finding, printable
 from .style import PLAIN, Style
+
+
+def _where(filename: str, row: int, column: int) -> str:
+    return f"{printable(filename)}:{row}:{column}"
 
 
 def _head(finding: Finding, style: Style) -> str:
     where = f"{finding.location.row}:{finding.location.column}:"
-    return f"{style(finding.filename, 'bold')}:{where} {style(finding.code, 'bold', 'red')} {finding.message}"
+    return f"{style(printable(finding.filename), 'bold')}:{where} {style(finding.code, 'bold', 'red')} {finding.message}"
 
 
 def _caret_width(finding: Finding, line: str) -> int:
@@ -51,7 +57,7 @@ def excerpt(finding: Finding, style: Style = PLAIN) -> List[str]:
 
 def _notes(finding: Finding) -> List[str]:
     lines = [
-        f"    note: {related.filename}:{related.location.row}:{related.location.column}: {related.message}"
+        f"    note: {_where(related.filename, related.location.row, related.location.column)}: {related.message}"
         for related in finding.related
     ]
     rule = RULES.get(finding.code)
