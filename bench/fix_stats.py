@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from fix_oracle import fixed_correctly, observe_many, regressions  # noqa: E402
-from udplint.fixing.apply import apply_fixes, plan_fixes  # noqa: E402
+from udplint.fixing.apply import apply_fixes, plan_fixes_for_paths  # noqa: E402
 
 CORPUS = ROOT / "tests" / "fixtures" / "python"
 
@@ -63,8 +63,8 @@ def measure() -> dict:
     with tempfile.TemporaryDirectory() as temp:
         work = Path(temp) / "corpus"
         shutil.copytree(CORPUS, work)
-        outcome = apply_fixes(plan_fixes([str(work)], unsafe=True))
-        second = plan_fixes([str(work)], unsafe=True)
+        outcome = apply_fixes(plan_fixes_for_paths([str(work)], unsafe=True))
+        second = plan_fixes_for_paths([str(work)], unsafe=True)
         changed = {}
         for change in outcome.changes:
             changed.setdefault(_entry(change.path, work), []).append(change)

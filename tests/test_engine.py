@@ -240,3 +240,13 @@ def test_positions_in_the_first_statement_of_a_file_without_a_header(tmp_path):
     [finding] = run([tmp_path]).findings
     assert (finding.location.row, finding.location.column) == (4, 9)
     assert finding.source_line == "        sock.sendto(data, addr)"
+
+
+def test_positions_on_tab_indented_lines(tmp_path):
+    (tmp_path / "tabs.py").write_text("import socket\n\n\nclass Server:\n\tdef __init__(self):\n"
+                                     "\t\tself.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                                     "\t\tself.sock.bind(('', 53))\n\n\tdef run(self):\n"
+                                     "\t\twhile True:\n\t\t\tdata, addr = self.sock.recvfrom(512)\n"
+                                     "\t\t\tself.sock.sendto(data, addr)\n")
+    [finding] = run([tmp_path]).findings
+    assert (finding.location.row, finding.location.column) == (12, 4)

@@ -20,7 +20,7 @@ import pytest
 from fix_oracle import fixed_correctly, observe_many, regressions, server_env
 from oracle import OracleError, check_loopback, free_port, run_server, wait_ready
 from udplint.api import check_paths
-from udplint.fixing.apply import apply_fixes, plan_fixes
+from udplint.fixing.apply import apply_fixes, plan_fixes_for_paths
 
 HERE = Path(__file__).resolve().parent
 FIX_FIXTURES = HERE / "fixtures" / "python_fix"
@@ -72,7 +72,7 @@ def test_fixed_corpus_servers_answer_and_none_regresses(tmp_path):
     author when they were written) that the fixer changes must be fixed on loopback."""
     work = tmp_path / "corpus"
     shutil.copytree(CORPUS, work)
-    outcome = apply_fixes(plan_fixes([str(work)], unsafe=True))
+    outcome = apply_fixes(plan_fixes_for_paths([str(work)], unsafe=True))
     changed = {c.path.relative_to(work).parts[0] for c in outcome.changes}
     pairs, jobs = [], []
     for entry in sorted(CORPUS.iterdir()):

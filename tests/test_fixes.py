@@ -13,7 +13,7 @@ import pytest
 from udplint.api import check_paths
 from udplint.cli import main
 from udplint.fixing import snippets
-from udplint.fixing.apply import apply_fixes, plan_fixes
+from udplint.fixing.apply import apply_fixes, plan_fixes_for_paths
 
 HERE = Path(__file__).resolve().parent
 FIX_FIXTURES = HERE / "fixtures" / "python_fix"
@@ -30,7 +30,7 @@ def marker(path: Path) -> str:
 def fix_copy(tmp_path: Path, source: Path, unsafe: bool = True) -> Path:
     target = tmp_path / source.name
     shutil.copy2(source, target)
-    apply_fixes(plan_fixes([str(target)], unsafe=unsafe))
+    apply_fixes(plan_fixes_for_paths([str(target)], unsafe=unsafe))
     return target
 
 
@@ -53,7 +53,7 @@ def test_fixed_file_parses_checks_clean_and_converges(tmp_path, source):
     cst.parse_module(fixed.read_bytes())
     compile(fixed.read_bytes(), str(fixed), "exec")
     assert check_paths([str(fixed)], polyglot=False).findings == []
-    assert plan_fixes([str(fixed)], unsafe=True).changes == []
+    assert plan_fixes_for_paths([str(fixed)], unsafe=True).changes == []
 
 
 @pytest.mark.parametrize("source", FIXABLE, ids=lambda p: p.stem)
@@ -67,8 +67,8 @@ def test_unsafe_fixes_need_the_flag(tmp_path):
     source = FIX_FIXTURES / "plain_queue_threads.py"
     target = tmp_path / source.name
     shutil.copy2(source, target)
-    assert plan_fixes([str(target)], unsafe=False).changes == []
-    assert len(plan_fixes([str(target)], unsafe=True).changes) == 1
+    assert plan_fixes_for_paths([str(target)], unsafe=False).changes == []
+    assert len(plan_fixes_for_paths([str(target)], unsafe=True).changes) == 1
 
 
 @pytest.mark.parametrize("source", [p for p in SOURCES if marker(p) in ("none", "suggestion")], ids=lambda p: p.stem)
@@ -88,7 +88,7 @@ def test_crlf_tabs_and_permissions_survive(tmp_path):
     target = tmp_path / source.name
     shutil.copy2(source, target)
     os.chmod(target, 0o751)
-    apply_fixes(plan_fixes([str(target)]))
+    apply_fixes(plan_fixes_for_paths([str(target)]))
     data = target.read_bytes()
     assert data.count(b"\r\n") == data.count(b"\n")
     assert b"\t\t\tmsg = self.sock.recvmsg(1024, socket.CMSG_SPACE(12))\t# (data, addr)\r\n" in data
@@ -101,7 +101,7 @@ def test_coding_cookie_is_kept(tmp_path):
             "s.bind(('', 9999))\nwhile True:\n    d, a = s.recvfrom(9)\n    s.sendto(d, a)\n")
     target = tmp_path / "latin.py"
     target.write_bytes(text.encode("latin-1"))
-    apply_fixes(plan_fixes([str(target)]))
+    apply_fixes(plan_fixes_for_paths([str(target)]))
     data = target.read_bytes()
     assert b"caf\xe9" in data and b"s.sendmsg([d], reply_pktinfo(ancdata), 0, a)" in data
 
@@ -110,7 +110,7 @@ def test_a_file_that_does_not_parse_is_not_touched(tmp_path):
     target = tmp_path / "broken.py"
     target.write_bytes(b"import socket\ns.bind(('', 1)\n")
     before = target.read_bytes()
-    assert plan_fixes([str(target)]).changes == []
+    assert plan_fixes_for_paths([str(target)]).changes == []
     assert target.read_bytes() == before
 
 
@@ -120,7 +120,7 @@ def test_the_whole_corpus_fixes_cleanly(tmp_path):
     work = tmp_path / "corpus"
     shutil.copytree(CORPUS, work)
     reported = {Path(f.filename).resolve() for f in check_paths([str(work)], polyglot=False).findings}
-    outcome = apply_fixes(plan_fixes([str(work)], unsafe=True))
+    outcome = apply_fixes(plan_fixes_for_paths([str(work)], unsafe=True))
     assert not [e for e in outcome.errors if "fix not" in e.reason]
     changed = {c.path.resolve() for c in outcome.changes}
     assert len(changed) >= 35
@@ -128,7 +128,7 @@ def test_the_whole_corpus_fixes_cleanly(tmp_path):
     assert not [path for path in changed if path.name.startswith("ok_")]
     remaining = {Path(f.filename).resolve() for f in check_paths([str(work)], polyglot=False).findings}
     assert not remaining & changed
-    assert plan_fixes([str(work)], unsafe=True).changes == []
+    assert plan_fixes_for_paths([str(work)], unsafe=True).changes == []
 
 
 def test_cli_diff_changes_nothing_and_exits_1(tmp_path, capsys):
@@ -217,7 +217,7 @@ def test_unsafe_fix_is_shown_but_not_applied_without_the_flag(tmp_path, capsys):
 def _fixed_text(tmp_path, text: str, unsafe: bool = True) -> str:
     target = tmp_path / "server.py"
     target.write_text(text)
-    apply_fixes(plan_fixes([str(target)], unsafe=unsafe))
+    apply_fixes(plan_fixes_for_paths([str(target)], unsafe=unsafe))
     return target.read_text()
 
 

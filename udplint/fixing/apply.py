@@ -121,3 +121,12 @@ def apply_fixes(outcome: FixOutcome) -> FixOutcome:
             outcome.errors.append(FileError(change.display, reason, "fix"))
     outcome.changes = written
     return outcome
+
+
+def plan_fixes_for_paths(paths: Sequence[str], unsafe: bool = False, **check) -> FixOutcome:
+    """Check `paths` once (keeping the analysis) and plan the fixes of its findings: what
+    `udplint check --fix` does before writing, for callers that start from paths."""
+    from ..api import check_paths
+
+    result = check_paths([str(p) for p in paths], polyglot=False, need_analysis=True, **check)
+    return plan_fixes(result.analysis, result.findings, unsafe=unsafe)

@@ -68,7 +68,8 @@ class Positions:
                 # (an empty body still prints a newline: the header alone is counted for the first)
                 offset = len(tree.header) if position == 0 else \
                     tree.with_changes(body=tree.body[:position], footer=()).code.count("\n")
-                alone = MetadataWrapper(cst.Module(body=[statement]), unsafe_skip_copy=True)
+                # the module's own indentation and newline, so columns on tab-indented lines are right
+                alone = MetadataWrapper(tree.with_changes(body=[statement], header=(), footer=()), unsafe_skip_copy=True)
                 where = alone.resolve(PositionProvider)[node]
                 return (Location(where.start.line + offset, where.start.column + 1),
                         Location(where.end.line + offset, where.end.column + 1))

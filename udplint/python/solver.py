@@ -522,6 +522,7 @@ class Solver:
         for value in receivers:
             if isinstance(value, Sym):
                 out.add(Sym(f"{value.qualname}.{attr}"))
+                out |= models.namespace_attribute(self, value, attr)
             elif isinstance(value, Mod):
                 out |= self.global_values(self.program.modules[value.site], attr)
             elif isinstance(value, (Inst, Cls)):

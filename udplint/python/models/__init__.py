@@ -69,7 +69,28 @@ RECEIVE_HELPERS = {"recvfrom": 1, "sock_recvfrom": 1, "recvfrom_into": 1, "recvm
 STRING_SPLITS = {"split", "rsplit", "partition", "rpartition"}
 
 
+# argparse: a parser made at one call site; its options' defaults are attributes of what its
+# parse_args() returns (per parser, so one module's `--host` default does not leak into another's)
+PARSER_PREFIX, NAMESPACE_PREFIX = "argparse.ArgumentParser@", "argparse.Namespace@"
+PARSER_METHODS_RETURNING_PARSER = {"add_argument_group", "add_mutually_exclusive_group", "add_subparsers",
+                                   "add_parser"}
+
+
+def _parsers(receivers) -> Set[str]:
+    return {v.qualname[len(PARSER_PREFIX):] for v in receivers
+            if isinstance(v, Sym) and v.qualname.startswith(PARSER_PREFIX)}
+
+
+def namespace_attribute(solver: "Solver", value, attr: str) -> Set:
+    """`args.host` where `args` came from a parser of ours: that parser's default for it."""
+    if isinstance(value, Sym) and value.qualname.startswith(NAMESPACE_PREFIX) and "." not in value.qualname[len(NAMESPACE_PREFIX):]:
+        return set(solver.read(("argparse", value.qualname[len(NAMESPACE_PREFIX):], attr)))
+    return set()
+
+
 def external_call(solver: "Solver", call: s.Call, qualname: str, ctx: "Ctx") -> Set:
+    if qualname == "argparse.ArgumentParser":
+        return {Sym(f"{PARSER_PREFIX}{ctx.module}:{call.site}")}
     kind = _CONSTRUCTORS.get(qualname)
     if kind is not None:
         return {Sock(solver.socket_site(kind, call, ctx))}
@@ -157,6 +178,10 @@ def method_result(solver: "Solver", call: s.Call, method: str, receivers, ctx: "
     out: Set = set()
     for model in MODELS.values():
         out |= model.method_result(solver, call, method, socks, receivers, ctx)
+    parsers = _parsers(receivers) if method in PARSER_METHODS_RETURNING_PARSER | {"parse_args", "parse_known_args"} else ()
+    for parser in parsers:
+        prefix = NAMESPACE_PREFIX if method in ("parse_args", "parse_known_args") else PARSER_PREFIX
+        out.add(Sym(f"{prefix}{parser}"))
     if method in STRING_SPLITS:
         out |= _split_constant(call, method, receivers, solver, ctx)
     if method in CONTAINER_READS:
@@ -259,7 +284,7 @@ def call_effects(solver: "Solver", call: s.Call, ctx: "Ctx", args: List[Set], kw
             for slot in solver.target_slots(func.value, ctx):
                 solver.add(slot, everything)
     if method == "add_argument":
-        argparse_default(solver, call, kwargs)
+        argparse_default(solver, call, kwargs, _parsers(solver.values(func.value, ctx)))
     name = method or (func.name if type(func) is s.Name else None)
     if "target" in kwargs:
         _call_with(solver, kwargs["target"], _tuple_items(solver, kwargs.get("args", set())))
@@ -342,7 +367,7 @@ def decorator_effects(solver: "Solver", info, decorator, ctx: "Ctx") -> None:
         solver.add(solver.param_slot(info, param), solver.values(default, ctx))
 
 
-def argparse_default(solver: "Solver", call: s.Call, kwargs: Dict[str, Set]) -> None:
+def argparse_default(solver: "Solver", call: s.Call, kwargs: Dict[str, Set], parsers=()) -> None:
     """`add_argument('--host', default='0.0.0.0')` makes `args.host` hold the default."""
     dest = None
     for arg in call.args:
@@ -355,6 +380,10 @@ def argparse_default(solver: "Solver", call: s.Call, kwargs: Dict[str, Set]) -> 
         chosen = longs[0] if longs else (names[0] if names else None)
         dest = chosen.lstrip("-").replace("-", "_") if chosen else None
     if dest and "default" in kwargs:
-        solver.add(("f", dest), kwargs["default"])
+        if parsers:  # our parser: its namespace's attribute
+            for parser in parsers:
+                solver.add(("argparse", parser, dest), kwargs["default"])
+        else:  # a parser we do not know (made elsewhere): any object's attribute of that name
+            solver.add(("f", dest), kwargs["default"])
 
 
