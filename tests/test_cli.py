@@ -116,7 +116,7 @@ def test_nothing_checkable_exits_two(tmp_path):
     (tmp_path / "cookie.py").write_bytes(b"# -*- coding: klingon -*-\nsendto = 1\n")
     run = udplint("check", str(tmp_path / "cookie.py"))
     assert run.returncode == 2
-    assert run.stderr.startswith(f"{tmp_path / 'cookie.py'}: cannot parse: cannot decode")
+    assert run.stderr.startswith(f"{tmp_path / 'cookie.py'}: cannot decode: ")
 
 
 def test_huge_file_is_refused(tmp_path):

@@ -208,7 +208,8 @@ def _python_syntax_error(source: str, error: FileError) -> FileError:
     except SyntaxError as syntax:
         if syntax.lineno:
             where = Location(syntax.lineno, max(syntax.offset or 1, 1))
-            return FileError(error.filename, f"syntax error at {where.row}:{where.column}: {syntax.msg}", where)
+            return FileError(error.filename, f"syntax error at {where.row}:{where.column}: {syntax.msg}", "syntax",
+                             location=where)
     except (ValueError, RecursionError, MemoryError):  # NUL bytes, absurd nesting: keep libcst's account
         pass
     return error

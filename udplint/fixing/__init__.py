@@ -10,6 +10,8 @@ import difflib
 from dataclasses import replace
 from typing import Dict, List, Sequence, Tuple
 
+import libcst as cst
+
 from ..findings import Edit, Finding, Fix, Location
 from .locate import Source
 from .plan import DISPLAY, SAFE, UNSAFE, Plan, merged, render, suggestion
@@ -87,10 +89,15 @@ def attach_fixes(findings: List[Finding], analysis) -> List[Finding]:
         return findings
     texts = file_texts(analysis)
     fixes: Dict[FindingKey, Fix] = {}
+    from ..python.parsing import ParseFailure
+
     for path, targets in targets_by_path(analysis).items():
         if path not in texts:
             continue
-        source, plans = plan_file(path, texts[path], targets)
+        try:
+            source, plans = plan_file(path, texts[path], targets)
+        except (ParseFailure, cst.ParserSyntaxError, RecursionError):
+            continue  # the file does not parse for the fixer: its findings keep the rule's generic hint
         for key, plan in plans.items():
             edits: Tuple[Edit, ...] = ()
             applicability = plan.applicability

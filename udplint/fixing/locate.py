@@ -4,6 +4,8 @@ from __future__ import annotations
 from typing import Dict, Iterator, List, Optional, Set, Tuple, Type
 
 import libcst as cst
+
+from ..python.parsing import parse_module
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 
 from .target import Span
@@ -18,7 +20,7 @@ class Source:
     def __init__(self, path: str, text: str) -> None:
         self.path = path
         self.text = text
-        self.tree = cst.parse_module(text)
+        self.tree = parse_module(text)  # as the analysis parsed it (tab indentation CPython accepts)
         wrapper = MetadataWrapper(self.tree, unsafe_skip_copy=True)
         self.positions = wrapper.resolve(PositionProvider)
         self.parents = wrapper.resolve(ParentNodeProvider)

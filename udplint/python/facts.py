@@ -145,6 +145,9 @@ def collect(solver: Solver) -> ProgramFacts:
                 facts.receives.append(Site.of(call, ctx))
     for facts in sockets.values():
         _framework_facts(solver, facts, sockets)
+        if facts.site.answers_itself:  # the library answers: its reply leaves from where the site binds
+            index = facts.site.index
+            replies.append(Reply(facts.created, facts.site.ctx, "write", {index}, {index}, via_transport=True))
     solver._memo.clear()
     return ProgramFacts(solver, sockets, replies)
 

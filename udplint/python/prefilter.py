@@ -53,7 +53,8 @@ def drivers(core: Sequence[HasBytes], rest: Sequence[HasBytes]) -> List[HasBytes
     wild_names = {names.of(src.path) for src in holders} | wanted
     wild_short = {name.rsplit(".", 1)[-1] for name in wild_names}
     holding = {id(src) for src in holders}
-    remaining = [src for src in rest if any(part.encode() in src.data for part in short)]
+    encoded = [part.encode("utf-8", "surrogateescape") for part in short]  # file names may be any bytes
+    remaining = [src for src in rest if any(part in src.data for part in encoded)]
     imports = {id(src): imported_names(src.data) for src in remaining}
 
     def imports_any(src: HasBytes, full: Set[str], tails: Set[str]) -> bool:

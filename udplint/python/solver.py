@@ -44,6 +44,7 @@ class SocketSite:
     handlers: Set[int] = field(default_factory=set)  # socketserver handler / protocol classes
     arg_offset: int = 0  # 1 when created by `Base.__init__(self, ...)`
     synthetic: Dict = field(default_factory=dict)  # argument expressions made up for `*args` (models.base)
+    answers_itself: bool = False  # the framework's own protocol replies to each sender (models.twisted)
 
 
 @dataclass

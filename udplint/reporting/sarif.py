@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from .. import __version__
 from ..catalog import RULES
-from ..findings import Edit, FileError, Finding, Location, printable
+from ..findings import FILE_ERROR_PREFIXES, Edit, FileError, Finding, Location, printable
 from ..gate import fingerprints, posix_path
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -86,7 +86,7 @@ def _notification(error: FileError) -> dict:
         location["physicalLocation"]["region"] = _region(error.location)
     return {
         "level": "error",
-        "message": {"text": f"cannot parse: {error.reason}"},
+        "message": {"text": printable(FILE_ERROR_PREFIXES[error.kind] + error.reason)},
         "locations": [location],
         "descriptor": {"id": "UDP900" if error.is_syntax_error else "unreadable-file"},
     }

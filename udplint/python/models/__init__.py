@@ -94,6 +94,8 @@ def external_call(solver: "Solver", call: s.Call, qualname: str, ctx: "Ctx") -> 
     kind = _CONSTRUCTORS.get(qualname)
     if kind is not None:
         return {Sock(solver.socket_site(kind, call, ctx))}
+    if qualname in twisted.ANSWERING_PROTOCOLS:  # an instance of one: the model knows what it does
+        return {Sym(qualname)}
     tail = qualname.rsplit(".", 1)[-1]
     if tail in RECEIVE_HELPERS and not qualname.startswith("builtins."):
         return _helper_receive(solver, call, ctx, RECEIVE_HELPERS[tail])

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from typing import List
 
-from ..values import Const, Peer, Sock
+from ..values import Const, Peer, Sock, Sym
 from .base import BindSpec, Model, classes_made_by, inject, site_argument
+
+# Protocols of Twisted itself that answer each datagram's sender on their own (a DNS server's
+# transport.write(message, address), SIP's deliverResponse): serving one on a wildcard port is the
+# bug even though the project's code never sends.
+ANSWERING_PROTOCOLS = frozenset({
+    "twisted.names.dns.DNSDatagramProtocol", "twisted.protocols.sip.Base", "twisted.protocols.sip.Proxy",
+    "twisted.protocols.sip.RegisterProxy",
+})
 
 
 class TwistedModel(Model):
@@ -23,7 +31,12 @@ class TwistedModel(Model):
 
     def link(self, solver, site) -> None:
         proto = site_argument(site, 1, "protocol")
-        for index in classes_made_by(solver, solver.values(proto, site.ctx)):
+        values = solver.values(proto, site.ctx)
+        if any(isinstance(v, Sym) and v.qualname in ANSWERING_PROTOCOLS for v in values):
+            site.answers_itself = True
+        for index in classes_made_by(solver, values):
+            if solver.derives_from(index, ANSWERING_PROTOCOLS):
+                site.answers_itself = True
             site.handlers.add(index)
             solver.add_class_socket("transport", index, site.index)
             inject(solver, index, "datagramReceived", 2, {Peer(site.index)})
