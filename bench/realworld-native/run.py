@@ -11,10 +11,11 @@ private apt configuration under bench/.cache/realworld-native/apt/ whose deb-src
 Debian mirror this machine's apt sources already use (read at run time; /etc/apt is not changed),
 and unpacked once into bench/.cache/realworld-native/src/NAME/.
 
-udplint runs once over all unpacked trees. A finding counts for a case when it is in the case's
-file (or the reply's file) within a few lines of the case's bind or reply line, or has a related
-location there. A bug case with such a finding is found; a look-alike with one is a false alarm.
-Findings that touch no case are listed apart (they are neither, until someone labels them).
+udplint runs once over all unpacked trees. A finding counts for a case when it lies within a few
+lines of the case's bind or reply line, or has a related location near the reply (or near the
+bind, when no other case shares that bind). A bug case with such a finding is found; a
+look-alike with one is a false alarm. Findings that touch no case are listed apart (they are
+neither, until someone labels them).
 A benchmark, not a test: it downloads, and it needs semgrep (`pip install -e '.[test]'`).
 """
 from __future__ import annotations
@@ -127,11 +128,18 @@ class Hit:
     code: str
     related: tuple  # ((path, line), ...) inside the same package
 
-    def touches(self, case: Case) -> bool:
+    def touches(self, case: Case, shared_binds: frozenset = frozenset()) -> bool:
+        """The finding is near the case's reply or bind, or a related location is near its reply.
+
+        A related location at the case's bind counts too, unless other cases share that bind
+        (several replies of one server): it would credit every one of them for one finding.
+        """
         if self.package != case.package:
             return False
-        spots = ((self.path, self.line),) + self.related
-        return any(place.near(path, line) for place in case.places() for path, line in spots)
+        if any(place.near(self.path, self.line) for place in case.places()):
+            return True
+        targets = [case.reply] + ([] if (case.package, case.bind) in shared_binds else [case.bind])
+        return any(place.near(path, line) for place in targets for path, line in self.related)
 
     def __str__(self) -> str:
         return f"{self.package}/{self.path}:{self.line} {self.code}"
@@ -387,10 +395,18 @@ def _in_package(filename: str):
     return (parts[0], "/".join(parts[1:])) if len(parts) > 1 else None
 
 
+def shared_binds(cases: Sequence[Case]) -> frozenset:
+    counts = defaultdict(int)
+    for case in cases:
+        counts[(case.package, case.bind)] += 1
+    return frozenset(key for key, count in counts.items() if count > 1)
+
+
 def score(cases: Sequence[Case], hits: Sequence[Hit]) -> Dict[str, Score]:
     scores: Dict[str, Score] = defaultdict(Score)
+    shared = shared_binds(cases)
     for case in cases:
-        flagged = any(hit.touches(case) for hit in hits)
+        flagged = any(hit.touches(case, shared) for hit in hits)
         bucket = {("bug", True): "found", ("bug", False): "missed",
                   ("ok", True): "false_alarms", ("ok", False): "quiet"}[(case.label, flagged)]
         for key in (case.language, "all"):
@@ -416,7 +432,8 @@ def report(cases: Sequence[Case], hits: Sequence[Hit], scores: Dict[str, Score],
             lost = [str(p) for p in case.places() if (case.package, p.path) in unparsed]
             note = f"  (not parsed: {', '.join(sorted(set(p.rsplit(':', 1)[0] for p in lost)))})" if lost else ""
             print(f"  {case.id:<34} {case.package}/{case.reply}  [{case.kind}]{note}")
-    stray = [hit for hit in hits if not any(hit.touches(case) for case in cases)]
+    shared = shared_binds(cases)
+    stray = [hit for hit in hits if not any(hit.touches(case, shared) for case in cases)]
     print(f"\nfindings on no labelled case ({len(stray)}):")
     for hit in stray:
         print(f"  {hit}")
