@@ -221,31 +221,46 @@ def _case_problem(case: Case, packages: Dict[str, Package], seen: set) -> Option
 
 # ---------------------------------------------------------------- fetching
 
-def configured_mirrors() -> List[str]:
+@dataclass(frozen=True)
+class Mirror:
+    uri: str
+    signed_by: str = ""  # the keyring the system's entry names, if any
+
+    def line(self, kind: str, suite: str, component: str) -> str:
+        options = f"[signed-by={self.signed_by}] " if self.signed_by else ""
+        return f"{kind} {options}{self.uri} {suite} {component}"
+
+
+def configured_mirrors() -> List[Mirror]:
     """Debian archive URIs of this machine's apt sources (one-line and deb822 formats)."""
     texts = []
     for path in [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]:
         if path.is_file() and path.suffix in (".list", ".sources", ""):
             texts.append(path.read_text(errors="replace"))
-    uris = []
+    found = []
     for text in texts:
-        uris += re.findall(r"^\s*deb\s+(?:\[[^\]]*\]\s+)?(\S+)", text, re.M)
-        uris += [u for line in re.findall(r"^URIs:\s*(.+)$", text, re.M) for u in line.split()]
-    debian = [u.rstrip("/") for u in uris if re.search(r"/debian(-security)?$", u.rstrip("/"))]
+        for options, uri in re.findall(r"^\s*deb\s+(?:\[([^\]]*)\]\s+)?(\S+)", text, re.M):
+            keyring = re.search(r"signed-by=(\S+)", options)
+            found.append(Mirror(uri.rstrip("/"), keyring.group(1) if keyring else ""))
+        for stanza in re.split(r"\n\s*\n", text):
+            keyring = re.search(r"^Signed-By:\s*(/\S+)\s*$", stanza, re.M)
+            for line in re.findall(r"^URIs:\s*(.+)$", stanza, re.M):
+                found += [Mirror(u.rstrip("/"), keyring.group(1) if keyring else "") for u in line.split()]
+    debian = [m for m in found if re.search(r"/debian(-security)?$", m.uri)]
     return list(dict.fromkeys(debian))
 
 
 def write_apt_config(suites: Sequence[str], component: str) -> List[str]:
     mirrors = configured_mirrors()
-    archive = [m for m in mirrors if not m.endswith("-security")]
-    security = [m for m in mirrors if m.endswith("-security")]
+    archive = [m for m in mirrors if not m.uri.endswith("-security")]
+    security = [m for m in mirrors if m.uri.endswith("-security")]
     if not archive:
         raise CorpusError("no Debian mirror in /etc/apt/sources.list(.d); cannot fetch sources")
     lines = []
     for suite in suites:
         for mirror in (security if suite.endswith("-security") else archive):
-            lines.append(f"deb-src {mirror} {suite} {component}")
-            lines.append(f"deb {mirror} {suite} {component}")  # for the golang-*-dev downloads
+            lines.append(mirror.line("deb-src", suite, component))
+            lines.append(mirror.line("deb", suite, component))  # for the golang-*-dev downloads
     for sub in ("lists/partial", "cache/archives/partial", "parts"):
         (APT_DIR / sub).mkdir(parents=True, exist_ok=True)
     (APT_DIR / "sources.list").write_text("\n".join(lines) + "\n")
