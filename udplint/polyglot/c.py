@@ -39,7 +39,6 @@ _WILDCARD_VALUE = re.compile(r"^\s*(?:\(\s*\w+\s*\)\s*)?(?:INADDR_ANY|in6addr_an
 _ZERO_PORT = re.compile(r"^\s*(?:0+|htons\s*\(\s*0+\s*\))\s*$")
 _NULL = re.compile(r"^\s*(?:NULL|0|nullptr|\(\s*(?:const\s+)?char\s*\*\s*\)\s*(?:NULL|0))\s*$")
 _DESIGNATED = re.compile(r"\.\s*([A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)*)\s*=\s*(\{[^{}]*\}|[^,{}]+)")
-_ZERO_INIT = re.compile(r"^\s*\{\s*0?\s*\}\s*$")
 _IFINDEX_WORD = re.compile(r"\b(?:\w*ifindex|if_index|iif|ifi)\b")
 _PLATFORM_IPI_ADDR = re.compile(r"\b(?:WSASendMsg|_WIN32|__NetBSD__)\b")
 
@@ -135,8 +134,8 @@ class Analysis:
                 (wildcard if _WILDCARD_VALUE.match(assignment.source) else specific).update(keys)
             elif _PORT_FIELD.search(assignment.to):
                 (port_zero if _ZERO_PORT.match(assignment.source) else port_set).update(keys)
-            elif _ZERO_INIT.match(assignment.source):
-                zeroed.update(keys)
+            elif assignment.source.lstrip().startswith("{"):
+                zeroed.update(keys)  # an initializer zeroes every member it does not name
             elif base == assignment.to and not assignment.source.lstrip().startswith("{"):
                 specific.update(keys)  # a whole address copied in: whatever it holds
         passive = self._passive_resolution()
@@ -174,13 +173,28 @@ class Analysis:
 
     # --- peers and replies ------------------------------------------------------------------
     def _peer_seeds(self) -> Set[str]:
-        seeds: Set[str] = set()
+        """What receives write: their peer argument, the msg_name of their msghdr, and, through
+        receive wrappers (`Recvfrom_flags(fd, buf, n, &flags, &cli, &len)`), the caller's
+        argument for a wrapper parameter a receive writes into."""
+        written: Set[str] = set()
         for receive in self.program.of_kind("receive"):
             if receive.get("peer"):
-                seeds |= self.keys(receive.get("peer"), receive.scope)
+                written |= self.keys(receive.get("peer"), receive.scope)
             if receive.get("msg"):
-                seeds |= {"N:" + k for k in self.program.msghdr_keys(receive.get("msg"), receive.scope)}
-        return seeds
+                written |= {"N:" + k for k in self.program.msghdr_keys(receive.get("msg"), receive.scope)}
+        changed = True
+        while changed:
+            changed = False
+            for call in self.program.calls:
+                for function in functions_named(self.program, call.callee, call.fact.path):
+                    for arg, param in zip(call.args, function.params):
+                        out = function.scope.local(param)
+                        found = {k for k in self.keys(arg, call.scope) if out in written} | \
+                                {"N:" + k for k in self.program.msghdr_keys(arg, call.scope) if "N:" + out in written}
+                        if not found <= written:
+                            written |= found
+                            changed = True
+        return written
 
     def is_reply(self, send: Placed) -> bool:
         if send.get("dest"):

@@ -304,7 +304,7 @@ def _file_errors(reports, run: NativeRun) -> List[FileError]:
             given = target.source.given if target else path
             if level == "error" or _is_parse_failure(entry):
                 failed_here.add(os.path.realpath(path))
-                failure.setdefault(given, _short(message, target))
+                failure.setdefault(given, _describe(entry, message, target))
         for target in targets:
             ok = os.path.realpath(target.scanned) not in failed_here
             parsed[target.source.given] = parsed.get(target.source.given, False) or ok
@@ -316,7 +316,12 @@ def _file_errors(reports, run: NativeRun) -> List[FileError]:
     return errors
 
 
-def _short(message: str, target: Optional[Target]) -> str:
+def _describe(entry: dict, message: str, target: Optional[Target]) -> str:
+    """A one-line reason: semgrep's parse errors quote whole code blocks, keep where it failed."""
+    if _is_parse_failure(entry):
+        start = ((entry.get("spans") or [{}])[0].get("start") or {})
+        line = start.get("line")
+        return f"syntax error at line {line}" if line else "syntax error"
     if target is not None:
         message = message.replace(target.scanned, target.source.given)
     return message[:200]
