@@ -164,12 +164,26 @@ class Analysis:
         return self._socket_keys("socket", lambda p: "SOCK_STREAM" in p.get("type"))
 
     def _socket_keys(self, kind: str, accept=lambda placed: True, near: Optional[Scope] = None) -> Set[str]:
-        """Socket keys of the `kind` facts (in the part of the program `near` belongs to)."""
+        """Socket keys of the `kind` facts (in the part of the program `near` belongs to), with
+        every name the same socket goes by (see `sockets`)."""
         keys: Set[str] = set()
         for placed in self.program.of_kind(kind):
             if accept(placed) and (near is None or self.components.related(placed.scope, near)):
-                keys |= self.keys(placed.get("sock"), placed.scope)
+                keys |= self.sockets(placed)
         return keys
+
+    def sockets(self, placed: Placed) -> Set[str]:
+        """The names a fact's socket goes by: its key, and every key it is passed to or from by
+        assignment or as a call argument (`serve(fd)` -> `serve`'s `fd`, and back)."""
+        start = self.keys(placed.get("sock"), placed.scope)
+        if not start:
+            return set()
+        if not hasattr(self, "_socket_classes"):
+            self._socket_classes = _classes(self._edges())
+        found: Set[str] = set()
+        for key in start:
+            found |= self._socket_classes.get(key, {key})
+        return found
 
     # --- peers and replies ------------------------------------------------------------------
     def _peer_seeds(self) -> Set[str]:
@@ -205,7 +219,7 @@ class Analysis:
     def udp001_002(self) -> List[Finding]:
         binds = [b for b in self.binds() if self.is_wildcard_bind(b)]
         stream = self._stream_sockets()
-        binds = [b for b in binds if not (self.keys(b.get("sock"), b.scope) & stream)]
+        binds = [b for b in binds if not (self.sockets(b) & stream)]
         if not binds:
             return []
         findings = []
@@ -214,7 +228,7 @@ class Analysis:
                 continue
             if self._reply_pktinfo_built(send.scope):
                 continue
-            sock = self.keys(send.get("sock"), send.scope)
+            sock = self.sockets(send)
             connected = self._socket_keys("connect", near=send.scope)
             multicast = self._socket_keys("multicast", near=send.scope)
             if sock & (connected | multicast | stream):
@@ -232,11 +246,11 @@ class Analysis:
         """The wildcard bind of the reply's socket; when the socket is not known by name, a
         wildcard bind of the program that is not a multicast member's; None when the socket is
         known to be bound otherwise."""
-        same = [b for b in self.binds() if self.keys(b.get("sock"), b.scope) & sock]
+        same = [b for b in self.binds() if self.sockets(b) & sock]
         if same:
             wild = [b for b in same if b in wildcard_binds]
             return wild[0] if wild else None
-        unicast = [b for b in wildcard_binds if not (self.keys(b.get("sock"), b.scope) & multicast)]
+        unicast = [b for b in wildcard_binds if not (self.sockets(b) & multicast)]
         return unicast[0] if unicast else None
 
     def _reply_pktinfo_built(self, scope: Scope) -> bool:
@@ -376,6 +390,27 @@ class Components:
     def related(self, a: Scope, b: Scope) -> bool:
         root_a, root_b = self._find(a), self._find(b)
         return root_a == root_b or not (root_a in self.mains and root_b in self.mains)
+
+
+def _classes(edges: Sequence[tuple]) -> dict:
+    """Keys joined by any edge, either way: key -> the set of keys of its class."""
+    parent: dict = {}
+
+    def find(key: str) -> str:
+        root = parent.setdefault(key, key)
+        while root != parent[root]:
+            root = parent[root]
+        parent[key] = root
+        return root
+
+    for sources, targets in edges:
+        keys = [k for k in list(sources) + list(targets) if not k.startswith("N:")]
+        for other in keys[1:]:
+            parent[find(other)] = find(keys[0])
+    members: dict = {}
+    for key in parent:
+        members.setdefault(find(key), set()).add(key)
+    return {key: members[find(key)] for key in parent}
 
 
 def _words(text: str) -> Set[str]:

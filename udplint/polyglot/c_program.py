@@ -167,6 +167,8 @@ def normalize(expr: str) -> Optional[str]:
     while previous != text:
         previous = text
         text = _CAST.sub("", text)
+    if re.search(r"[A-Za-z_]\w*\s*\(", text):
+        return None  # a call: its result is no variable of ours
     text = re.sub(r"[\s&*()]", "", text)
     if not _PATH.match(text) or text in ("NULL", "nullptr"):
         return None
