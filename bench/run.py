@@ -6,6 +6,11 @@ bench/.cache/). Prints each tool's time and udplint's ratio to it. A benchmark, 
 timings depend on the machine; compare ratios from one run.
 
     python bench/run.py            # needs: pip install -e '.[bench]'
+    python bench/run.py --native   # also: the C/Go/Java corpus of bench/realworld-native/
+                                   # (fetch it first: python bench/realworld-native/run.py --fetch-only)
+
+The native line splits udplint's time on C, Go and Java into its stages (byte prefilter, the one
+semgrep run over the survivors, the per-program joins), so semgrep's share is visible.
 """
 from __future__ import annotations
 
@@ -76,7 +81,46 @@ def timed(label: str, command: list) -> float:
     return elapsed
 
 
+NATIVE_TREES = CACHE / "realworld-native" / "src"
+
+
+def native_stages(trees: list) -> None:
+    """Time udplint's native pipeline stage by stage on the Debian corpus trees."""
+    sys.path.insert(0, str(HERE.parent))
+    from udplint.polyglot import runner, semgrep
+    from udplint.sources import discover, is_polyglot_file
+
+    start = time.perf_counter()
+    files = [s.path for s in discover(trees) if is_polyglot_file(s.path)]
+    run = runner.NativeRun()
+    sources = runner._read(files, run)
+    survivors = runner.prefilter(sources)
+    prefiltered = time.perf_counter()
+    with tempfile.TemporaryDirectory() as scratch:
+        targets = runner._targets(survivors, Path(scratch), proactive=True)
+        report = semgrep.scan([t.scanned for t in targets])
+        scanned = time.perf_counter()
+        runner._collect(report, targets, run)
+    facts = runner._dedupe_facts(run.facts)
+    findings = runner._join(facts, survivors, run, None)
+    joined = time.perf_counter()
+    size = sum(len(s.data) for s in survivors) // 1024
+    print(f"\nnative corpus: {len(trees)} trees, {len(files)} C/Go/Java files, {len(survivors)} survive the "
+          f"prefilter ({size} KiB), {len(targets) - len(survivors)} resolved #if variants, "
+          f"{len(facts)} facts, {len(findings)} findings")
+    total = joined - start
+    for label, seconds in (("walk + read + prefilter", prefiltered - start), ("semgrep (one run)", scanned - prefiltered),
+                           ("facts + joins", joined - scanned), ("udplint native total", total)):
+        print(f"  {label:<26} {seconds:8.2f} s  {100 * seconds / total:5.1f} %")
+
+
 def main() -> int:
+    if "--native" in sys.argv[1:]:
+        trees = sorted(str(p) for p in NATIVE_TREES.iterdir()) if NATIVE_TREES.is_dir() else []
+        if not trees:
+            print(f"(no native corpus under {NATIVE_TREES}: run bench/realworld-native/run.py --fetch-only)")
+        else:
+            native_stages(trees)
     paths = corpus()
     print("corpus:", ", ".join(paths))
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as rule:
