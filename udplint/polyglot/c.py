@@ -31,6 +31,7 @@ PKTINFO_OPTIONS = frozenset(("IP_PKTINFO", "IPV6_RECVPKTINFO", "IPV6_PKTINFO", "
                              "IP_RECVDSTADDR", "IP_RECVORIGDSTADDR", "IPV6_RECVORIGDSTADDR"))
 REPLY_CMSG_TYPES = frozenset(("IP_PKTINFO", "IPV6_PKTINFO", "IP_SENDSRCADDR", "IPV6_2292PKTINFO"))
 _HOST_FIELD = re.compile(r"(?:\.|->)\s*(?:sin_addr(?:\s*\.\s*s_addr)?|sin6_addr(?:\s*\.\s*s6_addr\w*)?|s_addr)\s*$")
+_SOCKADDR_HOST = re.compile(r"(?:\.|->)\s*sin6?_addr\b")
 _PORT_FIELD = re.compile(r"(?:\.|->)\s*sin6?_port\s*$")
 _ADDRESS_TAIL = re.compile(r"(?:\s*(?:\.|->)\s*(?:sin6?_addr|s_addr|s6_addr\w*|sin6?_port|sin6?_family|sin6?_len|"
                            r"sin6_scope_id|sin6_flowinfo|ss_family|sa_family))+\s*$")
@@ -122,6 +123,7 @@ class Analysis:
 
     # --- wildcard addresses and binds -------------------------------------------------------
     def _wildcard_seeds(self) -> Set[str]:
+        self.wildcard_origins: List[Scope] = []  # where a wildcard sockaddr is made
         wildcard: Set[str] = set()
         specific: Set[str] = set()
         zeroed: Set[str] = set()
@@ -131,7 +133,10 @@ class Analysis:
             base = _ADDRESS_TAIL.sub("", assignment.to)
             keys = self.keys(base, assignment.scope)
             if _HOST_FIELD.search(assignment.to):
-                (wildcard if _WILDCARD_VALUE.match(assignment.source) else specific).update(keys)
+                is_wild = _WILDCARD_VALUE.match(assignment.source)
+                (wildcard if is_wild else specific).update(keys)
+                if is_wild and _SOCKADDR_HOST.search(assignment.to):
+                    self.wildcard_origins.append(assignment.scope)
             elif _PORT_FIELD.search(assignment.to):
                 (port_zero if _ZERO_PORT.match(assignment.source) else port_set).update(keys)
             elif assignment.source.lstrip().startswith("{"):
@@ -148,7 +153,9 @@ class Analysis:
             elif op == "getaddrinfo" and (passive or _NULL.match(placed.get("node"))):
                 wildcard.update(self.keys(placed.get("var"), placed.scope))
                 wildcard.add("F:ai_addr")
+                self.wildcard_origins.append(placed.scope)
         only_port = {k for k in zeroed - specific if k in port_set}
+        self.specific_keys, self.port_zero_keys = specific, port_zero
         return (wildcard | only_port) - port_zero
 
     def _passive_resolution(self) -> bool:
@@ -158,7 +165,15 @@ class Analysis:
         return self.program.of_kind("bind")
 
     def is_wildcard_bind(self, bind: Placed) -> bool:
-        return bool(self.keys(bind.get("addr"), bind.scope) & self.wildcard)
+        """The bind's address is a wildcard one; or nothing is known of it (it travelled through
+        something the join does not follow) while its part of the program makes a wildcard
+        address: a sockaddr host set to the wildcard, or a passive getaddrinfo()."""
+        keys = self.keys(bind.get("addr"), bind.scope)
+        if keys & self.wildcard:
+            return True
+        if keys & (self.specific_keys | self.port_zero_keys) or not keys:
+            return False
+        return any(self.components.related(scope, bind.scope) for scope in self.wildcard_origins)
 
     def _stream_sockets(self) -> Set[str]:
         return self._socket_keys("socket", lambda p: "SOCK_STREAM" in p.get("type"))

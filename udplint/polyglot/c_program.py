@@ -105,6 +105,7 @@ class CProgram:
     macros: Dict[str, Macro] = field(default_factory=dict)
     calls: List[Call] = field(default_factory=list)
     sources: Mapping[str, str] = field(default_factory=dict)
+    member_aliases: Dict[str, List[str]] = field(default_factory=dict)
     _by_function: Dict[Tuple[str, str], Function] = field(default_factory=dict)
 
     def of_kind(self, kind: str) -> List[Placed]:
@@ -119,10 +120,19 @@ class CProgram:
         path = normalize(expr)
         if path is None:
             return frozenset()
-        parts = re.split(r"\.|->", path)
+        parts = self._expand(re.split(r"\.|->", path))
         if parts and parts[-1] == "msg_name" and len(parts) > 1:
             return frozenset("N:" + k for k in self._path_keys(_strip_msg_hdr(parts[:-1]), scope))
         return frozenset(self._path_keys(parts, scope))
+
+    def _expand(self, parts: List[str]) -> List[str]:
+        """`#define se_ctrladdr se_un.se_un_ctrladdr`: a member alias names the member it expands to."""
+        if not self.member_aliases or not any(p in self.member_aliases for p in parts):
+            return parts
+        expanded: List[str] = []
+        for part in parts:
+            expanded += self.member_aliases.get(part, [part])
+        return expanded
 
     def _path_keys(self, parts: List[str], scope: Scope) -> List[str]:
         keys = [self._key(parts, scope)]
@@ -145,7 +155,7 @@ class CProgram:
         path = normalize(expr)
         if path is None:
             return frozenset()
-        return frozenset(self._path_keys(_strip_msg_hdr(re.split(r"\.|->", path)), scope))
+        return frozenset(self._path_keys(_strip_msg_hdr(self._expand(re.split(r"\.|->", path))), scope))
 
     def text(self, fact: NativeFact) -> str:
         return span_text(self.sources.get(fact.path, ""), fact)
@@ -248,8 +258,21 @@ def parameter_names(definition: str, name: str) -> List[str]:
     return [] if names == ["void"] else names
 
 
+_MEMBER_ALIAS = re.compile(r"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)[ \t]+([A-Za-z_]\w*(?:[ \t]*(?:\.|->)[ \t]*"
+                           r"[A-Za-z_]\w*)+)[ \t]*$", re.M)
+
+
+def member_aliases(sources: Mapping[str, str]) -> Dict[str, List[str]]:
+    """Object-like macros that stand for a struct member path (the usual way to name union members)."""
+    aliases: Dict[str, List[str]] = {}
+    for text in sources.values():
+        for name, path in _MEMBER_ALIAS.findall(text):
+            aliases[name] = [p for p in re.split(r"\s*(?:\.|->)\s*", path.strip()) if p]
+    return aliases
+
+
 def build(facts: Sequence[NativeFact], sources: Mapping[str, str]) -> CProgram:
-    program = CProgram(sources=sources)
+    program = CProgram(sources=sources, member_aliases=member_aliases(sources))
     spans: Dict[str, List[Function]] = {}
     for fact in facts:
         if fact.kind == "function":
