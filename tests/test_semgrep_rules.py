@@ -44,7 +44,7 @@ def test_rule_tests_pass():
 
 
 FACT_KINDS_C = {"socket", "bind", "address", "receive", "send", "option", "multicast", "pktinfo", "connect",
-                "assign", "function", "call", "macro"}
+                "assign", "function", "macro"}
 
 
 def test_every_rule_has_the_udplint_contract():

@@ -379,6 +379,8 @@ class Components:
                 self._link_named(program, call.scope, arg, names)
         for assignment in assignments:
             self._link_named(program, assignment.scope, assignment.source, names)
+        for scope, name in program.references:
+            self._link_named(program, scope, name, names)
         self.mains = {self._find(f.scope) for f in program.functions.get("main", [])}
 
     def _link_named(self, program: CProgram, scope: Scope, expr: str, names: Set[str]) -> None:

@@ -49,6 +49,7 @@ class Function:
     end_line: int
     params: List[str]
     body: str  # the definition's text, for declaration look-ups
+    start_column: int = 1
 
     @property
     def scope(self) -> Scope:
@@ -104,6 +105,7 @@ class CProgram:
     functions: Dict[str, List[Function]] = field(default_factory=dict)
     macros: Dict[str, Macro] = field(default_factory=dict)
     calls: List[Call] = field(default_factory=list)
+    references: List[Tuple["Scope", str]] = field(default_factory=list)  # callbacks: (where, function name)
     sources: Mapping[str, str] = field(default_factory=dict)
     member_aliases: Dict[str, List[str]] = field(default_factory=dict)
     _by_function: Dict[Tuple[str, str], Function] = field(default_factory=dict)
@@ -290,14 +292,49 @@ def build(facts: Sequence[NativeFact], sources: Mapping[str, str]) -> CProgram:
                 program.calls.append(Call(fact, callee, call_arguments(program.text(fact)), scope))
             continue
         program.facts.append(Placed(fact, scope))
+    if not any(f.kind == "call" for f in facts):
+        _scan_calls(program)
     _expand_macros(program)
     return program
+
+
+def _blank_comments_and_strings(text: str) -> str:
+    """Comments and string literals as spaces (newlines kept), so offsets stay those of the text."""
+    return re.sub(r"/\*.*?\*/|//[^\n]*|\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*'",
+                  lambda m: re.sub(r"[^\n]", " ", m.group(0)), text, flags=re.S)
+
+
+def _scan_calls(program: CProgram) -> None:
+    """Calls of the program's own functions and macros, read from each function's body: the
+    function facts say which names are the program's, so only those calls are looked for (a
+    fact rule reporting every call of a C file would cost more than all other facts together).
+    A name of the program used without a call (`event_add(fd, on_read)`) is a callback reference."""
+    names = set(program.functions) | set(program.macros)
+    if not names:
+        return
+    pattern = re.compile(r"\b(" + "|".join(sorted(map(re.escape, names), key=len, reverse=True)) + r")\b(\s*\()?")
+    for functions in program.functions.values():
+        for function in functions:
+            body = _blank_comments_and_strings(function.body)
+            opening = body.find("{")
+            line_starts = [0] + [i + 1 for i, ch in enumerate(body) if ch == "\n"]
+            for match in pattern.finditer(body, max(opening, 0)):
+                if not match.group(2):
+                    program.references.append((function.scope, match.group(1)))
+                    continue
+                args_text = function.body[match.start():]
+                args = call_arguments(args_text)
+                row = bisect_right(line_starts, match.start()) - 1
+                column = match.start() - line_starts[row] + (function.start_column if row == 0 else 1)
+                fact = NativeFact("c", "call", function.path, function.start_line + row, column,
+                                  function.start_line + row, column + len(match.group(1)), {"callee": match.group(1)})
+                program.calls.append(Call(fact, match.group(1), args, function.scope))
 
 
 def _add_function(program: CProgram, spans: Dict[str, List[Function]], fact: NativeFact) -> None:
     name = fact.get("name")
     text = span_text(program.sources.get(fact.path, ""), fact)
-    function = Function(name, fact.path, fact.line, fact.end_line, parameter_names(text, name), text)
+    function = Function(name, fact.path, fact.line, fact.end_line, parameter_names(text, name), text, fact.column)
     program.functions.setdefault(name, []).append(function)
     program._by_function[(fact.path, name)] = function
     spans.setdefault(fact.path, []).append(function)

@@ -32,16 +32,16 @@ LANGUAGE_OF_SUFFIX = {".c": "c", ".h": "c", ".go": "go", ".java": "java"}
 # type, no pktinfo field and no wildcard constant, so it has no fact a C finding can start from
 # or end at (socket, bind, address, receive, send, option, pktinfo, connect, multicast), nor a
 # function that takes or returns an address by a socket type.
-C_FILE_NEEDLES = (
-    b"sockaddr", b"recvfrom", b"recvmsg", b"recvmmsg", b"sendto", b"sendmsg", b"sendmmsg", b"bind",
-    b"ipi_", b"ipi6_", b"cmsg", b"SOCK_DGRAM", b"INADDR_ANY", b"in6addr_any", b"IN6ADDR_ANY", b"AI_PASSIVE",
-    b"getaddrinfo", b"msghdr", b"setsockopt", b"connect",
-)
-# C, per program: UDP001/UDP002 need a receive and a send to an address in the same program,
-# UDP003 a pktinfo field; a program with neither is dropped whole.
-C_RECEIVE_NEEDLES = (b"recvfrom", b"recvmsg", b"recvmmsg")
-C_SEND_NEEDLES = (b"sendto", b"sendmsg", b"sendmmsg")
-C_PKTINFO_NEEDLES = (b"ipi_", b"ipi6_")
+C_FILE_PATTERN = re.compile(
+    rb"\b(?:recvfrom|recvmsg|recvmmsg|sendto|sendmsg|sendmmsg|bind|connect|setsockopt|getaddrinfo|socket)\s*\("
+    rb"|\bsockaddr|\bipi6?_\w+|\bmsghdr\b|\bmmsghdr\b|\bINADDR_ANY\b|\bin6addr_any\b|\bIN6ADDR_ANY_INIT\b"
+    rb"|\bAI_PASSIVE\b|\bSOCK_DGRAM\b|\bcmsg_type\b")
+# C, per program: UDP001/UDP002 need a receive and a send to an address in the same program
+# (a wrapper function or macro of the program calls them by these names too), UDP003 a pktinfo
+# field; a program with neither is dropped whole.
+C_RECEIVE_PATTERN = re.compile(rb"\brecv(?:from|msg|mmsg)\s*\(")
+C_SEND_PATTERN = re.compile(rb"\bsend(?:to|msg|mmsg)\s*\(")
+C_PKTINFO_PATTERN = re.compile(rb"\bipi6?_(?:spec_dst|addr|ifindex)\b")
 
 # Go and Java are checked file by file by their whole-finding rules; a joiner module may widen
 # this with its own PREFILTER_NEEDLES.
@@ -144,12 +144,12 @@ def prefilter(sources: Sequence[SourceText]) -> List[SourceText]:
 
 
 def _c_program_survivors(program: Sequence[SourceText]) -> List[SourceText]:
-    def anywhere(needles) -> bool:
-        return any(n in s.data for s in program for n in needles)
+    def anywhere(pattern: re.Pattern) -> bool:
+        return any(pattern.search(s.data) for s in program)
 
-    if not ((anywhere(C_RECEIVE_NEEDLES) and anywhere(C_SEND_NEEDLES)) or anywhere(C_PKTINFO_NEEDLES)):
+    if not ((anywhere(C_RECEIVE_PATTERN) and anywhere(C_SEND_PATTERN)) or anywhere(C_PKTINFO_PATTERN)):
         return []
-    return [s for s in program if any(n in s.data for n in C_FILE_NEEDLES)]
+    return [s for s in program if C_FILE_PATTERN.search(s.data)]
 
 
 def _needles(language: str) -> Tuple[bytes, ...]:

@@ -14,7 +14,8 @@ import udplint
 from udplint.findings import FileError, Finding
 
 INSTALL_HINT = "pip install semgrep  (or: pip install 'udplint[polyglot]')"
-SEMGREP_TIMEOUT = 900  # seconds for the whole run; a hung semgrep must not hang CI
+SEMGREP_TIMEOUT = 900  # seconds for a run over up to a megabyte; a hung semgrep must not hang CI
+SEMGREP_SECONDS_PER_MB = 240  # and this much more per further megabyte of targets
 _ARG_BUDGET = 100_000  # bytes of file names per semgrep command line (well under ARG_MAX)
 
 
@@ -96,15 +97,26 @@ def _command(executable: str, config: Path, files: Sequence[str]) -> List[str]:
     ]
 
 
+def _timeout(files: Sequence[str]) -> int:
+    size = 0
+    for name in files:
+        try:
+            size += os.path.getsize(name)
+        except OSError:
+            continue  # semgrep itself reports the file
+    return SEMGREP_TIMEOUT + int(SEMGREP_SECONDS_PER_MB * max(0.0, size / 1e6 - 1))
+
+
 def _run(executable: str, config: Path, files: Sequence[str]) -> dict:
     env = dict(os.environ, SEMGREP_ENABLE_VERSION_CHECK="0", SEMGREP_SEND_METRICS="off")
+    limit = _timeout(files)
     try:
         proc = subprocess.run(_command(executable, config, files), capture_output=True, text=True,
-                              timeout=SEMGREP_TIMEOUT, env=env, stdin=subprocess.DEVNULL)
+                              timeout=limit, env=env, stdin=subprocess.DEVNULL)
     except FileNotFoundError as exc:
         raise SemgrepMissing() from exc
     except subprocess.TimeoutExpired as exc:
-        raise SemgrepFailed(f"semgrep did not finish within {SEMGREP_TIMEOUT}s") from exc
+        raise SemgrepFailed(f"semgrep did not finish within {limit}s") from exc
     try:
         return json.loads(proc.stdout)
     except ValueError:
