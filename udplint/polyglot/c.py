@@ -235,8 +235,6 @@ class Analysis:
         binds = [b for b in self.binds() if self.is_wildcard_bind(b)]
         stream = self._stream_sockets()
         binds = [b for b in binds if not (self.sockets(b) & stream)]
-        if not binds:
-            return []
         findings = []
         for send in self.program.of_kind("send"):
             if not self.is_reply(send) or self._echoes_received_control(send):
@@ -250,12 +248,22 @@ class Analysis:
                 continue
             related_binds = [b for b in binds if self.components.related(b.scope, send.scope)]
             bind = self._bind_for(sock, related_binds, multicast)
-            if bind is None:
+            if bind is None and not self._bound_elsewhere_responder(send, multicast):
                 continue
             half_fix = any(_words(o.get("opt")) & PKTINFO_OPTIONS for o in self.options
                            if self.components.related(o.scope, send.scope))
             findings.append(self._finding("UDP002" if half_fix else "UDP001", send, bind))
         return findings
+
+    def _bound_elsewhere_responder(self, send: Placed, multicast: Set[str]) -> bool:
+        """A program that never calls bind() itself (its socket is bound by a library of another
+        directory, or handed over by inetd) and only ever answers: every send of its part of the
+        program goes to a peer it received from. Clients send to a server first, libraries to
+        caller-supplied addresses, so neither is one; multicast members are left alone."""
+        near = [s for s in self.program.of_kind("send") if self.components.related(s.scope, send.scope)]
+        if any(self.components.related(b.scope, send.scope) for b in self.binds()) or multicast:
+            return False
+        return all(self.is_reply(other) for other in near)
 
     def _bind_for(self, sock: FrozenSet[str], wildcard_binds: List[Placed], multicast: Set[str]) -> Optional[Placed]:
         """The wildcard bind of the reply's socket; when the socket is not known by name, a
@@ -281,19 +289,20 @@ class Analysis:
                 return True
         return False
 
-    def _finding(self, code: str, send: Placed, bind: Placed) -> Finding:
+    def _finding(self, code: str, send: Placed, bind: Optional[Placed]) -> Finding:
         info = rule(code)
         call = send.get("call") or "sendto"
         via = f" (through {send.get('via')}())" if send.get("via") else ""
-        where = f"{bind.fact.path}:{bind.fact.line}"
+        where = f"{bind.fact.path}:{bind.fact.line}" if bind else "outside this program (it never calls bind())"
         if code == "UDP001":
-            what = (f"reply with {call}(){via} to the sender of a UDP socket bound to a wildcard address "
-                    f"({where}) does not pin the source address")
+            bound = f"bound to a wildcard address ({where})" if bind else f"bound {where}"
+            what = f"reply with {call}(){via} to the sender of a UDP socket {bound} does not pin the source address"
         else:
-            what = (f"packet info is enabled but the reply with {call}(){via} to the sender of a UDP socket bound to "
-                    f"a wildcard address ({where}) carries no pktinfo control message")
+            bound = f"bound to a wildcard address ({where})" if bind else f"bound {where}"
+            what = (f"packet info is enabled but the reply with {call}(){via} to the sender of a UDP socket {bound} "
+                    f"carries no pktinfo control message")
         related = (Related(bind.fact.path, Location(bind.fact.line, bind.fact.column), "socket bound to a wildcard "
-                           "address here"),)
+                           "address here"),) if bind else ()
         return self._make(code, send.fact, f"{what}; {info.why}", related)
 
     def _make(self, code: str, fact: NativeFact, message: str, related: tuple = ()) -> Finding:
