@@ -9,6 +9,8 @@ void prepare(struct sockaddr_in *sin, const char *host, const char *port, struct
     bzero(sin, sizeof *sin);
     // ok: udplint.fact.c.address.zero
     memset(sin, 0xff, sizeof *sin);
+    // ruleid: udplint.fact.c.address.zero
+    os_memset(&hints, 0, sizeof hints);
     // ruleid: udplint.fact.c.address.getaddrinfo
     getaddrinfo(NULL, port, &hints, res);
     // ruleid: udplint.fact.c.address.parse

@@ -9,6 +9,8 @@ void keep(struct conn *c, const struct sockaddr_storage *from, struct msghdr *m,
     // ruleid: udplint.fact.c.assign
     memcpy(&c->addr, from, sizeof *from);
     // ruleid: udplint.fact.c.assign
+    os_memcpy(&copy, from, sizeof copy);
+    // ruleid: udplint.fact.c.assign
     copy = *from;
     // ruleid: udplint.fact.c.assign
     m->msg_name = &copy;

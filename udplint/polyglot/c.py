@@ -35,7 +35,7 @@ _SOCKADDR_HOST = re.compile(r"(?:\.|->)\s*sin6?_addr\b")
 _PORT_FIELD = re.compile(r"(?:\.|->)\s*sin6?_port\s*$")
 _ADDRESS_TAIL = re.compile(r"(?:\s*(?:\.|->)\s*(?:sin6?_addr|s_addr|s6_addr\w*|sin6?_port|sin6?_family|sin6?_len|"
                            r"sin6_scope_id|sin6_flowinfo|ss_family|sa_family))+\s*$")
-_WILDCARD_VALUE = re.compile(r"^\s*(?:\(\s*\w+\s*\)\s*)?(?:INADDR_ANY|in6addr_any|IN6ADDR_ANY_INIT|0+|0x0+|"
+_WILDCARD_VALUE = re.compile(r"^\s*(?:\(\s*\w+\s*\)\s*)?&?\s*(?:INADDR_ANY|in6addr_any|IN6ADDR_ANY_INIT|0+|0x0+|"
                              r"htonl\s*\(\s*(?:INADDR_ANY|0+)\s*\)|\{\s*0?\s*\}|\{\s*\{\s*\{?\s*0?\s*\}?\s*\}\s*\})\s*$")
 _ZERO_PORT = re.compile(r"^\s*(?:0+|htons\s*\(\s*0+\s*\))\s*$")
 _NULL = re.compile(r"^\s*(?:NULL|0|nullptr|\(\s*(?:const\s+)?char\s*\*\s*\)\s*(?:NULL|0))\s*$")
@@ -146,7 +146,7 @@ class Analysis:
         passive = self._passive_resolution()
         for placed in self.program.of_kind("address"):
             op = placed.get("op")
-            if op in ("memset", "bzero"):
+            if op.endswith(("memset", "bzero")):  # and project wrappers: os_memset, ...
                 zeroed.update(self.keys(placed.get("var"), placed.scope))
             elif op in ("inet_pton", "inet_aton"):
                 specific.update(self.keys(_ADDRESS_TAIL.sub("", placed.get("var")), placed.scope))
@@ -188,16 +188,23 @@ class Analysis:
         return keys
 
     def sockets(self, placed: Placed) -> Set[str]:
-        """The names a fact's socket goes by: its key, and every key it is passed to or from by
-        assignment or as a call argument (`serve(fd)` -> `serve`'s `fd`, and back)."""
+        """A fact's socket as the set of names its value came from: its key, and every key that
+        flows into it by assignment or as a call argument (`serve(fd)`: `serve`'s `fd` came from
+        the caller's `fd`). Two facts are on the same socket when these sets meet; a helper
+        that gets several sockets does not make them one."""
         start = self.keys(placed.get("sock"), placed.scope)
         if not start:
             return set()
-        if not hasattr(self, "_socket_classes"):
-            self._socket_classes = _classes(self._edges())
+        if not hasattr(self, "_flows_into"):
+            self._flows_into = _reverse(self._edges())
         found: Set[str] = set()
-        for key in start:
-            found |= self._socket_classes.get(key, {key})
+        pending = list(start)
+        while pending:
+            key = pending.pop()
+            if key in found:
+                continue
+            found.add(key)
+            pending += self._flows_into.get(key, ())
         return found
 
     # --- peers and replies ------------------------------------------------------------------
@@ -242,18 +249,30 @@ class Analysis:
             if self._reply_pktinfo_built(send.scope):
                 continue
             sock = self.sockets(send)
-            connected = self._socket_keys("connect", near=send.scope)
             multicast = self._socket_keys("multicast", near=send.scope)
-            if sock & (connected | multicast | stream):
+            if sock & (multicast | stream) or self._connected(send, sock):
                 continue
             related_binds = [b for b in binds if self.components.related(b.scope, send.scope)]
-            bind = self._bind_for(sock, related_binds, multicast)
+            bind = self._bind_for(send, sock, related_binds, multicast)
             if bind is None and not self._bound_elsewhere_responder(send, multicast):
                 continue
             half_fix = any(_words(o.get("opt")) & PKTINFO_OPTIONS for o in self.options
                            if self.components.related(o.scope, send.scope))
             findings.append(self._finding("UDP002" if half_fix else "UDP001", send, bind))
         return findings
+
+    def _connected(self, send: Placed, sock: Set[str]) -> bool:
+        """The reply's socket is connect()ed: shown by a connect() of the same file, or one whose
+        socket reaches it through a variable or parameter of the reply's file (a struct field of
+        the same name in another file may belong to another struct: a client's)."""
+        return any(self._same_socket(connect, send, sock) for connect in self.program.of_kind("connect"))
+
+    def _same_socket(self, other: Placed, send: Placed, sock: Set[str]) -> bool:
+        """`other` is on the reply's socket, by evidence from the reply's file: `other` is in that
+        file, or their sockets meet in a variable or parameter of that file."""
+        shared = self.sockets(other) & sock
+        local = f"L:{send.fact.path}:"
+        return bool(shared) and (other.fact.path == send.fact.path or any(k.startswith(local) for k in shared))
 
     def _bound_elsewhere_responder(self, send: Placed, multicast: Set[str]) -> bool:
         """A program that never calls bind() itself (its socket is bound by a library of another
@@ -265,11 +284,12 @@ class Analysis:
             return False
         return all(self.is_reply(other) for other in near)
 
-    def _bind_for(self, sock: FrozenSet[str], wildcard_binds: List[Placed], multicast: Set[str]) -> Optional[Placed]:
+    def _bind_for(self, send: Placed, sock: Set[str], wildcard_binds: List[Placed],
+                  multicast: Set[str]) -> Optional[Placed]:
         """The wildcard bind of the reply's socket; when the socket is not known by name, a
         wildcard bind of the program that is not a multicast member's; None when the socket is
         known to be bound otherwise."""
-        same = [b for b in self.binds() if self.sockets(b) & sock]
+        same = [b for b in self.binds() if self._same_socket(b, send, sock)]
         if same:
             wild = [b for b in same if b in wildcard_binds]
             return wild[0] if wild else None
@@ -418,25 +438,14 @@ class Components:
         return root_a == root_b or not (root_a in self.mains and root_b in self.mains)
 
 
-def _classes(edges: Sequence[tuple]) -> dict:
-    """Keys joined by any edge, either way: key -> the set of keys of its class."""
-    parent: dict = {}
-
-    def find(key: str) -> str:
-        root = parent.setdefault(key, key)
-        while root != parent[root]:
-            root = parent[root]
-        parent[key] = root
-        return root
-
+def _reverse(edges: Sequence[tuple]) -> dict:
+    """target key -> the keys that flow into it (msg_name keys left out: they are no sockets)."""
+    into: dict = {}
     for sources, targets in edges:
-        keys = [k for k in list(sources) + list(targets) if not k.startswith("N:")]
-        for other in keys[1:]:
-            parent[find(other)] = find(keys[0])
-    members: dict = {}
-    for key in parent:
-        members.setdefault(find(key), set()).add(key)
-    return {key: members[find(key)] for key in parent}
+        for target in targets:
+            if not target.startswith("N:"):
+                into.setdefault(target, set()).update(s for s in sources if not s.startswith("N:"))
+    return into
 
 
 def _words(text: str) -> Set[str]:
