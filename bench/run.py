@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 import os
 import shutil
 import statistics
@@ -159,6 +160,41 @@ def run_corpus(name: str, paths: List[Path], runs: int, bandit: bool, semgrep: b
     return rows
 
 
+NATIVE_TREES = CACHE / "realworld-native" / "src"
+
+
+def native_stages(trees: list) -> None:
+    """Time udplint's native pipeline stage by stage on the Debian corpus trees."""
+    sys.path.insert(0, str(HERE.parent))
+    from udplint.polyglot import runner, semgrep
+    from udplint.sources import discover, is_polyglot_file
+
+    start = time.perf_counter()
+    files = [s.path for s in discover(trees) if is_polyglot_file(s.path)]
+    run = runner.NativeRun()
+    sources = runner._read(files, run)
+    survivors = runner.prefilter(sources)
+    prefiltered = time.perf_counter()
+    with tempfile.TemporaryDirectory() as scratch:
+        targets = runner._targets(survivors, Path(scratch), proactive=True)
+        report = semgrep.scan([t.scanned for t in targets])
+        scanned = time.perf_counter()
+        runner._collect(report, targets, run)
+    facts = runner._dedupe_facts(run.facts)
+    findings = runner._join(facts, survivors, run, None)
+    joined = time.perf_counter()
+    size = sum(len(s.data) for s in survivors) // 1024
+    print(f"\nnative corpus: {len(trees)} trees, {len(files)} C/Go/Java files, {len(survivors)} survive the "
+          f"prefilter ({size} KiB), {len(targets) - len(survivors)} resolved #if variants, "
+          f"{len(facts)} facts, {len(findings)} findings")
+    total = joined - start
+    for label, seconds in (("walk + read + prefilter", prefiltered - start), ("semgrep (one run)", scanned - prefiltered),
+                           ("facts + joins", joined - scanned), ("udplint native total", total)):
+        print(f"  {label:<26} {seconds:8.2f} s  {100 * seconds / total:5.1f} %")
+
+
+
+
 def table(rows: List[Row]) -> str:
     ruff = {r.corpus: r.median for r in rows if r.tool.startswith("ruff")}
     lines = ["| tool | corpus | files | median wall s | ratio to ruff | peak RSS MB |", "|---|---|---|---|---|---|"]
@@ -174,6 +210,9 @@ def main() -> int:
     parser.add_argument("--corpus", choices=["A", "B", "AB"], default="AB")
     parser.add_argument("--no-bandit", action="store_true", help="skip bandit (minutes per corpus)")
     parser.add_argument("--no-semgrep", action="store_true")
+    parser.add_argument("--native", action="store_true",
+                        help="also time udplint's C/Go/Java stages on bench/realworld-native's trees "
+                             "(fetch them first: python bench/realworld-native/run.py --fetch-only)")
     args = parser.parse_args()
     if not Path(GNU_TIME).exists():
         raise SystemExit("bench: needs GNU time at /usr/bin/time (Debian package `time`)")
@@ -186,6 +225,12 @@ def main() -> int:
         paths = download(CORPUS_B)
         print(f"corpus B: {', '.join(CORPUS_B)}")
         rows += run_corpus("B", paths, args.runs, not args.no_bandit, not args.no_semgrep)
+    if args.native:
+        trees = sorted(str(p) for p in NATIVE_TREES.iterdir()) if NATIVE_TREES.is_dir() else []
+        if trees:
+            native_stages(trees)
+        else:
+            print(f"(no native corpus under {NATIVE_TREES}: run bench/realworld-native/run.py --fetch-only)")
     print()
     print(table(rows))
     return 0

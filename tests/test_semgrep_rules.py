@@ -43,19 +43,40 @@ def test_rule_tests_pass():
     assert "All tests passed" in out.stdout + out.stderr
 
 
+FACT_KINDS_C = {"socket", "bind", "address", "receive", "send", "option", "multicast", "pktinfo", "connect",
+                "assign", "function", "macro"}
+
+
 def test_every_rule_has_the_udplint_contract():
+    """A rule is a fact rule (`udplint.fact.<lang>.<kind>[.<variant>]` with metadata udplint-fact and
+    udplint-lang) or a whole-finding rule (metadata udplint-code + a docs reference)."""
     ids = set()
     for path, rule in all_rules():
         meta = rule["metadata"]
+        assert rule["id"] not in ids
+        ids.add(rule["id"])
+        if "udplint-fact" in meta:
+            lang, kind = meta["udplint-lang"], meta["udplint-fact"]
+            assert lang == path.parent.name, rule["id"]
+            assert rule["id"] == f"udplint.fact.{lang}.{kind}" or rule["id"].startswith(f"udplint.fact.{lang}.{kind}.")
+            assert rule["severity"] == "INFO"
+            continue
         code = meta["udplint-code"]
         assert code in RULES, (path, rule["id"])
         assert f"https://github.com/udplint/udplint/blob/main/docs/rules/{code}.md" in meta["references"]
         assert rule["message"].startswith(f"{code}: "), rule["id"]
         assert "fix" not in rule, "no mechanical rewrite is safe for these rules"
-        assert rule["id"] not in ids
-        ids.add(rule["id"])
     langs = {p.parent.name for p, _ in all_rules()}
     assert langs == {"c", "go", "java"}
+
+
+def test_c_has_one_rule_file_per_fact_kind():
+    kinds = {}
+    for path, rule in all_rules():
+        if path.parent.name == "c":
+            kinds.setdefault(rule["metadata"]["udplint-fact"], set()).add(path.stem)
+    assert set(kinds) == FACT_KINDS_C
+    assert all(files == {kind} for kind, files in kinds.items())
 
 
 def test_every_rule_file_has_a_test_program():

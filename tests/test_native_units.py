@@ -1,0 +1,128 @@
+"""The pieces of the native pipeline without semgrep: conditional resolution, expression keys,
+argument and parameter lists, the prefilter and program grouping, joiner dispatch."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from udplint.polyglot import c, c_program, cpp_branches, runner
+from udplint.polyglot.factmodel import NativeFact
+
+SPLIT = """int f(int a
+#ifdef WIDE
+      , int b) {
+    return a + b;
+#else
+      ) {
+    return a;
+#endif
+}
+"""
+
+
+def test_variants_keep_every_line_and_column():
+    first, last = cpp_branches.variants(SPLIT)
+    original = SPLIT.split("\n")
+    for variant in (first, last):
+        lines = variant.split("\n")
+        assert len(lines) == len(original)
+        for kept, line in zip(lines, original):
+            assert kept in ("", line)
+    assert "int b) {" in first and "      ) {" not in first
+    assert "      ) {" in last and "int b) {" not in last
+    assert "#" not in first + last
+
+
+def test_if_zero_is_a_comment_and_nesting_is_resolved():
+    text = "#if 0\nold();\n#else\nnew();\n#endif\n#ifdef A\n#ifdef B\nab();\n#endif\n#endif\n"
+    first = cpp_branches.resolve(text, prefer_last=False)
+    assert "old();" not in first and "new();" in first and "ab();" in first
+
+
+def test_unpaired_conditionals_give_no_variant():
+    assert cpp_branches.variants("#ifdef A\nint x;\n") == []
+
+
+def test_needs_variants_only_for_conditionals_that_split_code():
+    assert cpp_branches.needs_variants(SPLIT)
+    assert cpp_branches.needs_variants("void f(void) {\n#ifdef A\n g();\n#endif\n}\n")
+    assert not cpp_branches.needs_variants("#ifdef A\n#include <a.h>\n#endif\nvoid f(void) { g(); }\n")
+    assert not cpp_branches.needs_variants("void f(void) { g(); }\n")
+
+
+def test_normalize_drops_casts_address_of_and_indexes():
+    assert c_program.normalize("(struct sockaddr *)&req->from") == "req->from"
+    assert c_program.normalize("(const struct sockaddr *) &peers[i]") == "peers"
+    assert c_program.normalize("((&cli))") == "cli"
+    assert c_program.normalize("htonl(INADDR_ANY)") is None
+    assert c_program.normalize("NULL") is None
+
+
+def test_argument_and_parameter_lists():
+    assert c_program.call_arguments("Sendto(fd, f(a, b), n, 0, (SA *)&cli, len)") == [
+        "fd", "f(a, b)", "n", "0", "(SA *)&cli", "len"]
+    definition = "static ssize_t Sendto(int fd, const void *buf, size_t n, int flags,\n" \
+                 "    const struct sockaddr *to, socklen_t tolen, void (*done)(int)) {\n return 0; }"
+    assert c_program.parameter_names(definition, "Sendto") == ["fd", "buf", "n", "flags", "to", "tolen", "done"]
+    assert c_program.parameter_names("int main(void) { }", "main") == []
+
+
+def fact(kind, line, path="d/a.c", end_line=None, **attrs):
+    return NativeFact("c", kind, path, line, 1, end_line or line, 80, attrs)
+
+
+def test_keys_are_local_field_or_global():
+    source = "void f(int fd) {\n  struct sockaddr_in peer;\n  use(peer, other, r->from, m.msg_name);\n}\n"
+    program = c_program.build([fact("function", 1, end_line=4, name="f")], {"d/a.c": source})
+    scope = c_program.Scope("d/a.c", "f")
+    assert program.keys("&peer", scope) == {"L:d/a.c:f:peer"}
+    assert program.keys("other", scope) == {"G:other"}
+    assert program.keys("&r->from", scope) == {"F:from"}
+    assert program.keys("m.msg_name", scope) == {"N:G:m"}
+    assert program.keys("&u.sin", scope) == {"F:sin", "G:u"}  # a union member is also its union
+
+
+def test_join_unit_peer_through_parameter():
+    source = ("void reply(int fd, struct sockaddr *to) {\n sendto(fd, b, 1, 0, to, 16);\n}\n"
+              "int main(void) {\n int fd = socket(AF_INET, SOCK_DGRAM, 0);\n struct sockaddr_in sin, peer;\n"
+              " sin.sin_addr.s_addr = INADDR_ANY;\n bind(fd, &sin, 16);\n recvfrom(fd, b, 1, 0, &peer, &l);\n"
+              " reply(fd, (struct sockaddr *)&peer);\n}\n")
+    facts = [fact("function", 1, end_line=3, name="reply"), fact("send", 2, call="sendto", sock="fd", dest="to"),
+             fact("function", 4, end_line=11, name="main"),
+             fact("socket", 5, sock="fd", family="AF_INET", type="SOCK_DGRAM"),
+             fact("assign", 7, to="sin.sin_addr.s_addr", **{"from": "INADDR_ANY"}),
+             fact("bind", 8, sock="fd", addr="&sin"), fact("receive", 9, call="recvfrom", sock="fd", peer="&peer"),
+             fact("call", 10, callee="reply")]
+    findings = c.join(facts, {"d/a.c": source})
+    assert [(f.code, f.location.row) for f in findings] == [("UDP001", 2)]
+    assert findings[0].related[0].location.row == 8
+    connected = facts + [fact("connect", 9, sock="fd", addr="&srv")]
+    assert c.join(connected, {"d/a.c": source}) == []
+
+
+def src(path, data: bytes):
+    return runner.SourceText(path, runner.LANGUAGE_OF_SUFFIX[Path(path).suffix], data)
+
+
+def test_prefilter_drops_c_programs_without_receive_and_send():
+    kept = runner.prefilter([
+        src("srv/a.c", b"n = recvfrom(fd, b, n, 0, &p, &l);"), src("srv/b.c", b"sendto(fd, b, n, 0, to, l);"),
+        src("srv/util.c", b"int add(int a, int b) { return a + b; }"),
+        src("cli/only_send.c", b"sendto(fd, b, n, 0, to, l);"), src("cli/bind.c", b"bind(fd, sa, l);"),
+    ])
+    assert [s.given for s in kept] == ["srv/a.c", "srv/b.c"]
+
+
+def test_java_programs_group_by_source_root(tmp_path):
+    one = tmp_path / "src" / "main" / "java" / "org" / "ex" / "A.java"
+    two = tmp_path / "src" / "main" / "java" / "org" / "ex" / "net" / "B.java"
+    groups = runner.group_programs(
+        [(str(one), b"package org.ex;\nclass A {}"), (str(two), b"package org.ex.net;\nclass B {}")],
+        lambda item: "java", lambda item: item[0], lambda item: item[1])
+    assert list(groups) == [("java", str(tmp_path / "src" / "main" / "java"))]
+
+
+def test_a_language_without_joiner_is_reported_not_skipped_silently():
+    run = runner.NativeRun()
+    facts = [NativeFact("kotlin", "send", "k/a.kt", 1, 1, 1, 2, {})]
+    assert runner._join(facts, [], run, joiners=None) == []
+    assert run.notes and "kotlin" in run.notes[0] and "no kotlin joiner" in run.notes[0]

@@ -1,0 +1,458 @@
+"""C: join the facts of one program (the .c/.h files of a directory) into UDP001/UDP002/UDP003.
+
+The join, by name (see `c_program` for how expressions become keys):
+  1. wildcard addresses: a sockaddr whose host is INADDR_ANY / in6addr_any / 0, a zeroed one whose
+     port (non-zero) is set but never its host, a getaddrinfo() result with a NULL node or
+     AI_PASSIVE; followed through assignments, copies, call arguments and parameters to bind();
+  2. peers: the address recvfrom() fills in, the msg_name of a msghdr recvmsg()/recvmmsg() fill
+     in; followed the same way (struct fields by name, parameters, msg_name of a reply msghdr);
+  3. a reply is a sendto()/sendmsg()/sendmmsg() (or a wrapper macro's) to a peer, on a socket
+     that is the wildcard-bound one or not known to be another: not connect()ed, not bound to a
+     specific address, not a multicast member. A program without a wildcard bind of a
+     non-stream socket has no server to blame (clients, library code that sends to whatever
+     address its caller passes, one socket per enumerated local address).
+  4. UDP001: no packet info anywhere; UDP002: packet info is enabled but no reply pktinfo
+     control message is built; UDP003: the pktinfo control message is built from the wrong field
+     or the received control buffer is sent back.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import FrozenSet, Iterable, List, Mapping, Optional, Sequence, Set
+
+from udplint.catalog import rule
+from udplint.findings import Finding, Location, Related
+from udplint.polyglot import c_program
+from udplint.polyglot.c_program import CProgram, Placed, Scope, functions_named
+from udplint.polyglot.factmodel import NativeFact
+
+PKTINFO_OPTIONS = frozenset(("IP_PKTINFO", "IPV6_RECVPKTINFO", "IPV6_PKTINFO", "IPV6_2292PKTINFO",
+                             "IP_RECVDSTADDR", "IP_RECVORIGDSTADDR", "IPV6_RECVORIGDSTADDR"))
+REPLY_CMSG_TYPES = frozenset(("IP_PKTINFO", "IPV6_PKTINFO", "IP_SENDSRCADDR", "IPV6_2292PKTINFO"))
+_HOST_FIELD = re.compile(r"(?:\.|->)\s*(?:sin_addr(?:\s*\.\s*s_addr)?|sin6_addr(?:\s*\.\s*s6_addr\w*)?|s_addr)\s*$")
+_SOCKADDR_HOST = re.compile(r"(?:\.|->)\s*sin6?_addr\b")
+_PORT_FIELD = re.compile(r"(?:\.|->)\s*sin6?_port\s*$")
+_ADDRESS_TAIL = re.compile(r"(?:\s*(?:\.|->)\s*(?:sin6?_addr|s_addr|s6_addr\w*|sin6?_port|sin6?_family|sin6?_len|"
+                           r"sin6_scope_id|sin6_flowinfo|ss_family|sa_family))+\s*$")
+_WILDCARD_VALUE = re.compile(r"^\s*(?:\(\s*\w+\s*\)\s*)?&?\s*(?:INADDR_ANY|in6addr_any|IN6ADDR_ANY_INIT|0+|0x0+|"
+                             r"htonl\s*\(\s*(?:INADDR_ANY|0+)\s*\)|\{\s*0?\s*\}|\{\s*\{\s*\{?\s*0?\s*\}?\s*\}\s*\})\s*$")
+_ZERO_PORT = re.compile(r"^\s*(?:0+|htons\s*\(\s*0+\s*\))\s*$")
+_NULL = re.compile(r"^\s*(?:NULL|0|nullptr|\(\s*(?:const\s+)?char\s*\*\s*\)\s*(?:NULL|0))\s*$")
+_DESIGNATED = re.compile(r"\.\s*([A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)*)\s*=\s*(\{[^{}]*\}|[^,{}]+)")
+_IFINDEX_WORD = re.compile(r"\b(?:\w*ifindex|if_index|iif|ifi)\b")
+_PLATFORM_IPI_ADDR = re.compile(r"\b(?:WSASendMsg|_WIN32|__NetBSD__)\b")
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """`to = from` (plain, a copy, or one member of an initializer), read in `scope`."""
+
+    to: str
+    source: str
+    scope: Scope
+    fact: NativeFact
+
+
+def join(facts: List[NativeFact], sources: Mapping[str, str]) -> List[Finding]:
+    program = c_program.build([f for f in facts if f.language == "c"], sources)
+    analysis = Analysis(program)
+    return analysis.udp001_002() + analysis.udp003()
+
+
+class Analysis:
+    def __init__(self, program: CProgram) -> None:
+        self.program = program
+        self.assignments = list(self._assignments())
+        self.wildcard = self._propagate(self._wildcard_seeds())
+        self.peers = self._propagate(self._peer_seeds())
+        self.options = program.of_kind("option")
+        self.pktinfo = program.of_kind("pktinfo")
+        self.components = Components(program, self.assignments)
+
+    # --- assignments, calls, propagation ----------------------------------------------------
+    def _assignments(self) -> Iterable[Assignment]:
+        for placed in self.program.of_kind("assign"):
+            to, source = placed.get("to"), placed.get("from")
+            yield Assignment(to, source, placed.scope, placed.fact)
+            if source.lstrip().startswith("{"):
+                for member, value in _DESIGNATED.findall(source):
+                    yield Assignment(f"{to}.{member}", value.strip(), placed.scope, placed.fact)
+
+    def keys(self, expr: str, scope: Scope) -> FrozenSet[str]:
+        return self.program.keys(expr, scope)
+
+    def _propagate(self, seeds: Set[str]) -> Set[str]:
+        """Close a set of keys over assignments (`to = from`, memcpy) and call arguments ->
+        parameters, keeping a msghdr's msg_name (`N:` keys) attached through both."""
+        tainted = set(seeds)
+        edges = self._edges()
+        changed = True
+        while changed:
+            changed = False
+            for sources, targets in edges:
+                for source in sources:
+                    for prefix in ("", "N:"):
+                        if prefix + source in tainted:
+                            for target in targets:
+                                if prefix + target not in tainted:
+                                    tainted.add(prefix + target)
+                                    changed = True
+        return tainted
+
+    def _edges(self) -> List[tuple]:
+        if hasattr(self, "_edge_cache"):
+            return self._edge_cache
+        edges = []
+        for assignment in self.assignments:
+            sources = self.keys(assignment.source, assignment.scope)
+            targets = self.keys(assignment.to, assignment.scope)
+            if sources and targets:
+                edges.append((sources, targets))
+                if any(k.startswith("N:") for k in targets):
+                    # `m.msg_name = &peer`: what a receive writes through m lands in peer
+                    edges.append((frozenset(k for k in targets if k.startswith("N:")), sources))
+        for call in self.program.calls:
+            for function in functions_named(self.program, call.callee, call.fact.path):
+                for arg, param in zip(call.args, function.params):
+                    sources = self.keys(arg, call.scope)
+                    if sources and param:
+                        edges.append((sources, frozenset((function.scope.local(param),))))
+        self._edge_cache = edges
+        return edges
+
+    # --- wildcard addresses and binds -------------------------------------------------------
+    def _wildcard_seeds(self) -> Set[str]:
+        self.wildcard_origins: List[Scope] = []  # where a wildcard sockaddr is made
+        wildcard: Set[str] = set()
+        specific: Set[str] = set()
+        zeroed: Set[str] = set()
+        port_set: Set[str] = set()
+        port_zero: Set[str] = set()
+        for assignment in self.assignments:
+            base = _ADDRESS_TAIL.sub("", assignment.to)
+            keys = self.keys(base, assignment.scope)
+            if _HOST_FIELD.search(assignment.to):
+                is_wild = _WILDCARD_VALUE.match(assignment.source)
+                (wildcard if is_wild else specific).update(keys)
+                if is_wild and _SOCKADDR_HOST.search(assignment.to):
+                    self.wildcard_origins.append(assignment.scope)
+            elif _PORT_FIELD.search(assignment.to):
+                (port_zero if _ZERO_PORT.match(assignment.source) else port_set).update(keys)
+            elif assignment.source.lstrip().startswith("{"):
+                zeroed.update(keys)  # an initializer zeroes every member it does not name
+            elif base == assignment.to and not assignment.source.lstrip().startswith("{"):
+                specific.update(keys)  # a whole address copied in: whatever it holds
+        passive = self._passive_resolution()
+        for placed in self.program.of_kind("address"):
+            op = placed.get("op")
+            if op.endswith(("memset", "bzero")):  # and project wrappers: os_memset, ...
+                zeroed.update(self.keys(placed.get("var"), placed.scope))
+            elif op in ("inet_pton", "inet_aton"):
+                specific.update(self.keys(_ADDRESS_TAIL.sub("", placed.get("var")), placed.scope))
+            elif op == "getaddrinfo" and (passive or _NULL.match(placed.get("node"))):
+                wildcard.update(self.keys(placed.get("var"), placed.scope))
+                wildcard.add("F:ai_addr")
+                self.wildcard_origins.append(placed.scope)
+        only_port = {k for k in zeroed - specific if k in port_set}
+        self.specific_keys, self.port_zero_keys = specific, port_zero
+        return (wildcard | only_port) - port_zero
+
+    def _passive_resolution(self) -> bool:
+        return any("AI_PASSIVE" in a.source for a in self.assignments)
+
+    def binds(self) -> List[Placed]:
+        return self.program.of_kind("bind")
+
+    def is_wildcard_bind(self, bind: Placed) -> bool:
+        """The bind's address is a wildcard one; or nothing is known of it (it travelled through
+        something the join does not follow) while its part of the program makes a wildcard
+        address: a sockaddr host set to the wildcard, or a passive getaddrinfo()."""
+        keys = self.keys(bind.get("addr"), bind.scope)
+        if keys & self.wildcard:
+            return True
+        if keys & (self.specific_keys | self.port_zero_keys) or not keys:
+            return False
+        return any(self.components.related(scope, bind.scope) for scope in self.wildcard_origins)
+
+    def _stream_sockets(self) -> Set[str]:
+        return self._socket_keys("socket", lambda p: "SOCK_STREAM" in p.get("type"))
+
+    def _socket_keys(self, kind: str, accept=lambda placed: True, near: Optional[Scope] = None) -> Set[str]:
+        """Socket keys of the `kind` facts (in the part of the program `near` belongs to), with
+        every name the same socket goes by (see `sockets`)."""
+        keys: Set[str] = set()
+        for placed in self.program.of_kind(kind):
+            if accept(placed) and (near is None or self.components.related(placed.scope, near)):
+                keys |= self.sockets(placed)
+        return keys
+
+    def sockets(self, placed: Placed) -> Set[str]:
+        """A fact's socket as the set of names its value came from: its key, and every key that
+        flows into it by assignment or as a call argument (`serve(fd)`: `serve`'s `fd` came from
+        the caller's `fd`). Two facts are on the same socket when these sets meet; a helper
+        that gets several sockets does not make them one."""
+        start = self.keys(placed.get("sock"), placed.scope)
+        if not start:
+            return set()
+        if not hasattr(self, "_flows_into"):
+            self._flows_into = _reverse(self._edges())
+        found: Set[str] = set()
+        pending = list(start)
+        while pending:
+            key = pending.pop()
+            if key in found:
+                continue
+            found.add(key)
+            pending += self._flows_into.get(key, ())
+        return found
+
+    # --- peers and replies ------------------------------------------------------------------
+    def _peer_seeds(self) -> Set[str]:
+        """What receives write: their peer argument, the msg_name of their msghdr, and, through
+        receive wrappers (`Recvfrom_flags(fd, buf, n, &flags, &cli, &len)`), the caller's
+        argument for a wrapper parameter a receive writes into."""
+        written: Set[str] = set()
+        for receive in self.program.of_kind("receive"):
+            if receive.get("peer"):
+                written |= self.keys(receive.get("peer"), receive.scope)
+            if receive.get("msg"):
+                written |= {"N:" + k for k in self.program.msghdr_keys(receive.get("msg"), receive.scope)}
+        changed = True
+        while changed:
+            changed = False
+            for call in self.program.calls:
+                for function in functions_named(self.program, call.callee, call.fact.path):
+                    for arg, param in zip(call.args, function.params):
+                        out = function.scope.local(param)
+                        found = {k for k in self.keys(arg, call.scope) if out in written} | \
+                                {"N:" + k for k in self.program.msghdr_keys(arg, call.scope) if "N:" + out in written}
+                        if not found <= written:
+                            written |= found
+                            changed = True
+        return written
+
+    def is_reply(self, send: Placed) -> bool:
+        if send.get("dest"):
+            return bool(self.keys(send.get("dest"), send.scope) & self.peers)
+        msg = self.program.msghdr_keys(send.get("msg"), send.scope)
+        return any("N:" + k in self.peers for k in msg)
+
+    def udp001_002(self) -> List[Finding]:
+        binds = [b for b in self.binds() if self.is_wildcard_bind(b)]
+        stream = self._stream_sockets()
+        binds = [b for b in binds if not (self.sockets(b) & stream)]
+        findings = []
+        for send in self.program.of_kind("send"):
+            if not self.is_reply(send) or self._echoes_received_control(send):
+                continue
+            if self._reply_pktinfo_built(send.scope):
+                continue
+            sock = self.sockets(send)
+            multicast = self._socket_keys("multicast", near=send.scope)
+            if sock & (multicast | stream) or self._connected(send, sock):
+                continue
+            related_binds = [b for b in binds if self.components.related(b.scope, send.scope)]
+            bind = self._bind_for(send, sock, related_binds, multicast)
+            if bind is None and not self._bound_elsewhere_responder(send, multicast):
+                continue
+            half_fix = any(_words(o.get("opt")) & PKTINFO_OPTIONS for o in self.options
+                           if self.components.related(o.scope, send.scope))
+            findings.append(self._finding("UDP002" if half_fix else "UDP001", send, bind))
+        return findings
+
+    def _connected(self, send: Placed, sock: Set[str]) -> bool:
+        """The reply's socket is connect()ed: shown by a connect() of the same file, or one whose
+        socket reaches it through a variable or parameter of the reply's file (a struct field of
+        the same name in another file may belong to another struct: a client's)."""
+        return any(self._same_socket(connect, send, sock) for connect in self.program.of_kind("connect"))
+
+    def _same_socket(self, other: Placed, send: Placed, sock: Set[str]) -> bool:
+        """`other` is on the reply's socket, by evidence from the reply's file: `other` is in that
+        file, or their sockets meet in a variable or parameter of that file."""
+        shared = self.sockets(other) & sock
+        local = f"L:{send.fact.path}:"
+        return bool(shared) and (other.fact.path == send.fact.path or any(k.startswith(local) for k in shared))
+
+    def _bound_elsewhere_responder(self, send: Placed, multicast: Set[str]) -> bool:
+        """A program that never calls bind() itself (its socket is bound by a library of another
+        directory, or handed over by inetd) and only ever answers: every send of its part of the
+        program goes to a peer it received from. Clients send to a server first, libraries to
+        caller-supplied addresses, so neither is one; multicast members are left alone."""
+        near = [s for s in self.program.of_kind("send") if self.components.related(s.scope, send.scope)]
+        if any(self.components.related(b.scope, send.scope) for b in self.binds()) or multicast:
+            return False
+        return all(self.is_reply(other) for other in near)
+
+    def _bind_for(self, send: Placed, sock: Set[str], wildcard_binds: List[Placed],
+                  multicast: Set[str]) -> Optional[Placed]:
+        """The wildcard bind of the reply's socket; when the socket is not known by name, a
+        wildcard bind of the program that is not a multicast member's; None when the socket is
+        known to be bound otherwise."""
+        same = [b for b in self.binds() if self._same_socket(b, send, sock)]
+        if same:
+            wild = [b for b in same if b in wildcard_binds]
+            return wild[0] if wild else None
+        unicast = [b for b in wildcard_binds if not (self.sockets(b) & multicast)]
+        return unicast[0] if unicast else None
+
+    def _reply_pktinfo_built(self, scope: Scope) -> bool:
+        """A pktinfo control message for sending is built in the reply's part of the program (a
+        sendto() next to it is a fallback, e.g. for requests without packet info)."""
+        for placed in self.pktinfo:
+            if not self.components.related(placed.scope, scope):
+                continue
+            target = placed.get("target")
+            if target.endswith("cmsg_type") and _words(placed.get("value")) & REPLY_CMSG_TYPES:
+                return True
+            if re.search(r"\b(?:ipi_spec_dst|ipi6_addr)\b", target):
+                return True
+        return False
+
+    def _finding(self, code: str, send: Placed, bind: Optional[Placed]) -> Finding:
+        info = rule(code)
+        call = send.get("call") or "sendto"
+        via = f" (through {send.get('via')}())" if send.get("via") else ""
+        where = f"{bind.fact.path}:{bind.fact.line}" if bind else "outside this program (it never calls bind())"
+        if code == "UDP001":
+            bound = f"bound to a wildcard address ({where})" if bind else f"bound {where}"
+            what = f"reply with {call}(){via} to the sender of a UDP socket {bound} does not pin the source address"
+        else:
+            bound = f"bound to a wildcard address ({where})" if bind else f"bound {where}"
+            what = (f"packet info is enabled but the reply with {call}(){via} to the sender of a UDP socket {bound} "
+                    f"carries no pktinfo control message")
+        related = (Related(bind.fact.path, Location(bind.fact.line, bind.fact.column), "socket bound to a wildcard "
+                           "address here"),) if bind else ()
+        return self._make(code, send.fact, f"{what}; {info.why}", related)
+
+    def _make(self, code: str, fact: NativeFact, message: str, related: tuple = ()) -> Finding:
+        return Finding(code=code, filename=fact.path, location=Location(fact.line, fact.column),
+                       end_location=Location(fact.end_line, fact.end_column), message=message, related=related,
+                       source_line=_line(self.program.sources.get(fact.path, ""), fact.line))
+
+    # --- UDP003 -----------------------------------------------------------------------------
+    def udp003(self) -> List[Finding]:
+        findings = []
+        sendmsgs = [s for s in self.program.of_kind("send") if s.get("msg")]
+        builds_cmsg = any(p.get("target").endswith("cmsg_type") and _words(p.get("value")) & REPLY_CMSG_TYPES
+                          for p in self.pktinfo)
+        if sendmsgs and builds_cmsg:
+            findings += self._wrong_fields(sendmsgs)
+        if any(_words(o.get("opt")) & PKTINFO_OPTIONS for o in self.options):
+            for send in sendmsgs:
+                if self._echoes_received_control(send):
+                    findings.append(self._make("UDP003", send.fact, (
+                        f"the reply is sent with the msghdr recvmsg() filled in, so the whole received control buffer "
+                        f"goes back into {send.get('call') or 'sendmsg'}(); {rule('UDP003').why}")))
+        return findings
+
+    def _wrong_fields(self, sendmsgs: List[Placed]) -> List[Finding]:
+        findings = []
+        spec_dst_set = any(re.search(r"\bipi_spec_dst\b", p.get("target")) for p in self.pktinfo)
+        platform_guarded = any(_PLATFORM_IPI_ADDR.search(text) for text in self.program.sources.values())
+        for placed in self.pktinfo:
+            target, value = placed.get("target"), placed.get("value")
+            problem = None
+            if re.search(r"\bipi_spec_dst\b", target) and re.search(r"\bipi_addr\b", value):
+                problem = "the reply's IP_PKTINFO source (ipi_spec_dst) is taken from the received ipi_addr"
+            elif re.search(r"\bipi_addr\b", target) and not spec_dst_set and not platform_guarded \
+                    and not _WILDCARD_VALUE.match(value):
+                problem = "the reply's IP_PKTINFO control message sets ipi_addr but never ipi_spec_dst"
+            elif re.search(r"\bipi6?_ifindex\b", target) and _IFINDEX_WORD.search(value):
+                problem = "the reply's pktinfo control message copies the received interface index"
+            if problem:
+                related = self._nearest_send(placed, sendmsgs)
+                findings.append(self._make("UDP003", placed.fact, f"{problem}; {rule('UDP003').why}", related))
+        return findings
+
+    def _nearest_send(self, placed: Placed, sendmsgs: List[Placed]) -> tuple:
+        same = [s for s in sendmsgs if s.scope == placed.scope and s.fact.line >= placed.fact.line]
+        if not same:
+            return ()
+        send = same[0].fact
+        return (Related(send.path, Location(send.line, send.column), "the reply is sent here"),)
+
+    def _echoes_received_control(self, send: Placed) -> bool:
+        """sendmsg() of the very msghdr a recvmsg() of the same function filled in, with its
+        control buffer neither replaced nor emptied after the receive."""
+        if not send.get("msg") or not any(_words(o.get("opt")) & PKTINFO_OPTIONS for o in self.options):
+            return False
+        msg = self.program.msghdr_keys(send.get("msg"), send.scope)
+        receives = [r for r in self.program.of_kind("receive") if r.scope == send.scope and r.get("msg")
+                    and r.fact.line <= send.fact.line and self.program.msghdr_keys(r.get("msg"), r.scope) & msg]
+        if not receives:
+            return False
+        received_at = max(r.fact.line for r in receives)
+        for assignment in self.assignments:
+            if assignment.scope != send.scope or not (received_at <= assignment.fact.line <= send.fact.line):
+                continue
+            if re.search(r"(?:\.|->)\s*msg_control(?:len)?\s*$", assignment.to) and \
+                    self.program.msghdr_keys(re.sub(r"(?:\.|->)\s*msg_control(?:len)?\s*$", "", assignment.to),
+                                             assignment.scope) & msg:
+                return False
+        return True
+
+
+class Components:
+    """Parts of a program that call each other (directly, or by passing a function as a callback
+    argument or storing it in a struct). A directory can hold several programs (each with its
+    own main()): facts from two parts that both have a main() do not belong together."""
+
+    def __init__(self, program: CProgram, assignments: Sequence[Assignment]) -> None:
+        self.parent: dict = {}
+        names = set(program.functions)
+        for call in program.calls:
+            for function in functions_named(program, call.callee, call.fact.path):
+                self._union(call.scope, function.scope)
+            for arg in call.args:
+                self._link_named(program, call.scope, arg, names)
+        for assignment in assignments:
+            self._link_named(program, assignment.scope, assignment.source, names)
+        for scope, name in program.references:
+            self._link_named(program, scope, name, names)
+        self.mains = {self._find(f.scope) for f in program.functions.get("main", [])}
+
+    def _link_named(self, program: CProgram, scope: Scope, expr: str, names: Set[str]) -> None:
+        """`register(fd, on_read)`, `h = on_read`, `{ .recv = on_read, ... }` tie on_read in."""
+        values = [v for _, v in _DESIGNATED.findall(expr)] if expr.lstrip().startswith("{") else [expr]
+        if expr.lstrip().startswith("{"):
+            values += c_program.split_top_level(expr.strip()[1:-1])
+        for value in values:
+            name = value.strip().lstrip("&").strip()
+            if name in names:
+                for function in functions_named(program, name, scope.path):
+                    self._union(scope, function.scope)
+
+    def _find(self, scope: Scope) -> Scope:
+        root = self.parent.setdefault(scope, scope)
+        while root != self.parent[root]:
+            root = self.parent[root]
+        self.parent[scope] = root
+        return root
+
+    def _union(self, a: Scope, b: Scope) -> None:
+        self.parent[self._find(a)] = self._find(b)
+
+    def related(self, a: Scope, b: Scope) -> bool:
+        root_a, root_b = self._find(a), self._find(b)
+        return root_a == root_b or not (root_a in self.mains and root_b in self.mains)
+
+
+def _reverse(edges: Sequence[tuple]) -> dict:
+    """target key -> the keys that flow into it (msg_name keys left out: they are no sockets)."""
+    into: dict = {}
+    for sources, targets in edges:
+        for target in targets:
+            if not target.startswith("N:"):
+                into.setdefault(target, set()).update(s for s in sources if not s.startswith("N:"))
+    return into
+
+
+def _words(text: str) -> Set[str]:
+    return set(c_program.words(text))
+
+
+def _line(source: str, row: int) -> str:
+    lines = source.splitlines()
+    return lines[row - 1] if 0 < row <= len(lines) else ""
+
