@@ -276,11 +276,28 @@ def check_polyglot(files: Sequence[SourceFile], result: CheckResult,
             result.skipped_native = [shown[str(p)] for p in targets if _qualifies(semgrep, p)]
             result.skipped_reason = str(missing)
             return []
-        found = [dataclasses.replace(f, filename=stand_ins.get(f.filename, f.filename)) for f in found]
+        found = [_shown_finding(f, stand_ins) for f in found]
         errors = [dataclasses.replace(e, filename=stand_ins.get(e.filename, e.filename)) for e in errors]
     result.errors.extend(errors)
     result.files_checked += len(files) - len(errors)
     return found
+
+
+def _shown_finding(finding: Finding, stand_ins: Mapping[str, str]) -> Finding:
+    """A finding on a buffer's temporary copy, named as the buffer (file, message, related)."""
+    if not stand_ins:
+        return finding
+    message = _renamed(finding.message, stand_ins)
+    related = tuple(dataclasses.replace(r, filename=stand_ins.get(r.filename, r.filename),
+                                        message=_renamed(r.message, stand_ins)) for r in finding.related)
+    return dataclasses.replace(finding, filename=stand_ins.get(finding.filename, finding.filename),
+                               message=message, related=related)
+
+
+def _renamed(text: str, stand_ins: Mapping[str, str]) -> str:
+    for temporary, shown in stand_ins.items():
+        text = text.replace(temporary, shown)
+    return text
 
 
 def _stand_in(source: SourceFile, buffers: Mapping[Path, str], scratch: Path, index: int) -> str:
@@ -292,8 +309,12 @@ def _stand_in(source: SourceFile, buffers: Mapping[Path, str], scratch: Path, in
 
 
 def _qualifies(semgrep, path: Path) -> bool:
-    """Whether semgrep would have been run on the file (it passes the byte prefilter)."""
+    """Whether semgrep would have been run on the file (it passes the native byte prefilter)."""
+    from .polyglot import runner
+
+    language = runner.LANGUAGE_OF_SUFFIX.get(path.suffix.lower())
     try:
-        return semgrep.might_match(path.read_bytes(), path.suffix.lower())
-    except OSError:
+        data = read_regular_bytes(path)
+    except UnreadableSource:
         return False
+    return language is not None and bool(runner.prefilter([runner.SourceText(str(path), language, data)]))

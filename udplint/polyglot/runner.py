@@ -311,7 +311,7 @@ def _file_errors(reports, run: NativeRun) -> List[FileError]:
             parsed[target.source.given] = parsed.get(target.source.given, False) or ok
     for given, reason in failure.items():
         if not parsed.get(given, False):
-            errors.append(FileError(given, f"semgrep: {reason}", "analysis"))
+            errors.append(FileError(given, f"semgrep: {reason}", "syntax"))
         else:
             run.notes.append(f"{given}: parsed with its preprocessor conditionals resolved ({reason})")
     return errors
