@@ -181,6 +181,8 @@ class NameFlow:
     calls: List[Call] = field(default_factory=list)
     returns_of: List[Flow] = field(default_factory=list)  # targets=() source=returned expression
     funcs: Dict[str, List[FuncDef]] = field(default_factory=dict)
+    # Java: a bare name that is not a local of the method is a field of the object
+    bare_fields: bool = False
 
     # --- reading -----------------------------------------------------------------------------
     def labels(self, path: str, func: str, expr: str) -> Labels:
@@ -193,8 +195,11 @@ class NameFlow:
         got: Set[str] = set()
         root = ref.root
         if root not in ("this", "super"):
-            got |= self.locals.get((path, func, root), set())
+            local = self.locals.get((path, func, root))
+            got |= local or set()
             got |= self.globals.get(root, set())
+            if self.bare_fields and local is None:
+                got |= self.fields.get(root, set())
         for index, part in enumerate(ref.parts[1:], 1):
             call_here = ref.is_call and index == len(ref.parts) - 1
             got |= self.fields.get(field_name(part, call_here), set())
