@@ -26,6 +26,7 @@ _PEER_METHODS = {"getSocketAddress", "getAddress", "getPort", "sender", "getRemo
 _NETTY_CHANNELS = re.compile(r"(?:Nio|Epoll|KQueue|IoUring|Oio)DatagramChannel")
 _HANDLERS = {"channelRead0": "netty", "channelRead": "netty", "messageReceived": "mina"}
 _MAX_DEPTH = 5
+_CONTAINER_ADDERS = {"put", "offer", "add", "addLast", "addFirst", "push", "execute", "submit", "set"}
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,10 @@ class JavaProgram:
             args = tuple(split_top_level(fact.get("args")))
             call = Call(fact.path, self.func_of(fact), callee, args)
             self.flow.calls.append(call)
+            receiver, _, method = callee.rpartition(".")
+            if receiver and method in _CONTAINER_ADDERS:  # queue.put(req): the queue now holds req
+                target = self._java_target(fact.path, call.func, receiver, receiver + " =")
+                self.flow.flows.append(Flow(fact.path, call.func, (target,), ", ".join(args)))
             record = records.get(callee.split(".")[-1])
             if record is not None and len(record.params) == len(args):
                 for param, arg in zip(record.params, args):  # record components are fields
@@ -261,6 +266,10 @@ class JavaProgram:
             return Binding(UNKNOWN, how)
         if expr == "null":
             return Binding(EPHEMERAL, how)
+        branches = _ternary(expr)
+        if branches:  # port = args.length > 0 ? parse(args[0]) : 7686
+            kinds = [self._classify_address(b, path, func, depth + 1, how).kind for b in branches]
+            return Binding(WILDCARD if WILDCARD in kinds else kinds[0], how)
         created = re.match(r"^new\s+(?:java\.net\.)?InetSocketAddress\s*\(", expr)
         if created:
             inner = split_top_level(expr[created.end() - 1 + 1:matching_paren(expr, created.end() - 1)])
@@ -413,9 +422,18 @@ class JavaProgram:
                        source_line=self.text.line(send.path, send.line))
 
 
-_FIX = ("The JDK cannot set IP_PKTINFO: bind one socket (or channel) per local address "
+_FIX = ("Fix: the JDK cannot set IP_PKTINFO, so bind one socket (or channel) per local address "
         "(NetworkInterface.getNetworkInterfaces(), setReuseAddress(true), bind(new InetSocketAddress(addr, port))) "
         "and reply from the socket that received the request; re-scan when addresses change.")
+
+
+def _ternary(expr: str) -> List[str]:
+    """`c ? a : b` -> [a, b] (top level only), else []."""
+    parts = split_top_level(expr, "?")
+    if len(parts) != 2:
+        return []
+    branches = split_top_level(parts[1], ":")
+    return branches if len(branches) == 2 else []
 
 
 def _looks_like_host(expr: str) -> bool:
