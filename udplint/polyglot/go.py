@@ -146,7 +146,7 @@ class GoProgram:
     # --- listen addresses ----------------------------------------------------------------------
     def _socket(self, fact: NativeFact) -> Socket:
         network = fact.get("network").strip()
-        if network.startswith('"') and not re.match(r'^"udp[46]?"$', network):
+        if network.startswith('"') and not network.startswith('"udp'):
             binding = Binding(SPECIFIC, network)  # not UDP ("ip4:icmp", "unixgram")
         else:
             binding = self.classify(fact.get("laddr"), fact.path, self.func_of(fact), 0)
@@ -239,6 +239,10 @@ class GoProgram:
             return Binding(WILDCARD if _host(_unquote(expr)) in _WILDCARD_HOSTS else SPECIFIC, expr)
         if _WILDCARD_IPS.match(expr):
             return Binding(WILDCARD, expr)
+        octets = re.match(r"^(?:\[\]byte|net\.IP)\s*\{([\d\s,x]*)\}$", expr)
+        if octets:  # net.IP{127, 0, 0, 1}; all zero is the wildcard
+            values = [v.strip() for v in octets.group(1).split(",") if v.strip()]
+            return Binding(WILDCARD if all(v in ("0", "0x0", "0x00") for v in values) else SPECIFIC, expr)
         parse = re.match(r"^(?:net\.ParseIP|netip\.MustParseAddr)\s*\((.*)\)$", expr, re.S)
         if parse:
             return self.classify_host(parse.group(1), path, func, depth + 1)

@@ -18,7 +18,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Set, Tuple
 from udplint.findings import Finding, Location, Related
 from udplint.polyglot.factmodel import NativeFact, facts_by_kind
 from udplint.polyglot.nameflow import (EMPTY, Call, Flow, FuncDef, Labels, NameFlow, PathRef, SourceText,
-                                       assigned_to, enclosing, matching_paren, split_top_level, target_names)
+                                       assigned_to, enclosing, matching_paren, outer_functions, split_top_level, target_names)
 
 WILDCARD, SPECIFIC, EPHEMERAL, UNKNOWN, UNBOUND = "wildcard", "specific", "ephemeral", "unknown", "unbound"
 _WILDCARD_HOSTS = {"", "0.0.0.0", "::", "0:0:0:0:0:0:0:0", "[::]"}
@@ -78,6 +78,7 @@ class JavaProgram:
                              call_labels=_peer_call, bare_fields=True)
         for func in self.funcs:
             self.flow.funcs.setdefault(func.name, []).append(func)
+        self.flow.outer = outer_functions(self.funcs)
         self.handlers: List[Tuple[FuncDef, str]] = []
         self._declared_cache: Dict[Tuple[str, str], Set[str]] = {}
         self._load_flows()
@@ -151,12 +152,13 @@ class JavaProgram:
             for fdef in self.flow.funcs.get(func, []):
                 if fdef.path == path:
                     names |= set(fdef.params)
-            for fact in self.kind("assign"):
-                if fact.path == path and self.func_of(fact) == func:
-                    span = self.text.span(fact)
-                    for target in target_names(fact.get("to")):
-                        if not re.match(rf"^\s*{re.escape(target)}\s*=", span):
-                            names.add(target)
+            for fdef in self.flow.funcs.get(func, []):
+                if fdef.path != path:
+                    continue
+                body = "\n".join(self.text.line(path, n) for n in range(fdef.line, fdef.end_line + 1))
+                # `DatagramPacket packet;`, `byte[] buf = ...`, `final int n = ...`, `for (Job j : jobs)`
+                names |= set(re.findall(r"(?<![\w.])(?:final\s+)?(?!(?:return|throw|else|new|case|yield|assert)\b)[A-Za-z_][\w.]*(?:<[^;()]*?>)?(?:\[\])*\s+"
+                                        r"([a-z_$][\w$]*)\s*(?=[;=,:)])", body))
             self._declared_cache[key] = names
         return self._declared_cache[key]
 

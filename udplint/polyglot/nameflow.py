@@ -183,6 +183,8 @@ class NameFlow:
     funcs: Dict[str, List[FuncDef]] = field(default_factory=dict)
     # Java: a bare name that is not a local of the method is a field of the object
     bare_fields: bool = False
+    # (path, method) -> the method it is written inside (anonymous classes capture its locals)
+    outer: Dict[Tuple[str, str], str] = field(default_factory=dict)
 
     # --- reading -----------------------------------------------------------------------------
     def labels(self, path: str, func: str, expr: str) -> Labels:
@@ -195,7 +197,7 @@ class NameFlow:
         got: Set[str] = set()
         root = ref.root
         if root not in ("this", "super"):
-            local = self.locals.get((path, func, root))
+            local = self._local(path, func, root)
             got |= local or set()
             got |= self.globals.get(root, set())
             if self.bare_fields and local is None:
@@ -210,6 +212,14 @@ class NameFlow:
                 base = self._ref_labels(path, func, receiver) if receiver else EMPTY
                 got |= self.call_labels(self, ref, frozenset(base))
         return frozenset(got)
+
+    def _local(self, path: str, func: str, name: str) -> Optional[Set[str]]:
+        for _ in range(4):
+            found = self.locals.get((path, func, name))
+            if found is not None or (path, func) not in self.outer:
+                return found
+            func = self.outer[(path, func)]
+        return None
 
     # --- writing -----------------------------------------------------------------------------
     def add(self, path: str, func: str, target: str, labels: Iterable[str]) -> bool:
@@ -269,6 +279,18 @@ class NameFlow:
             for param, got in zip(target.params, arg_labels):
                 changed |= self.add(target.path, target.name, param, got)
         return changed
+
+
+def outer_functions(funcs: Sequence[FuncDef]) -> Dict[Tuple[str, str], str]:
+    """Each function written inside another one (a method of an anonymous class) -> that one."""
+    outer: Dict[Tuple[str, str], str] = {}
+    for inner in funcs:
+        hosts = [f for f in funcs if f.path == inner.path and f.name != inner.name
+                 and f.line <= inner.line and inner.end_line <= f.end_line
+                 and (f.line, f.end_line) != (inner.line, inner.end_line)]
+        if hosts:
+            outer[(inner.path, inner.name)] = max(hosts, key=lambda f: f.line).name
+    return outer
 
 
 def enclosing(funcs: Sequence[FuncDef], path: str, line: int) -> str:
