@@ -72,10 +72,12 @@ def flagged(case: Case, findings) -> bool:
     return False
 
 
-def run_case(semgrep: str, case: Case, go_program: str):
+def run_case(semgrep: str, case: Case, go_program: str, java_files: str):
     suffix = native_driver.SUFFIX[case.language]
     dirs = sorted({case.reply.path.parent, case.bind.path.parent})
     files = sorted({p for d in dirs for p in d.glob("*" + suffix) if p.is_file()})
+    if case.language == "java" and java_files == "case":
+        files = sorted({case.reply.path, case.bind.path})
     if case.language == "go":
         files = [p for p in files if not p.name.endswith("_test.go")]
         if go_program == "package":
@@ -95,6 +97,9 @@ def main(argv=None) -> int:
     parser.add_argument("--go-program", choices=("package", "module"), default="package",
                         help="Go program = one package directory (as the runner groups) or all the "
                              "case's directories together")
+    parser.add_argument("--java-files", choices=("dirs", "case"), default="dirs",
+                        help="Java program = every file of the reply's and bind's directories, or only "
+                             "those two files (faster)")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     semgrep = shutil.which("semgrep") or str(Path(sys.executable).parent / "semgrep")
@@ -102,13 +107,13 @@ def main(argv=None) -> int:
     score: Dict[str, Dict[str, int]] = {lang: {"tp": 0, "fn": 0, "fp": 0, "tn": 0} for lang in langs}
     for case in load_cases(args.cases, args.sources, langs):
         started = time.monotonic()
-        findings, nfiles = run_case(semgrep, case, args.go_program)
+        findings, nfiles = run_case(semgrep, case, args.go_program, args.java_files)
         hit = flagged(case, findings)
         outcome = {("bug", True): "tp", ("bug", False): "fn", ("ok", True): "fp", ("ok", False): "tn"}[
             (case.label, hit)]
         score[case.language][outcome] += 1
         print(f"{case.language:4} {outcome.upper():2} {case.label:3} {case.id:40} files={nfiles:<4} "
-              f"findings={len(findings):<3} {time.monotonic() - started:5.1f}s")
+              f"findings={len(findings):<3} {time.monotonic() - started:5.1f}s", flush=True)
         if args.verbose or outcome in ("fn", "fp"):
             for finding in findings:
                 print(f"        {finding.code} {finding.filename}:{finding.location.row} "

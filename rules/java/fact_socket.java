@@ -12,6 +12,8 @@ class Sockets {
         DatagramChannel c = DatagramChannel.open();
         // ruleid: udplint.fact.java.socket
         bootstrap.channel(NioDatagramChannel.class);
+        // ruleid: udplint.fact.java.socket
+        MulticastSocket e = factory.createMulticastSocket("diag", port);
         // ok: udplint.fact.java.socket
         ServerSocket d = new ServerSocket(port);
         // ok: udplint.fact.java.socket

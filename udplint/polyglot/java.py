@@ -206,6 +206,11 @@ class JavaProgram:
     def _socket(self, index: int, fact: NativeFact) -> Socket:
         api = fact.get("api").split(".")[-1]
         args = split_top_level(fact.get("args"))
+        factory = re.match(r"^create(Multicast|Datagram)Socket$", api)
+        if factory:  # factory.createMulticastSocket(name, port): the name is a label, not an address
+            api = factory.group(1) + "Socket"
+            args = [a for a in args if not a.strip().startswith('"') and not re.search(r"(?i)name|_SOCK\b", a)]
+            args = args[-1:] if len(args) > 1 and not _looks_like_host(args[0]) else args
         func = self.func_of(fact)
         if _NETTY_CHANNELS.fullmatch(api):
             return Socket(fact, "netty", Binding(UNBOUND, api))
@@ -364,14 +369,27 @@ class JavaProgram:
             dest = self.flow.labels(send.path, func, args[1])
         elif api == "send" and len(args) == 1:
             dest = self.flow.labels(send.path, func, args[0])
-            if not self._readdressed(send, func, args[0]):
-                dest |= {f"peer:{l.split(':')[1]}" for l in dest if l.startswith("rxpacket:")}
+            received = {f"peer:{l.split(':')[1]}" for l in dest if l.startswith("rxpacket:")}
+            if not self._datagram(send, func, args[0]):
+                dest = frozenset()  # send(x) of something that is not a DatagramPacket built here
+            if received and not self._readdressed(send, func, args[0]):
+                dest |= received
         elif api in ("write", "writeAndFlush") and len(args) >= 1:
-            dest = self.flow.labels(send.path, func, args[0])
-            dest |= {f"peer:{l.split(':')[1]}" for l in conn if l.startswith("session:")}
+            sessions = {f"peer:{l.split(':')[1]}" for l in conn if l.startswith("session:")}
+            dest = self.flow.labels(send.path, func, args[0]) if self._datagram(send, func, args[0]) else EMPTY
+            dest |= sessions
         else:
             return set()
         return {label for label in dest if label.startswith("peer:")}
+
+    def _datagram(self, send: NativeFact, func: str, arg: str) -> bool:
+        """The argument is a datagram built in this method: `new DatagramPacket(...)` inline or in
+        a local assigned from one (a generic send(msg) of some other object is not a reply)."""
+        if "DatagramPacket" in arg:
+            return True
+        name = arg.strip()
+        return any(fact.path == send.path and self.func_of(fact) == func and name in target_names(fact.get("to"))
+                   and "DatagramPacket" in fact.get("from") for fact in self.kind("assign"))
 
     def _readdressed(self, send: NativeFact, func: str, packet: str) -> bool:
         """The received packet is re-pointed at another address before it is sent."""
@@ -394,7 +412,12 @@ class JavaProgram:
             if not sockets:
                 sockets = self._labelled(self.flow.labels(receive.path, self.func_of(receive), receive.get("conn")))
         if not sockets:
-            sockets = [s for s in self.sockets if s.framework in frameworks]
+            # the socket could not be followed: a framework's sockets anywhere in the tree (Netty and
+            # MINA handlers never see theirs), JDK sockets only in the files of the send and receive
+            files = {send.path} | {self.kind("receive")[int(p.split(":")[1])].path for p in peers
+                                   if not p.split(":")[1].startswith("h")}
+            sockets = [s for s in self.sockets if s.framework in frameworks
+                       and (s.framework != "jdk" or s.fact.path in files)]
         serving = [s for s in sockets if s.serves]
         if not serving:
             return None

@@ -26,6 +26,9 @@ _STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"|`[^`]*`|\'(?:[^\'\\\n]|\\.)*\'')
 _PATH = re.compile(r"(?<![\w.$])(@?[A-Za-z_$][\w$]*(?:\s*\.\s*[A-Za-z_$][\w$]*)*)(\s*\()?")
 _KEYWORDS = frozenset("""func range nil true false new make return go defer if else for var const chan map
 struct interface select case default break continue this super null final instanceof""".split())
+# calls on a container that hand out what was put in (queue.take(), list.get(i), it.next())
+_ELEMENT_READERS = frozenset("""take poll get peek remove pop next element getFirst getLast pollFirst pollLast
+removeFirst removeLast values iterator stream""".split())
 _GETTER = re.compile(r"^(?:get|is)([A-Z]\w*)$")
 
 
@@ -196,7 +199,9 @@ class NameFlow:
     def _ref_labels(self, path: str, func: str, ref: PathRef) -> Labels:
         got: Set[str] = set()
         root = ref.root
-        if root not in ("this", "super"):
+        # a method's result is not its object (`packet.getData()`), except a container's element
+        whole_object = not ref.is_call or len(ref.parts) == 1 or ref.last in _ELEMENT_READERS
+        if root not in ("this", "super") and whole_object:
             local = self._local(path, func, root)
             got |= local or set()
             got |= self.globals.get(root, set())
