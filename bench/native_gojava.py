@@ -1,13 +1,15 @@
 """Recall and precision of the Go and Java joins on a labelled corpus of unpacked sources.
 
-    python bench/native_gojava.py CASES_TOML SOURCES_DIR [--lang go|java] [-v]
+    python bench/native_gojava.py CASES_TOML SOURCES_DIR [--lang go|java] [--go-program package|module]
+                                  [--java-files dirs|case] [-v]
 
 CASES_TOML lists `[[case]]` tables (id, package, language, file, bind, reply, label = bug|ok) with
 paths relative to SOURCES_DIR/<package>/; `bind`/`reply` are a line in `file` or `other/file:line`
 (the layout of bench/realworld-native/cases.toml). Each case's program is what a runner would hand
 the join: for Go each package directory of the reply and bind files (`--go-program module` joins
-them), for Java the directories of those files together. A case is flagged when a finding lies within 3 lines of its reply line or has its
-related location within 3 lines of its bind line. Nothing here runs in the test suite.
+them), for Java the directories of those files together (`--java-files case`: the two files).
+A case is flagged when a finding lies within 3 lines of its reply line or has its related
+location within 3 lines of its bind line. Nothing here runs in the test suite.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ import time
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, List
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import native_driver  # noqa: E402

@@ -417,8 +417,8 @@ class GoProgram:
                 return "UDP003", ("the reply's control message sets only IfIndex: that forces the output "
                                   "interface but leaves the source to the routing table")
             return "UDP002", "the reply's control message has no Src, so nothing pins the source"
-        if re.search(r"\.Src\b", src) or any(label.startswith("peer:")
-                                            for label in self.flow.labels(send.path, func, src)):
+        src_labels = self.flow.labels(send.path, func, src)
+        if re.search(r"\.Src\b", src) or any(label.startswith("peer:") for label in src_labels):
             return "UDP003", f"the reply's Src is {src}, not the request's destination (cm.Dst)"
         if ifindex and ifindex != "0":
             return "UDP003", (f"the reply's control message copies IfIndex ({ifindex}): a non-zero IfIndex "

@@ -18,7 +18,8 @@ from typing import Dict, List, Mapping, Optional, Sequence, Set, Tuple
 from udplint.findings import Finding, Location, Related
 from udplint.polyglot.factmodel import NativeFact, facts_by_kind
 from udplint.polyglot.nameflow import (EMPTY, Call, Flow, FuncDef, Labels, NameFlow, PathRef, SourceText,
-                                       assigned_to, enclosing, matching_paren, outer_functions, split_top_level, target_names)
+                                       assigned_to, enclosing, matching_paren, outer_functions,
+                                       split_top_level, target_names)
 
 WILDCARD, SPECIFIC, EPHEMERAL, UNKNOWN, UNBOUND = "wildcard", "specific", "ephemeral", "unknown", "unbound"
 _WILDCARD_HOSTS = {"", "0.0.0.0", "::", "0:0:0:0:0:0:0:0", "[::]"}
@@ -26,6 +27,9 @@ _PEER_METHODS = {"getSocketAddress", "getAddress", "getPort", "sender", "getRemo
 _NETTY_CHANNELS = re.compile(r"(?:Nio|Epoll|KQueue|IoUring|Oio)DatagramChannel")
 _HANDLERS = {"channelRead0": "netty", "channelRead": "netty", "messageReceived": "mina"}
 _MAX_DEPTH = 5
+# `DatagramPacket packet;`, `byte[] buf = ...`, `final int n = ...`, `for (Job j : jobs)`
+_DECLARATION = re.compile(r"(?<![\w.])(?:final\s+)?(?!(?:return|throw|else|new|case|yield|assert)\b)"
+                          r"[A-Za-z_][\w.]*(?:<[^;()]*?>)?(?:\[\])*\s+([a-z_$][\w$]*)\s*(?=[;=,:)])")
 _CONTAINER_ADDERS = {"put", "offer", "add", "addLast", "addFirst", "push", "execute", "submit", "set"}
 
 
@@ -156,9 +160,7 @@ class JavaProgram:
                 if fdef.path != path:
                     continue
                 body = "\n".join(self.text.line(path, n) for n in range(fdef.line, fdef.end_line + 1))
-                # `DatagramPacket packet;`, `byte[] buf = ...`, `final int n = ...`, `for (Job j : jobs)`
-                names |= set(re.findall(r"(?<![\w.])(?:final\s+)?(?!(?:return|throw|else|new|case|yield|assert)\b)[A-Za-z_][\w.]*(?:<[^;()]*?>)?(?:\[\])*\s+"
-                                        r"([a-z_$][\w$]*)\s*(?=[;=,:)])", body))
+                names |= set(_DECLARATION.findall(body))
             self._declared_cache[key] = names
         return self._declared_cache[key]
 
@@ -216,8 +218,8 @@ class JavaProgram:
             return Socket(fact, "netty", Binding(UNBOUND, api))
         if api == "NioDatagramAcceptor":
             return Socket(fact, "mina", Binding(UNBOUND, api))
-        if api == "DatagramChannel" or args == ["null"] or (not args and api != "DatagramSocket"
-                                                           and api != "MulticastSocket"):
+        needs_bind = not args and api not in ("DatagramSocket", "MulticastSocket")
+        if api == "DatagramChannel" or args == ["null"] or needs_bind:
             return Socket(fact, "jdk", Binding(UNBOUND, f"{api}.open()" if api == "DatagramChannel" else api))
         if not args:
             return Socket(fact, "jdk", Binding(EPHEMERAL, f"new {api}()"))
@@ -247,7 +249,7 @@ class JavaProgram:
 
     def _sockets_for(self, fact: NativeFact) -> List[Socket]:
         labels = self.flow.labels(fact.path, self.func_of(fact), fact.get("conn"))
-        found = [self.sockets[int(l.split(":")[1])] for l in sorted(labels) if l.startswith("sock:")]
+        found = [self.sockets[int(label.split(":")[1])] for label in sorted(labels) if label.startswith("sock:")]
         for index, socket in enumerate(self.sockets):  # chained: DatagramChannel.open().bind(...)
             origin = self.kind("socket")[index]
             if origin.path == fact.path and origin.line == fact.line and origin.column >= fact.column \
@@ -369,13 +371,13 @@ class JavaProgram:
             dest = self.flow.labels(send.path, func, args[1])
         elif api == "send" and len(args) == 1:
             dest = self.flow.labels(send.path, func, args[0])
-            received = {f"peer:{l.split(':')[1]}" for l in dest if l.startswith("rxpacket:")}
+            received = {f"peer:{label.split(':')[1]}" for label in dest if label.startswith("rxpacket:")}
             if not self._datagram(send, func, args[0]):
                 dest = frozenset()  # send(x) of something that is not a DatagramPacket built here
             if received and not self._readdressed(send, func, args[0]):
                 dest |= received
         elif api in ("write", "writeAndFlush") and len(args) >= 1:
-            sessions = {f"peer:{l.split(':')[1]}" for l in conn if l.startswith("session:")}
+            sessions = {f"peer:{label.split(':')[1]}" for label in conn if label.startswith("session:")}
             dest = self.flow.labels(send.path, func, args[0]) if self._datagram(send, func, args[0]) else EMPTY
             dest |= sessions
         else:
@@ -395,8 +397,8 @@ class JavaProgram:
         """The received packet is re-pointed at another address before it is sent."""
         for fact in self.kind("setaddr"):
             if fact.path == send.path and self.func_of(fact) == func and fact.get("packet") == packet.strip():
-                if not any(l.startswith(("peer:", "rxpacket:"))
-                           for l in self.flow.labels(fact.path, func, fact.get("value"))):
+                if not any(label.startswith(("peer:", "rxpacket:"))
+                           for label in self.flow.labels(fact.path, func, fact.get("value"))):
                     return True
         return False
 
@@ -424,7 +426,7 @@ class JavaProgram:
         return min(serving, key=lambda s: (s.binding.kind != WILDCARD, s.fact.path, s.fact.line))
 
     def _labelled(self, labels: Labels) -> List[Socket]:
-        return [self.sockets[int(l.split(":")[1])] for l in sorted(labels) if l.startswith("sock:")]
+        return [self.sockets[int(label.split(":")[1])] for label in sorted(labels) if label.startswith("sock:")]
 
     def _learns_destination(self) -> bool:
         return any("IP_RECVORIGDSTADDR" in text for text in self.sources.values())
