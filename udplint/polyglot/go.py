@@ -300,12 +300,13 @@ class GoProgram:
 
     # --- replies -------------------------------------------------------------------------------
     def findings(self) -> List[Finding]:
-        out = []
+        """One finding per reply (a send nested in two functions is matched once per function)."""
+        out: Dict[Tuple[str, int, int], Finding] = {}
         for send in self.kind("send"):
             finding = self._judge(send)
             if finding is not None:
-                out.append(finding)
-        return out
+                out.setdefault((finding.filename, finding.location.row, finding.location.column), finding)
+        return list(out.values())
 
     def _judge(self, send: NativeFact) -> Optional[Finding]:
         func = self.func_of(send)

@@ -244,6 +244,11 @@ class JavaProgram:
                     socket.binding = binding
                     socket.fact = fact if socket.binding.kind != UNBOUND else socket.fact
         for fact in self.kind("connect"):
+            span = self.text.span(fact)
+            target = span[span.find("(") + 1:] if "(" in span else ""
+            if any(label.startswith(("peer:", "rxpacket:"))
+                   for label in self.flow.labels(fact.path, self.func_of(fact), target)):
+                continue  # connect() to the client that just wrote: still a server (and still routed)
             for socket in self._sockets_for(fact):
                 socket.connected = True
 
@@ -346,12 +351,13 @@ class JavaProgram:
 
     # --- replies -------------------------------------------------------------------------------
     def findings(self) -> List[Finding]:
-        out = []
+        """One finding per reply (a send nested in two functions is matched once per function)."""
+        out: Dict[Tuple[str, int, int], Finding] = {}
         for send in self.kind("send"):
             finding = self._judge(send)
             if finding is not None:
-                out.append(finding)
-        return out
+                out.setdefault((finding.filename, finding.location.row, finding.location.column), finding)
+        return list(out.values())
 
     def _judge(self, send: NativeFact) -> Optional[Finding]:
         func = self.func_of(send)
