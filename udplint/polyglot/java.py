@@ -323,9 +323,15 @@ class JavaProgram:
             return self._classify_host(lookup.group(1), path, func, depth + 1)
         if re.match(r"^[A-Za-z_$][\w$.]*(?:\(\))?$", expr):
             values = self._values(expr.rstrip("()"), path, func)
+            if self._replaced_when_null(expr.rstrip("()").split(".")[-1], path):
+                values = [v for v in values if v[0].strip() != "null"]  # `if (host == null) host = ...`
             kinds = [self._classify_host(v, vp, vf, depth + 1) for v, vp, vf in values]
             return WILDCARD if WILDCARD in kinds else SPECIFIC
         return SPECIFIC  # an enumerated or configured address: one socket per address is the fix
+
+    def _replaced_when_null(self, name: str, path: str) -> bool:
+        text = self.sources.get(path, "")
+        return re.search(rf"\b{re.escape(name)}\s*==\s*null\b|\bnull\s*==\s*{re.escape(name)}\b", text) is not None
 
     def _values(self, name: str, path: str, func: str) -> List[Tuple[str, str, str]]:
         parts = name.split(".")
