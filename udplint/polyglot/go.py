@@ -19,7 +19,9 @@ from udplint.polyglot.nameflow import (Call, Flow, FuncDef, NameFlow, SourceText
                                        matching_paren, split_top_level, strip_strings, target_names)
 
 # calls whose result still holds their arguments (the rest compute something new)
-_WRAPPERS = frozenset({"append", "NewPacketConn", "UDPAddrFromAddrPort", "AddrPortFrom", "Addr", "AddrPort"})
+# (ResolveUDPAddr of a peer's String() is that peer; a configured address carries no label anyway)
+_WRAPPERS = frozenset({"append", "NewPacketConn", "UDPAddrFromAddrPort", "AddrPortFrom", "Addr", "AddrPort",
+                       "ResolveUDPAddr", "ParseAddrPort", "MustParseAddrPort"})
 
 WILDCARD, SPECIFIC, EPHEMERAL, UNKNOWN = "wildcard", "specific", "ephemeral", "unknown"
 _WILDCARD_HOSTS = {"", "0.0.0.0", "::", "[::]", "0:0:0:0:0:0:0:0"}

@@ -29,6 +29,8 @@ struct interface select case default break continue this super null final instan
 # calls on a container that hand out what was put in (queue.take(), list.get(i), it.next())
 _ELEMENT_READERS = frozenset("""take poll get peek remove pop next element getFirst getLast pollFirst pollLast
 removeFirst removeLast values iterator stream""".split())
+# conversions that give the same address in another form (peer.String(), addr.AddrPort())
+_SAME_VALUE = frozenset("String toString AddrPort Addr Unmap To4 To16 getHostString getHostAddress".split())
 _GETTER = re.compile(r"^(?:get|is)([A-Z]\w*)$")
 
 
@@ -200,7 +202,8 @@ class NameFlow:
         got: Set[str] = set()
         root = ref.root
         # a method's result is not its object (`packet.getData()`), except a container's element
-        whole_object = not ref.is_call or len(ref.parts) == 1 or ref.last in _ELEMENT_READERS
+        whole_object = not ref.is_call or len(ref.parts) == 1 or ref.last in _ELEMENT_READERS \
+            or ref.last in _SAME_VALUE
         if root not in ("this", "super") and whole_object:
             local = self._local(path, func, root)
             got |= local or set()
