@@ -47,3 +47,39 @@ def facts_by_kind(facts: Iterable[NativeFact]) -> Dict[str, List[NativeFact]]:
     for fact in facts:
         grouped.setdefault(fact.kind, []).append(fact)
     return grouped
+
+
+import re  # noqa: E402  (kept below the shared code so merges stay simple)
+
+_UNBOUND = re.compile(r"^\$(?:\.\.\.)?[A-Z][A-Z0-9_]*$")
+
+
+def facts_from_semgrep_json(doc: Mapping) -> List[NativeFact]:
+    """The fact rules' results of one `semgrep --json` run as NativeFact.
+
+    The kind and language come from the rule's metadata (`udplint-fact`, `udplint-lang`), else
+    from the rule id `...udplint.fact.<lang>.<kind>` (semgrep prefixes ids with the config path).
+    Results of other rules are skipped. A metavariable that the matching pattern did not bind
+    stays in the message as `$NAME`; such values are dropped, so `attrs.get(key)` is "" for them.
+    """
+    facts: List[NativeFact] = []
+    for result in doc.get("results", []):
+        extra = result.get("extra", {})
+        meta = extra.get("metadata", {}) or {}
+        rule_id = str(result.get("check_id", ""))
+        _, marker, tail = rule_id.rpartition("udplint.fact.")
+        lang, _, kind = tail.partition(".") if marker else ("", "", "")
+        kind = str(meta.get("udplint-fact") or kind)
+        lang = str(meta.get("udplint-lang") or lang)
+        if not kind or not lang:
+            continue
+        attrs = {key: value for key, value in parse_message(str(extra.get("message", ""))).items()
+                 if not _UNBOUND.match(value)}
+        start, end = result["start"], result["end"]
+        facts.append(NativeFact(
+            language=lang, kind=kind, path=str(result["path"]),
+            line=int(start["line"]), column=int(start["col"]),
+            end_line=int(end["line"]), end_column=int(end["col"]),
+            attrs=attrs, function=attrs.get("func", ""),
+        ))
+    return facts

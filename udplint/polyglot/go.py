@@ -1,0 +1,581 @@
+"""UDP001-UDP003 for one Go package, from the facts of `rules/go/fact_*.yaml`.
+
+The join follows two kinds of values by name (udplint.polyglot.nameflow): the peer a receive
+returned (`n, peer, err := c.ReadFromUDP(b)`) and the socket a listen call returned. A send whose
+destination carries a peer is a reply; the socket it goes out on (or, when that cannot be
+followed, the socket the request came in on) says where it was bound. The listen address is
+resolved by name too: literals, `":"+port`, `fmt.Sprintf(":%d", p)`, `&net.UDPAddr{Port: p}`,
+package constants, flag defaults and keyed config fields.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+
+from udplint.findings import Finding, Location, Related
+from udplint.polyglot.factmodel import NativeFact, facts_by_kind
+from udplint.polyglot.nameflow import (Call, Flow, FuncDef, NameFlow, SourceText, assigned_to, enclosing,
+                                       matching_paren, split_top_level, strip_strings, target_names)
+
+# calls whose result still holds their arguments (the rest compute something new)
+# (ResolveUDPAddr of a peer's String() is that peer; a configured address carries no label anyway)
+_WRAPPERS = frozenset({"append", "NewPacketConn", "UDPAddrFromAddrPort", "AddrPortFrom", "Addr", "AddrPort",
+                       "ResolveUDPAddr", "ParseAddrPort", "MustParseAddrPort"})
+
+WILDCARD, SPECIFIC, EPHEMERAL, UNKNOWN = "wildcard", "specific", "ephemeral", "unknown"
+_WILDCARD_HOSTS = {"", "0.0.0.0", "::", "[::]", "0:0:0:0:0:0:0:0"}
+_WILDCARD_IPS = re.compile(r"^(?:net\.)?(?:IPv4zero|IPv6zero|IPv6unspecified|IPv4\(\s*0\s*,\s*0\s*,\s*0\s*,\s*0\s*\))$"
+                           r"|^netip\.(?:IPv4Unspecified|IPv6Unspecified)\(\)$|^nil$")
+_MAX_DEPTH = 5
+
+
+@dataclass(frozen=True)
+class Binding:
+    kind: str  # WILDCARD | SPECIFIC | EPHEMERAL | UNKNOWN
+    how: str  # what the address was, for the message: `":53"`, `&net.UDPAddr{Port: port}`
+
+
+@dataclass(frozen=True)
+class Socket:
+    fact: NativeFact
+    binding: Binding
+    multicast: bool
+
+    @property
+    def serves(self) -> bool:
+        return self.binding.kind in (WILDCARD, UNKNOWN) and not self.multicast
+
+
+def join(facts: Sequence[NativeFact], sources: Mapping[str, str]) -> List[Finding]:
+    """The findings of one Go package (a directory's .go files)."""
+    facts = [f for f in facts if f.language == "go"]
+    if not facts:
+        return []
+    return GoProgram(facts, sources).findings()
+
+
+class GoProgram:
+    def __init__(self, facts: Sequence[NativeFact], sources: Mapping[str, str]) -> None:
+        self.text = SourceText(sources)
+        self.by_kind = facts_by_kind(facts)
+        self.funcs = self._funcs()
+        self.flow = NameFlow(keep_args=lambda name: name in _WRAPPERS)
+        for func in self.funcs:
+            self.flow.funcs.setdefault(func.name, []).append(func)
+        self.sockets: List[Socket] = []
+        self._load_flows()
+        self._seed()
+        self.flow.solve()
+        self.sockets = [self._socket(f) for f in self.kind("listen")]
+
+    def kind(self, name: str) -> List[NativeFact]:
+        return self.by_kind.get(name, [])
+
+    def func_of(self, fact: NativeFact) -> str:
+        return fact.function or enclosing(self.funcs, fact.path, fact.line)
+
+    # --- facts -> flows ------------------------------------------------------------------------
+    def _funcs(self) -> List[FuncDef]:
+        seen: Dict[Tuple[str, int], FuncDef] = {}
+        for fact in self.kind("func"):
+            key = (fact.path, fact.line)
+            if key in seen and not fact.get("recv"):
+                continue  # a method matches the plain-function pattern too; keep the method one
+            params = _go_params(self.text.after(fact.path, fact.line, fact.column), bool(fact.get("recv")))
+            seen[key] = FuncDef(fact.path, fact.get("name"), fact.line, fact.end_line, params)
+        return list(seen.values())
+
+    def _special_lines(self) -> set:
+        kinds = ("listen", "receive", "connect", "multicast")
+        return {(f.path, f.line) for k in kinds for f in self.kind(k)}
+
+    def _load_flows(self) -> None:
+        special = self._special_lines()
+        for fact in self.kind("assign"):
+            if (fact.path, fact.line) in special:
+                continue  # the receive/listen seeds say exactly which target gets what
+            targets = tuple(target_names(fact.get("to")))
+            self.flow.flows.append(Flow(fact.path, self.func_of(fact), targets, fact.get("from")))
+        for fact in self.kind("global"):
+            self.flow.flows.append(Flow(fact.path, "", tuple(target_names(fact.get("to"))), fact.get("from")))
+        for fact in self.kind("field"):
+            self.flow.flows.append(Flow(fact.path, self.func_of(fact), ("." + fact.get("field"),),
+                                        self.text.span(fact) or fact.get("from")))
+        for fact in self.kind("return"):
+            self.flow.returns_of.append(Flow(fact.path, self.func_of(fact), (), fact.get("values")))
+        for fact in self.kind("call"):
+            self.flow.calls.append(self._call(fact))
+
+    def _call(self, fact: NativeFact) -> Call:
+        callee = fact.get("callee")
+        func = self.func_of(fact)
+        if callee.startswith("func"):  # go func(a *net.UDPAddr) { ... }(peer)
+            text = self.text.after(fact.path, fact.line, fact.column)
+            params = _go_params(text, False)
+            body_end = matching_paren(text, text.index("{")) if "{" in text else -1
+            args_text = text[body_end + 1:] if body_end >= 0 else ""
+            args = _call_args(args_text)
+            return Call(fact.path, func, callee, tuple(args), literal_params=params)
+        args = _call_args(self.text.span(fact)[len(callee):]) or split_top_level(fact.get("args"))
+        return Call(fact.path, func, callee, tuple(args))
+
+    def _seed(self) -> None:
+        for index, fact in enumerate(self.kind("listen")):
+            self._seed_result(fact, f"sock:{index}", position=0)
+        for index, fact in enumerate(self.kind("multicast")):
+            if fact.get("api") == "ListenMulticastUDP":
+                self._seed_result(fact, f"mcast:{index}", position=0)
+            elif fact.get("conn"):
+                self.flow.seed(fact.path, self.func_of(fact), fact.get("conn"), "joined")
+        for fact in self.kind("connect"):
+            self._seed_result(fact, "connect", position=0)
+        for index, fact in enumerate(self.kind("receive")):
+            func = self.func_of(fact)
+            if fact.get("peer"):
+                self.flow.seed(fact.path, func, fact.get("peer"), f"peer:{index}")
+            if fact.get("oob"):
+                self.flow.seed(fact.path, func, fact.get("oob"), f"oob:{index}")
+
+    def _seed_result(self, fact: NativeFact, label: str, position: int) -> None:
+        targets = assigned_to(self.text.before(fact))
+        func = self.func_of(fact)
+        if len(targets) > position:
+            self.flow.add(fact.path, func, targets[position], {label})
+        elif self.text.before(fact).strip().endswith("return") and func:
+            self.flow.returns.setdefault(func, set()).add(label)
+
+    # --- listen addresses ----------------------------------------------------------------------
+    def _socket(self, fact: NativeFact) -> Socket:
+        network = fact.get("network").strip()
+        if network.startswith('"') and not network.startswith('"udp'):
+            binding = Binding(SPECIFIC, network)  # not UDP ("ip4:icmp", "unixgram")
+        else:
+            binding = self.classify(fact.get("laddr"), fact.path, self.func_of(fact), 0)
+        if fact.get("api") == "ListenUDP" and fact.get("laddr").strip() == "nil":
+            binding = Binding(EPHEMERAL, "nil")
+        return Socket(fact, binding, multicast=False)
+
+    def classify(self, expr: str, path: str, func: str, depth: int) -> Binding:
+        expr = expr.strip()
+        while expr.startswith(("&", "*")) or (expr.startswith("(") and matching_paren(expr, 0) == len(expr) - 1):
+            expr = expr[1:-1].strip() if expr.startswith("(") else expr[1:].strip()
+        if not expr or depth > _MAX_DEPTH:
+            return Binding(UNKNOWN, expr)
+        if expr.startswith(('"', "`")):
+            return _classify_hostport(_unquote(expr), expr)
+        if "+" in strip_strings(expr):
+            return self._classify_concat(expr, path, func, depth)
+        call = re.match(r"^([\w.]+)\s*\(", expr)
+        if call:
+            return self._classify_call(call.group(1), expr, path, func, depth)
+        literal = re.match(r"^(?:net\.)?UDPAddr\s*\{", expr)
+        if literal:
+            return self._classify_udpaddr(expr, path, func, depth)
+        if re.match(r"^[A-Za-z_][\w.]*$", expr):
+            return self._classify_name(expr, path, func, depth)
+        return Binding(UNKNOWN, expr)
+
+    def _classify_concat(self, expr: str, path: str, func: str, depth: int) -> Binding:
+        head = split_top_level(expr, "+")[0]
+        if head.startswith('"'):
+            host = _unquote(head)
+            if host.endswith(":"):
+                return Binding(WILDCARD if _host(host[:-1]) in _WILDCARD_HOSTS else SPECIFIC, expr)
+            if host in ("", "[") or host.rstrip("]:") in _WILDCARD_HOSTS:
+                return Binding(WILDCARD, expr)
+            return Binding(SPECIFIC, expr)
+        host = self.classify_host(head, path, func, depth + 1)
+        return Binding(host.kind, expr) if host.kind != UNKNOWN else Binding(UNKNOWN, expr)
+
+    def _classify_call(self, name: str, expr: str, path: str, func: str, depth: int) -> Binding:
+        args = _call_args(expr[len(name):])
+        short = name.split(".")[-1]
+        if short == "Sprintf" and args:
+            return self._classify_sprintf(args, expr, path, func, depth)
+        if short == "JoinHostPort" and len(args) == 2:
+            host = self.classify_host(args[0], path, func, depth + 1)
+            if host.kind == WILDCARD and re.match(r'^"0"$|^0$', args[1].strip()):
+                return Binding(EPHEMERAL, expr)
+            return Binding(host.kind, expr)
+        if short in ("ResolveUDPAddr", "ResolveIPAddr") and len(args) == 2:
+            return self.classify(args[1], path, func, depth + 1)
+        if short in ("String", "StringVar", "Getenv", "LookupEnv") and args:
+            default = args[-2] if short in ("String", "StringVar") and len(args) >= 3 else ""
+            return self.classify(default, path, func, depth + 1) if default else Binding(UNKNOWN, expr)
+        if short == "AddrPortFrom" and args:
+            host = self.classify_host(args[0], path, func, depth + 1)
+            return Binding(host.kind, expr)
+        return Binding(UNKNOWN, expr)
+
+    def _classify_sprintf(self, args: List[str], expr: str, path: str, func: str, depth: int) -> Binding:
+        fmt = _unquote(args[0]) if args[0].startswith('"') else ""
+        if not fmt:
+            return Binding(UNKNOWN, expr)
+        host, _, _port = fmt.rpartition(":")
+        if "%" not in host:
+            return Binding(WILDCARD if _host(host) in _WILDCARD_HOSTS else SPECIFIC, expr)
+        if host in ("%s", "[%s]") and len(args) > 1:
+            return Binding(self.classify_host(args[1], path, func, depth + 1).kind, expr)
+        return Binding(UNKNOWN, expr)
+
+    def _classify_udpaddr(self, expr: str, path: str, func: str, depth: int) -> Binding:
+        body = expr[expr.index("{") + 1:matching_paren(expr, expr.index("{"))]
+        fields = _keyed_fields(body)
+        if not fields and body.strip():
+            values = split_top_level(body)  # positional: UDPAddr{ip, port, zone}
+            fields = {"IP": values[0], "Port": values[1] if len(values) > 1 else "0"}
+        port = fields.get("Port", "0").strip()
+        ip = fields.get("IP", "nil").strip()
+        host = self.classify_host(ip, path, func, depth + 1) if ip != "nil" else Binding(WILDCARD, "nil")
+        if host.kind == WILDCARD and port == "0":
+            return Binding(EPHEMERAL, expr)
+        return Binding(host.kind, expr)
+
+    def classify_host(self, expr: str, path: str, func: str, depth: int) -> Binding:
+        """A host part alone: "" / "0.0.0.0" / net.IPv4zero are wildcards; a name is resolved."""
+        expr = expr.strip()
+        if depth > _MAX_DEPTH:
+            return Binding(UNKNOWN, expr)
+        if expr.startswith('"'):
+            return Binding(WILDCARD if _host(_unquote(expr)) in _WILDCARD_HOSTS else SPECIFIC, expr)
+        if _WILDCARD_IPS.match(expr):
+            return Binding(WILDCARD, expr)
+        octets = re.match(r"^(?:\[\]byte|net\.IP)\s*\{([\d\s,x]*)\}$", expr)
+        if octets:  # net.IP{127, 0, 0, 1}; all zero is the wildcard
+            values = [v.strip() for v in octets.group(1).split(",") if v.strip()]
+            return Binding(WILDCARD if all(v in ("0", "0x0", "0x00") for v in values) else SPECIFIC, expr)
+        parse = re.match(r"^(?:net\.ParseIP|netip\.MustParseAddr)\s*\((.*)\)$", expr, re.S)
+        if parse:
+            return self.classify_host(parse.group(1), path, func, depth + 1)
+        if re.match(r"^net\.(?:IPv4|IPv6loopback|IPv4bcast|IPv4allsys)", expr):
+            return Binding(SPECIFIC, expr)
+        if re.match(r"^[A-Za-z_][\w.]*$", expr):
+            values = self._values(expr, path, func)
+            kinds = [self.classify_host(v, vpath, vfunc, depth + 1) for v, vpath, vfunc in values]
+            return _combine(kinds, expr)
+        return Binding(UNKNOWN, expr)
+
+    def _classify_name(self, name: str, path: str, func: str, depth: int) -> Binding:
+        values = self._values(name, path, func)
+        return _combine([self.classify(v, vpath, vfunc, depth + 1) for v, vpath, vfunc in values], name)
+
+    def _values(self, name: str, path: str, func: str) -> List[Tuple[str, str, str]]:
+        """Every expression assigned to `name` that can reach this use: locals of the function,
+        package-level values, keyed fields of the same name, the arguments of a parameter, and
+        flag.StringVar defaults."""
+        parts = name.split(".")
+        found: List[Tuple[str, str, str]] = []
+        if len(parts) == 1:
+            for fact in self.kind("assign"):
+                if self.func_of(fact) == func and fact.path == path and name in target_names(fact.get("to")):
+                    found.append((fact.get("from"), fact.path, func))
+            for fact in self.kind("global"):
+                if fact.get("to") == name:
+                    found.append((fact.get("from"), fact.path, ""))
+            found += self._argument_values(name, path, func)
+        else:
+            last = parts[-1]
+            for fact in self.kind("field"):
+                if fact.get("field") == last:
+                    found.append((fact.get("from"), fact.path, self.func_of(fact)))
+            for fact in self.kind("assign"):
+                if any(t.split(".")[-1] == last and "." in t for t in target_names(fact.get("to"))):
+                    found.append((fact.get("from"), fact.path, self.func_of(fact)))
+        for fact in self.kind("call"):
+            if fact.get("callee").endswith("StringVar"):
+                args = split_top_level(fact.get("args"))
+                if len(args) >= 3 and args[0].lstrip("&").split(".")[-1] == parts[-1]:
+                    found.append((args[2], fact.path, self.func_of(fact)))
+        return found
+
+    def _argument_values(self, name: str, path: str, func: str) -> List[Tuple[str, str, str]]:
+        found = []
+        for target in self.flow.funcs.get(func, []):
+            if target.path != path or name not in target.params:
+                continue
+            index = target.params.index(name)
+            for call in self.flow.calls:
+                if call.callee.split(".")[-1] == func and len(call.args) == len(target.params):
+                    found.append((call.args[index], call.path, call.func))
+        return found
+
+    # --- replies -------------------------------------------------------------------------------
+    def findings(self) -> List[Finding]:
+        """One finding per reply (a send nested in two functions is matched once per function)."""
+        out: Dict[Tuple[str, int, int], Finding] = {}
+        for send in self.kind("send"):
+            finding = self._judge(send)
+            if finding is not None:
+                out.setdefault((finding.filename, finding.location.row, finding.location.column), finding)
+        return list(out.values())
+
+    def _judge(self, send: NativeFact) -> Optional[Finding]:
+        func = self.func_of(send)
+        dest = self.flow.labels(send.path, func, send.get("dest"))
+        peers = sorted(label for label in dest if label.startswith("peer:"))
+        if not peers:
+            return None
+        conn = self.flow.labels(send.path, func, send.get("conn"))
+        if conn & {"joined"} or any(label.startswith("mcast:") for label in conn):
+            return None  # a multicast responder: its clients sent to a group, not to us
+        socket = self._reply_socket(conn, peers)
+        if socket is None:
+            return None
+        verdict = self._pinning(send, func, socket)
+        if verdict is None:
+            return None
+        code, detail = verdict
+        return self._finding(send, socket, code, detail)
+
+    def _reply_socket(self, conn_labels, peers: List[str]) -> Optional[Socket]:
+        sockets = self._sockets_of(conn_labels)
+        if not sockets:
+            for peer in peers:
+                receive = self.kind("receive")[int(peer.split(":")[1])]
+                labels = self.flow.labels(receive.path, self.func_of(receive), receive.get("conn"))
+                if any(label.startswith("mcast:") for label in labels) or "joined" in labels:
+                    return None
+                sockets += self._sockets_of(labels)
+        if not sockets:
+            if "connect" in conn_labels:
+                return None
+            sockets = self.sockets  # the socket could not be followed: any server socket of the package
+        serving = [s for s in sockets if s.serves]
+        if not serving:
+            return None
+        return min(serving, key=lambda s: (s.binding.kind != WILDCARD, s.fact.path, s.fact.line))
+
+    def _sockets_of(self, labels) -> List[Socket]:
+        return [self.sockets[int(label.split(":")[1])] for label in sorted(labels) if label.startswith("sock:")]
+
+    def _pinning(self, send: NativeFact, func: str, socket: Socket) -> Optional[Tuple[str, str]]:
+        """None when the reply pins its source; else (code, what is wrong)."""
+        api = send.get("api")
+        prepared = self._pktinfo_prepared(socket)
+        if send.get("cm"):
+            return self._judge_control_message(send, func, socket, prepared)
+        if send.get("oob") or api.startswith("WriteMsgUDP"):
+            return self._judge_oob(send, func)
+        if prepared:
+            return "UDP002", f"packet info is prepared ({prepared}) but {api} carries no control message"
+        return "UDP001", f"{api} answers the sender without pinning the source address"
+
+    def _pktinfo_prepared(self, socket: Socket) -> str:
+        """What packet-info set-up applies to this socket (options on a conn that cannot be
+        followed, e.g. setsockopt inside SyscallConn().Control, count for every socket)."""
+        for fact in self.kind("option"):
+            if not self._concerns(fact, socket):
+                continue
+            if fact.get("api") == "SetControlMessage" and "FlagDst" in fact.get("flags"):
+                return "SetControlMessage(FlagDst)"
+            if fact.get("opt"):
+                return fact.get("opt").split(".")[-1]
+        for fact in self.kind("receive"):
+            if fact.get("api").startswith("ReadMsgUDP") and self._concerns(fact, socket):
+                return fact.get("api")
+        return ""
+
+    def _concerns(self, fact: NativeFact, socket: Socket) -> bool:
+        if not fact.get("conn"):
+            return True
+        sockets = self._sockets_of(self.flow.labels(fact.path, self.func_of(fact), fact.get("conn")))
+        return not sockets or socket in sockets
+
+    def _judge_oob(self, send: NativeFact, func: str) -> Optional[Tuple[str, str]]:
+        oob = send.get("oob").strip()
+        api = send.get("api")
+        if oob in ("nil", "[]byte{}", "[]byte(nil)") or re.match(r"^\w+\[:0\]$", oob):
+            return "UDP002", f"{api} is given no control message, so nothing pins the source"
+        if any(label.startswith("oob:") for label in self.flow.labels(send.path, func, oob)):
+            return "UDP003", (f"{api} sends back the control data ReadMsgUDP received (its interface index, "
+                              "and any other IP_RECV* message, which makes the write fail)")
+        for fact in self._cmsgs_near(send, func):
+            wrong = _wrong_pktinfo(self.text.span(fact), fact)
+            if wrong:
+                return "UDP003", wrong
+        return None
+
+    def _cmsgs_near(self, send: NativeFact, func: str) -> List[NativeFact]:
+        same = [f for f in self.kind("cmsg") if f.path == send.path and self.func_of(f) == func]
+        return same or self.kind("cmsg")
+
+    def _judge_control_message(self, send: NativeFact, func: str, socket: Socket,
+                               prepared: str) -> Optional[Tuple[str, str]]:
+        cm = send.get("cm").strip()
+        if cm == "nil":
+            if prepared:
+                return "UDP002", "the reply's control message is nil, so nothing pins the source"
+            return "UDP001", "WriteTo with a nil control message answers the sender without pinning the source"
+        family = self._wrap_family()
+        if family == "ipv6" and _dual_stack(socket):
+            return "UDP002", ('an x/net/ipv6 control message on a dual-stack "udp" socket does not pin the '
+                              "source of replies to IPv4 clients (ipv6 ignores a v4 Src)")
+        fields = self._control_fields(send, func, cm)
+        if fields is None:
+            return None  # built elsewhere: nothing to judge
+        src, ifindex = fields.get("Src", "").strip(), fields.get("IfIndex", "").strip()
+        if not src or src == "nil":
+            if ifindex and ifindex != "0":
+                return "UDP003", ("the reply's control message sets only IfIndex: that forces the output "
+                                  "interface but leaves the source to the routing table")
+            return "UDP002", "the reply's control message has no Src, so nothing pins the source"
+        src_labels = self.flow.labels(send.path, func, src)
+        if re.search(r"\.Src\b", src) or any(label.startswith("peer:") for label in src_labels):
+            return "UDP003", f"the reply's Src is {src}, not the request's destination (cm.Dst)"
+        if ifindex and ifindex != "0":
+            return "UDP003", (f"the reply's control message copies IfIndex ({ifindex}): a non-zero IfIndex "
+                              "forces the output interface, bypasses routing and makes macOS ignore Src")
+        return None
+
+    def _wrap_family(self) -> str:
+        families = {f.get("family") for f in self.kind("wrap")}
+        return "ipv6" if families == {"ipv6"} else ("ipv4" if "ipv4" in families else "")
+
+    def _control_fields(self, send: NativeFact, func: str, cm: str) -> Optional[Dict[str, str]]:
+        literals = [f for f in self.kind("cmsg") if f.get("type").endswith("ControlMessage")
+                    and _inside(f, send)]
+        name = cm.lstrip("&*").strip()
+        if not literals and re.match(r"^\w+$", name):
+            for fact in self.kind("cmsg"):
+                if fact.path != send.path or self.func_of(fact) != func:
+                    continue
+                if fact.get("type").endswith("ControlMessage") and name in assigned_to(self.text.before(fact)):
+                    literals.append(fact)
+                elif fact.get("type").endswith("ControlMessage") and re.search(
+                        rf"\bvar\s+{re.escape(name)}\b", self.text.before(fact)):
+                    literals.append(fact)
+            for fact in self.kind("assign"):
+                if fact.path == send.path and self.func_of(fact) == func and fact.get("to") == name \
+                        and "ControlMessage" in fact.get("from"):
+                    literals.append(fact)
+            declared = re.search(rf"\bvar\s+{re.escape(name)}\s+\*?ipv[46]\.ControlMessage\b",
+                                 "\n".join(self.text.line(send.path, n) for n in range(1, send.line)))
+            if not literals and not declared:
+                return None
+        elif not literals:
+            return None
+        fields: Dict[str, str] = {}
+        for fact in literals:
+            text = self.text.span(fact)
+            if "{" in text:
+                fields.update(_keyed_fields(text[text.index("{") + 1:matching_paren(text, text.index("{"))]))
+        for fact in self.kind("cmsg"):
+            if fact.get("target") == name and fact.path == send.path and self.func_of(fact) == func:
+                fields[fact.get("field")] = fact.get("value")
+        return fields
+
+    def _finding(self, send: NativeFact, socket: Socket, code: str, detail: str) -> Finding:
+        bind = socket.fact
+        where = "a wildcard address" if socket.binding.kind == WILDCARD else "an address not known to be specific"
+        message = (f"{detail}; the socket is bound to {where} ({socket.binding.how}, line {bind.line}), so on a "
+                   f"multi-homed host the reply can leave from another address than the client sent to, and a "
+                   f"connected client or conntrack drops it. {_FIX[code]}")
+        related = (Related(bind.path, Location(bind.line, bind.column),
+                           f"socket bound here: {bind.get('api')}({socket.binding.how})"),)
+        return Finding(code=code, filename=send.path, location=Location(send.line, send.column),
+                       end_location=Location(send.end_line, send.end_column), message=message,
+                       related=related, source_line=self.text.line(send.path, send.line))
+
+
+_FIX = {
+    "UDP001": ("Fix: wrap the conn with golang.org/x/net/ipv4.NewPacketConn, SetControlMessage(ipv4.FlagDst, "
+               "true) and reply with p.WriteTo(b, &ipv4.ControlMessage{Src: cm.Dst}, src) when cm.Dst is "
+               "unicast; or enable IP_PKTINFO/IPV6_RECVPKTINFO via SyscallConn and use ReadMsgUDP + "
+               "WriteMsgUDP with one fresh pktinfo control message (ipi_spec_dst / ipi6_addr, ifindex 0)."),
+    "UDP002": ("Fix: reply with p.WriteTo(b, &ipv4.ControlMessage{Src: cm.Dst}, src) (x/net/ipv4, also on a "
+               "dual-stack socket) or WriteMsgUDP(b, oob, src) with one fresh IP_PKTINFO/IPV6_PKTINFO message."),
+    "UDP003": ("Fix: build one fresh control message for the reply: Src = the request's cm.Dst (ipi_spec_dst "
+               "for syscall pktinfo), IfIndex 0, nothing echoed."),
+}
+
+
+def _go_params(text: str, method: bool) -> Tuple[str, ...]:
+    """Parameter names of `func (r *T) name(a, b *net.UDPAddr, c int) ...` (text from `func`)."""
+    opens = [i for i, ch in enumerate(text) if ch == "("]
+    if not opens:
+        return ()
+    first = opens[0]
+    if method:
+        after_recv = matching_paren(text, first) + 1
+        nxt = text.find("(", after_recv)
+        if nxt < 0:
+            return ()
+        first = nxt
+    inner = text[first + 1:matching_paren(text, first)]
+    parts = split_top_level(inner)
+    named = any(len(p.split()) >= 2 for p in parts)
+    if not named:
+        return ()
+    return tuple(p.split()[0] for p in parts)
+
+
+def _call_args(text: str) -> List[str]:
+    text = text.lstrip()
+    if not text.startswith("("):
+        return []
+    return split_top_level(text[1:matching_paren(text, 0)])
+
+
+def _keyed_fields(body: str) -> Dict[str, str]:
+    fields = {}
+    for part in split_top_level(body):
+        key, sep, value = part.partition(":")
+        if sep and re.match(r"^\s*\w+\s*$", key):
+            fields[key.strip()] = value.strip()
+    return fields
+
+
+def _unquote(literal: str) -> str:
+    literal = literal.strip()
+    return literal[1:-1] if len(literal) >= 2 else ""
+
+
+def _host(host: str) -> str:
+    return host.strip()
+
+
+def _classify_hostport(address: str, how: str) -> Binding:
+    host, sep, port = address.rpartition(":")
+    if not sep:
+        return Binding(UNKNOWN, how)
+    if host.strip("[]") in ("127.0.0.1", "::1", "localhost") or host.strip("[]") not in _WILDCARD_HOSTS:
+        return Binding(SPECIFIC, how)
+    return Binding(EPHEMERAL if port in ("", "0") else WILDCARD, how)
+
+
+def _combine(bindings: List[Binding], how: str) -> Binding:
+    kinds = [b.kind for b in bindings]
+    if WILDCARD in kinds:
+        return Binding(WILDCARD, next(b.how for b in bindings if b.kind == WILDCARD))
+    if kinds and all(k == SPECIFIC for k in kinds):
+        return Binding(SPECIFIC, how)
+    if kinds and all(k in (EPHEMERAL, SPECIFIC) for k in kinds):
+        return Binding(EPHEMERAL, how)
+    return Binding(UNKNOWN, how)
+
+
+def _dual_stack(socket: Socket) -> bool:
+    return socket.fact.get("network").strip() == '"udp"'
+
+
+def _inside(inner: NativeFact, outer: NativeFact) -> bool:
+    return inner.path == outer.path and (outer.line, outer.column) <= (inner.line, inner.column) \
+        and (inner.end_line, inner.end_column) <= (outer.end_line, outer.end_column)
+
+
+def _wrong_pktinfo(text: str, fact: NativeFact) -> str:
+    """UDP003 reasons for a syscall/unix pktinfo struct or field assignment built for a reply."""
+    if fact.get("field") == "Spec_dst" and fact.get("value").endswith(".Addr"):
+        return "the reply's Spec_dst is the received Addr (ipi_addr, the header destination)"
+    if fact.get("field") in ("Ifindex", "IfIndex") and re.search(r"\.If[iI]ndex\b", fact.get("value")):
+        return f"the reply's pktinfo copies the received interface index ({fact.get('value')})"
+    if "{" not in text:
+        return ""
+    fields = _keyed_fields(text[text.index("{") + 1:matching_paren(text, text.index("{"))])
+    if fields.get("Spec_dst", "").endswith(".Addr"):
+        return "the reply's Spec_dst is the received Addr (ipi_addr, the header destination)"
+    index = fields.get("Ifindex", fields.get("IfIndex", ""))
+    if re.search(r"\.If[iI]ndex\b", index):
+        return f"the reply's pktinfo copies the received interface index ({index})"
+    return ""

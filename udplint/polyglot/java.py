@@ -1,0 +1,495 @@
+"""UDP001 for one Java source tree, from the facts of `rules/java/fact_*.yaml`.
+
+The JDK has no way to learn a datagram's destination or to choose a reply's source, so every
+reply to the sender of a request that came in on a wildcard-bound socket is UDP001, and the only
+fix is one socket per local address (fix-patterns.md section 5). The join follows by name
+(udplint.polyglot.nameflow): the received `DatagramPacket` (its `getSocketAddress()`,
+`getAddress()`, `getPort()`), the `SocketAddress` a `DatagramChannel.receive` returns, Netty's
+`DatagramPacket.sender()` in a `channelRead0` handler, and a MINA `IoSession` in
+`messageReceived`; and the socket (`new DatagramSocket(port)`, `bind(new InetSocketAddress(port))`,
+`DatagramChannel.open().bind(...)`, Netty `Bootstrap...bind(port)`, MINA `acceptor.bind(...)`).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Dict, List, Mapping, Optional, Sequence, Set, Tuple
+
+from udplint.findings import Finding, Location, Related
+from udplint.polyglot.factmodel import NativeFact, facts_by_kind
+from udplint.polyglot.nameflow import (EMPTY, Call, Flow, FuncDef, Labels, NameFlow, PathRef, SourceText,
+                                       assigned_to, enclosing, matching_paren, outer_functions,
+                                       split_top_level, target_names)
+
+WILDCARD, SPECIFIC, EPHEMERAL, UNKNOWN, UNBOUND = "wildcard", "specific", "ephemeral", "unknown", "unbound"
+_WILDCARD_HOSTS = {"", "0.0.0.0", "::", "0:0:0:0:0:0:0:0", "[::]"}
+_PEER_METHODS = {"getSocketAddress", "getAddress", "getPort", "sender", "getRemoteAddress", "remoteAddress"}
+_NETTY_CHANNELS = re.compile(r"(?:Nio|Epoll|KQueue|IoUring|Oio)DatagramChannel")
+_HANDLERS = {"channelRead0": "netty", "channelRead": "netty", "messageReceived": "mina"}
+_MAX_DEPTH = 5
+# `DatagramPacket packet;`, `byte[] buf = ...`, `final int n = ...`, `for (Job j : jobs)`
+_DECLARATION = re.compile(r"(?<![\w.])(?:final\s+)?(?!(?:return|throw|else|new|case|yield|assert)\b)"
+                          r"[A-Za-z_][\w.]*(?:<[^;()]*?>)?(?:\[\])*\s+([a-z_$][\w$]*)\s*(?=[;=,:)])")
+_CONTAINER_ADDERS = {"put", "offer", "add", "addLast", "addFirst", "push", "execute", "submit", "set"}
+
+
+@dataclass(frozen=True)
+class Binding:
+    kind: str
+    how: str
+
+
+@dataclass
+class Socket:
+    fact: NativeFact
+    framework: str  # "jdk" | "netty" | "mina"
+    binding: Binding
+    connected: bool = False
+    multicast: bool = False
+
+    @property
+    def serves(self) -> bool:
+        return self.binding.kind in (WILDCARD, UNKNOWN) and not self.connected and not self.multicast
+
+
+def join(facts: Sequence[NativeFact], sources: Mapping[str, str]) -> List[Finding]:
+    """The findings of one Java source tree."""
+    facts = [f for f in facts if f.language == "java"]
+    if not facts:
+        return []
+    return JavaProgram(facts, sources).findings()
+
+
+def _peer_call(flow: NameFlow, ref: PathRef, receiver: Labels) -> Labels:
+    """`packet.getSocketAddress()` of a received packet, `session.getRemoteAddress()`: the peer."""
+    if ref.last not in _PEER_METHODS:
+        return EMPTY
+    peers = set()
+    for label in receiver:
+        kind, _, index = label.partition(":")
+        if kind in ("rxpacket", "session"):
+            peers.add(f"peer:{index}")
+    return frozenset(peers)
+
+
+class JavaProgram:
+    def __init__(self, facts: Sequence[NativeFact], sources: Mapping[str, str]) -> None:
+        self.text = SourceText(sources)
+        self.sources = sources
+        self.by_kind = facts_by_kind(facts)
+        self.funcs = self._funcs()
+        self.flow = NameFlow(keep_args=lambda name: name[:1].isupper() or name in ("list", "of", "asList"),
+                             call_labels=_peer_call, bare_fields=True)
+        for func in self.funcs:
+            self.flow.funcs.setdefault(func.name, []).append(func)
+        self.flow.outer = outer_functions(self.funcs)
+        self.handlers: List[Tuple[FuncDef, str]] = []
+        self._declared_cache: Dict[Tuple[str, str], Set[str]] = {}
+        self._load_flows()
+        self._seed()
+        self.flow.solve()
+        self.sockets = [self._socket(index, fact) for index, fact in enumerate(self.kind("socket"))]
+        self._apply_binds()
+
+    def kind(self, name: str) -> List[NativeFact]:
+        return self.by_kind.get(name, [])
+
+    def func_of(self, fact: NativeFact) -> str:
+        return fact.function or enclosing(self.funcs, fact.path, fact.line)
+
+    # --- facts -> flows ------------------------------------------------------------------------
+    def _funcs(self) -> List[FuncDef]:
+        out = {}
+        for fact in self.kind("func"):
+            text = self.text.after(fact.path, fact.line, fact.column)
+            params = _java_params(text, fact.get("name"))
+            out[(fact.path, fact.line, fact.get("name"))] = FuncDef(fact.path, fact.get("name"), fact.line,
+                                                                    fact.end_line, params)
+        return list(out.values())
+
+    def _load_flows(self) -> None:
+        receive_lines = {(f.path, f.line) for f in self.kind("receive")}
+        for fact in self.kind("assign"):
+            if (fact.path, fact.line) in receive_lines and "receive" in fact.get("from"):
+                continue
+            func = self.func_of(fact)
+            targets = tuple(self._java_target(fact.path, func, t, self.text.span(fact))
+                            for t in target_names(fact.get("to")))
+            self.flow.flows.append(Flow(fact.path, func, targets, fact.get("from")))
+        for fact in self.kind("global"):
+            self.flow.flows.append(Flow(fact.path, "", tuple(target_names(fact.get("to"))), fact.get("from")))
+        for fact in self.kind("setaddr"):
+            if fact.get("method") != "setPort":
+                self.flow.flows.append(Flow(fact.path, self.func_of(fact), (fact.get("packet"),), fact.get("value")))
+        for fact in self.kind("return"):
+            self.flow.returns_of.append(Flow(fact.path, self.func_of(fact), (), fact.get("values")))
+        records = {f.name: f for f in self.funcs if self._is_record(f)}
+        for fact in self.kind("call"):
+            callee = fact.get("callee")
+            args = tuple(split_top_level(fact.get("args")))
+            call = Call(fact.path, self.func_of(fact), callee, args)
+            self.flow.calls.append(call)
+            receiver, _, method = callee.rpartition(".")
+            if receiver and method in _CONTAINER_ADDERS:  # queue.put(req): the queue now holds req
+                target = self._java_target(fact.path, call.func, receiver, receiver + " =")
+                self.flow.flows.append(Flow(fact.path, call.func, (target,), ", ".join(args)))
+            record = records.get(callee.split(".")[-1])
+            if record is not None and len(record.params) == len(args):
+                for param, arg in zip(record.params, args):  # record components are fields
+                    self.flow.flows.append(Flow(fact.path, call.func, ("." + param,), arg))
+
+    def _java_target(self, path: str, func: str, name: str, statement: str) -> str:
+        """`socket = new DatagramSocket(port)` in a constructor assigns the field `socket` unless
+        the method declares a local or has a parameter of that name."""
+        if "." in name or not func:
+            return name
+        if not re.match(rf"^\s*{re.escape(name)}\s*=", statement):
+            return name  # a declaration: `DatagramSocket socket = ...`
+        if name in self._declared(path, func):
+            return name
+        return "this." + name
+
+    def _declared(self, path: str, func: str) -> Set[str]:
+        key = (path, func)
+        if key not in self._declared_cache:
+            names: Set[str] = set()
+            for fdef in self.flow.funcs.get(func, []):
+                if fdef.path == path:
+                    names |= set(fdef.params)
+            for fdef in self.flow.funcs.get(func, []):
+                if fdef.path != path:
+                    continue
+                body = "\n".join(self.text.line(path, n) for n in range(fdef.line, fdef.end_line + 1))
+                names |= set(_DECLARATION.findall(body))
+            self._declared_cache[key] = names
+        return self._declared_cache[key]
+
+    def _is_record(self, func: FuncDef) -> bool:
+        return re.search(rf"\brecord\s+{re.escape(func.name)}\s*[(<]", self.text.line(func.path, func.line)) is not None
+
+    def _seed(self) -> None:
+        for index, fact in enumerate(self.kind("socket")):
+            self._seed_socket(index, fact)
+        for index, fact in enumerate(self.kind("receive")):
+            func = self.func_of(fact)
+            targets = assigned_to(self.text.before(fact))
+            if targets:  # SocketAddress from = channel.receive(buf)
+                self.flow.add(fact.path, func, targets[0], {f"peer:{index}"})
+            else:  # socket.receive(packet): the packet now holds the sender
+                self.flow.seed(fact.path, func, fact.get("arg"), f"rxpacket:{index}")
+        for func in self.funcs:
+            framework = _HANDLERS.get(func.name)
+            if framework is None or len(func.params) < 2:
+                continue
+            signature = self.text.after(func.path, func.line, 1, max_lines=4)
+            if framework == "netty" and "DatagramPacket" not in signature and func.name == "channelRead0":
+                continue
+            key = f"h{len(self.handlers)}"
+            self.handlers.append((func, framework))
+            self.flow.add(func.path, func.name, func.params[1], {f"rxpacket:{key}"})
+            self.flow.add(func.path, func.name, func.params[0],
+                          {f"session:{key}"} if framework == "mina" else {f"ctx:{key}"})
+
+    def _seed_socket(self, index: int, fact: NativeFact) -> None:
+        func = self.func_of(fact)
+        before = self.text.before(fact)
+        targets = assigned_to(before)
+        if targets:
+            self.flow.add(fact.path, func, self._java_target(fact.path, func, targets[0], before.strip()),
+                          {f"sock:{index}"})
+        if fact.get("api").endswith("DatagramChannel") and not fact.get("api").startswith(("java", "Datagram")):
+            root = re.match(r"\s*([A-Za-z_$][\w$]*)", self.text.span(fact))
+            if root:  # the bootstrap the Netty channel type was set on
+                self.flow.add(fact.path, func, root.group(1), {f"sock:{index}"})
+        elif self.text.before(fact).rstrip().endswith("return"):
+            self.flow.returns.setdefault(func, set()).add(f"sock:{index}")
+
+    # --- sockets -------------------------------------------------------------------------------
+    def _socket(self, index: int, fact: NativeFact) -> Socket:
+        api = fact.get("api").split(".")[-1]
+        args = split_top_level(fact.get("args"))
+        factory = re.match(r"^create(Multicast|Datagram)Socket$", api)
+        if factory:  # factory.createMulticastSocket(name, port): the name is a label, not an address
+            api = factory.group(1) + "Socket"
+            args = [a for a in args if not a.strip().startswith('"') and not re.search(r"(?i)name|_SOCK\b", a)]
+            args = args[-1:] if len(args) > 1 and not _looks_like_host(args[0]) else args
+        func = self.func_of(fact)
+        if _NETTY_CHANNELS.fullmatch(api):
+            return Socket(fact, "netty", Binding(UNBOUND, api))
+        if api == "NioDatagramAcceptor":
+            return Socket(fact, "mina", Binding(UNBOUND, api))
+        needs_bind = not args and api not in ("DatagramSocket", "MulticastSocket")
+        if api == "DatagramChannel" or args == ["null"] or needs_bind:
+            return Socket(fact, "jdk", Binding(UNBOUND, f"{api}.open()" if api == "DatagramChannel" else api))
+        if not args:
+            return Socket(fact, "jdk", Binding(EPHEMERAL, f"new {api}()"))
+        binding = self._classify_args(args, fact.path, func, port_first=True)
+        socket = Socket(fact, "jdk", binding)
+        socket.multicast = api == "MulticastSocket" and self._joined(index)
+        return socket
+
+    def _joined(self, index: int) -> bool:
+        label = f"sock:{index}"
+        return any(label in self.flow.labels(f.path, self.func_of(f), f.get("conn")) for f in self.kind("multicast"))
+
+    def _apply_binds(self) -> None:
+        for fact in self.kind("bind"):
+            targets = self._sockets_for(fact)
+            args = split_top_level(fact.get("args"))
+            if not targets or not args:
+                continue
+            binding = self._classify_args(args, fact.path, self.func_of(fact), port_first=True)
+            for socket in targets:
+                if socket.binding.kind in (UNBOUND, EPHEMERAL) or binding.kind == WILDCARD:
+                    socket.binding = binding
+                    socket.fact = fact if socket.binding.kind != UNBOUND else socket.fact
+        for fact in self.kind("connect"):
+            span = self.text.span(fact)
+            target = span[span.find("(") + 1:] if "(" in span else ""
+            if any(label.startswith(("peer:", "rxpacket:"))
+                   for label in self.flow.labels(fact.path, self.func_of(fact), target)):
+                continue  # connect() to the client that just wrote: still a server (and still routed)
+            for socket in self._sockets_for(fact):
+                socket.connected = True
+
+    def _sockets_for(self, fact: NativeFact) -> List[Socket]:
+        labels = self.flow.labels(fact.path, self.func_of(fact), fact.get("conn"))
+        found = [self.sockets[int(label.split(":")[1])] for label in sorted(labels) if label.startswith("sock:")]
+        for index, socket in enumerate(self.sockets):  # chained: DatagramChannel.open().bind(...)
+            origin = self.kind("socket")[index]
+            if origin.path == fact.path and origin.line == fact.line and origin.column >= fact.column \
+                    and socket not in found:
+                found.append(socket)
+        return found
+
+    def _classify_args(self, args: List[str], path: str, func: str, port_first: bool) -> Binding:
+        how = ", ".join(args)
+        if len(args) == 1:
+            return self._classify_address(args[0], path, func, 0, how)
+        host = args[1] if port_first and not _looks_like_host(args[0]) else args[0]
+        port = args[0] if host is args[1] else args[1]
+        kind = self._classify_host(host, path, func, 0)
+        if kind == WILDCARD and port.strip() == "0":
+            kind = EPHEMERAL
+        return Binding(kind, how)
+
+    def _classify_address(self, expr: str, path: str, func: str, depth: int, how: str) -> Binding:
+        """One argument: a port (`new DatagramSocket(port)`, Netty `bind(port)`) or a SocketAddress."""
+        expr = expr.strip()
+        if depth > _MAX_DEPTH:
+            return Binding(UNKNOWN, how)
+        if expr == "null":
+            return Binding(EPHEMERAL, how)
+        branches = _ternary(expr)
+        if branches:  # port = args.length > 0 ? parse(args[0]) : 7686
+            kinds = [self._classify_address(b, path, func, depth + 1, how).kind for b in branches]
+            return Binding(WILDCARD if WILDCARD in kinds else kinds[0], how)
+        created = re.match(r"^new\s+(?:java\.net\.)?InetSocketAddress\s*\(", expr)
+        if created:
+            inner = split_top_level(expr[created.end() - 1 + 1:matching_paren(expr, created.end() - 1)])
+            if len(inner) == 1:
+                return Binding(EPHEMERAL if inner[0].strip() == "0" else WILDCARD, how)
+            if len(inner) == 2:
+                kind = self._classify_host(inner[0], path, func, depth + 1)
+                return Binding(EPHEMERAL if kind == WILDCARD and inner[1].strip() == "0" else kind, how)
+            return Binding(UNKNOWN, how)
+        if re.match(r"^\d+$", expr):
+            return Binding(EPHEMERAL if expr == "0" else WILDCARD, how)
+        if re.match(r"^[A-Za-z_$][\w$.]*(?:\(\))?$", expr):
+            values = self._values(expr.rstrip("()"), path, func)
+            kinds = [self._classify_address(v, vp, vf, depth + 1, how).kind for v, vp, vf in values]
+            if WILDCARD in kinds:
+                return Binding(WILDCARD, how)
+            if kinds and all(k in (SPECIFIC, EPHEMERAL) for k in kinds):
+                return Binding(SPECIFIC if SPECIFIC in kinds else EPHEMERAL, how)
+            if not kinds and not re.search(r"(?i)addr|address|endpoint|local|bind", expr):
+                return Binding(WILDCARD, how)  # an int port from configuration
+            return Binding(UNKNOWN, how)
+        if re.match(r"^Integer\.(?:parseInt|valueOf)\(", expr):
+            return Binding(WILDCARD, how)
+        return Binding(UNKNOWN, how)
+
+    def _classify_host(self, expr: str, path: str, func: str, depth: int) -> str:
+        expr = re.sub(r"^\(\s*(?:String|InetAddress)\s*\)\s*", "", expr.strip())
+        if depth > _MAX_DEPTH:
+            return SPECIFIC
+        if expr == "null" or re.search(r"\banyLocalAddress\b|\bInetAddress\.getByAddress\(\s*new byte\[\]\s*\{\s*0",
+                                       expr):
+            return WILDCARD
+        if expr.startswith('"'):
+            return WILDCARD if expr.strip('"') in _WILDCARD_HOSTS else SPECIFIC
+        lookup = re.match(r"^(?:InetAddress|Inet4Address|Inet6Address)\.getByName\s*\((.*)\)$", expr, re.S)
+        if lookup:
+            return self._classify_host(lookup.group(1), path, func, depth + 1)
+        if re.match(r"^[A-Za-z_$][\w$.]*(?:\(\))?$", expr):
+            values = self._values(expr.rstrip("()"), path, func)
+            if self._replaced_when_null(expr.rstrip("()").split(".")[-1], path):
+                values = [v for v in values if v[0].strip() != "null"]  # `if (host == null) host = ...`
+            kinds = [self._classify_host(v, vp, vf, depth + 1) for v, vp, vf in values]
+            return WILDCARD if WILDCARD in kinds else SPECIFIC
+        return SPECIFIC  # an enumerated or configured address: one socket per address is the fix
+
+    def _replaced_when_null(self, name: str, path: str) -> bool:
+        text = self.sources.get(path, "")
+        return re.search(rf"\b{re.escape(name)}\s*==\s*null\b|\bnull\s*==\s*{re.escape(name)}\b", text) is not None
+
+    def _values(self, name: str, path: str, func: str) -> List[Tuple[str, str, str]]:
+        parts = name.split(".")
+        last = parts[-1]
+        last = re.sub(r"^get([A-Z])", lambda m: m.group(1).lower(), last)
+        found = []
+        for fact in self.kind("assign"):
+            for target in target_names(fact.get("to")):
+                tparts = target.split(".")
+                if (len(parts) == 1 and len(tparts) == 1 and target == name and self.func_of(fact) == func
+                        and fact.path == path) or (tparts[-1] == last and (len(tparts) > 1 or len(parts) > 1)):
+                    found.append((fact.get("from"), fact.path, self.func_of(fact)))
+        for fact in self.kind("global"):
+            if fact.get("to") == last:
+                found.append((fact.get("from"), fact.path, ""))
+        for target in self.flow.funcs.get(func, []):
+            if target.path == path and name in target.params:
+                index = target.params.index(name)
+                for call in self.flow.calls:
+                    if call.callee.split(".")[-1] == func and len(call.args) == len(target.params):
+                        found.append((call.args[index], call.path, call.func))
+        return found
+
+    # --- replies -------------------------------------------------------------------------------
+    def findings(self) -> List[Finding]:
+        """One finding per reply (a send nested in two functions is matched once per function)."""
+        out: Dict[Tuple[str, int, int], Finding] = {}
+        for send in self.kind("send"):
+            finding = self._judge(send)
+            if finding is not None:
+                out.setdefault((finding.filename, finding.location.row, finding.location.column), finding)
+        return list(out.values())
+
+    def _judge(self, send: NativeFact) -> Optional[Finding]:
+        func = self.func_of(send)
+        args = split_top_level(send.get("args"))
+        conn = self.flow.labels(send.path, func, send.get("conn"))
+        peers = self._reply_peers(send, func, args, conn)
+        if not peers:
+            return None
+        socket = self._reply_socket(send, conn, peers)
+        if socket is None:
+            return None
+        return self._finding(send, socket)
+
+    def _reply_peers(self, send: NativeFact, func: str, args: List[str], conn: Labels) -> Set[str]:
+        api = send.get("api")
+        if api == "send" and len(args) == 2:
+            dest = self.flow.labels(send.path, func, args[1])
+        elif api == "send" and len(args) == 1:
+            dest = self.flow.labels(send.path, func, args[0])
+            received = {f"peer:{label.split(':')[1]}" for label in dest if label.startswith("rxpacket:")}
+            if not self._datagram(send, func, args[0]):
+                dest = frozenset()  # send(x) of something that is not a DatagramPacket built here
+            if received and not self._readdressed(send, func, args[0]):
+                dest |= received
+        elif api in ("write", "writeAndFlush") and len(args) >= 1:
+            sessions = {f"peer:{label.split(':')[1]}" for label in conn if label.startswith("session:")}
+            dest = self.flow.labels(send.path, func, args[0]) if self._datagram(send, func, args[0]) else EMPTY
+            dest |= sessions
+        else:
+            return set()
+        return {label for label in dest if label.startswith("peer:")}
+
+    def _datagram(self, send: NativeFact, func: str, arg: str) -> bool:
+        """The argument is a datagram built in this method: `new DatagramPacket(...)` inline or in
+        a local assigned from one (a generic send(msg) of some other object is not a reply)."""
+        if "DatagramPacket" in arg:
+            return True
+        name = arg.strip()
+        return any(fact.path == send.path and self.func_of(fact) == func and name in target_names(fact.get("to"))
+                   and "DatagramPacket" in fact.get("from") for fact in self.kind("assign"))
+
+    def _readdressed(self, send: NativeFact, func: str, packet: str) -> bool:
+        """The received packet is re-pointed at another address before it is sent."""
+        for fact in self.kind("setaddr"):
+            if fact.path == send.path and self.func_of(fact) == func and fact.get("packet") == packet.strip():
+                if not any(label.startswith(("peer:", "rxpacket:"))
+                           for label in self.flow.labels(fact.path, func, fact.get("value"))):
+                    return True
+        return False
+
+    def _reply_socket(self, send: NativeFact, conn: Labels, peers: Set[str]) -> Optional[Socket]:
+        sockets = self._labelled(conn)
+        frameworks = {"jdk"}
+        for peer in sorted(peers):
+            index = peer.split(":")[1]
+            if index.startswith("h"):
+                frameworks = {self.handlers[int(index[1:])][1]}
+                continue
+            receive = self.kind("receive")[int(index)]
+            if not sockets:
+                sockets = self._labelled(self.flow.labels(receive.path, self.func_of(receive), receive.get("conn")))
+        if not sockets:
+            # the socket could not be followed: a framework's sockets anywhere in the tree (Netty and
+            # MINA handlers never see theirs), JDK sockets only in the files of the send and receive
+            files = {send.path} | {self.kind("receive")[int(p.split(":")[1])].path for p in peers
+                                   if not p.split(":")[1].startswith("h")}
+            sockets = [s for s in self.sockets if s.framework in frameworks
+                       and (s.framework != "jdk" or s.fact.path in files)]
+        serving = [s for s in sockets if s.serves]
+        if not serving:
+            return None
+        return min(serving, key=lambda s: (s.binding.kind != WILDCARD, s.fact.path, s.fact.line))
+
+    def _labelled(self, labels: Labels) -> List[Socket]:
+        return [self.sockets[int(label.split(":")[1])] for label in sorted(labels) if label.startswith("sock:")]
+
+    def _learns_destination(self) -> bool:
+        return any("IP_RECVORIGDSTADDR" in text for text in self.sources.values())
+
+    def _finding(self, send: NativeFact, socket: Socket) -> Finding:
+        bind = socket.fact
+        code = "UDP002" if socket.framework == "netty" and self._learns_destination() else "UDP001"
+        where = "a wildcard address" if socket.binding.kind == WILDCARD else "an address not known to be specific"
+        what = {"jdk": "the request's sender", "netty": "the datagram's sender()", "mina": "the session's peer"}
+        message = (f"this {send.get('api')} answers {what[socket.framework]} on a socket bound to {where} "
+                   f"({socket.binding.how}, line {bind.line}), so the kernel picks the reply's source address by "
+                   f"route; on a multi-homed host it can differ from the address the client sent to, and a "
+                   f"connected client or conntrack drops the reply. {_FIX}")
+        if code == "UDP002":
+            message = ("the destination is read (IP_RECVORIGDSTADDR, recipient()) but Netty cannot send from it: "
+                       + message)
+        related = (Related(bind.path, Location(bind.line, bind.column), f"socket bound here ({socket.binding.how})"),)
+        return Finding(code=code, filename=send.path, location=Location(send.line, send.column),
+                       end_location=Location(send.end_line, send.end_column), message=message, related=related,
+                       source_line=self.text.line(send.path, send.line))
+
+
+_FIX = ("Fix: the JDK cannot set IP_PKTINFO, so bind one socket (or channel) per local address "
+        "(NetworkInterface.getNetworkInterfaces(), setReuseAddress(true), bind(new InetSocketAddress(addr, port))) "
+        "and reply from the socket that received the request; re-scan when addresses change.")
+
+
+def _ternary(expr: str) -> List[str]:
+    """`c ? a : b` -> [a, b] (top level only), else []."""
+    parts = split_top_level(expr, "?")
+    if len(parts) != 2:
+        return []
+    branches = split_top_level(parts[1], ":")
+    return branches if len(branches) == 2 else []
+
+
+def _looks_like_host(expr: str) -> bool:
+    expr = expr.strip()
+    return expr.startswith('"') or expr == "null" or bool(re.search(r"(?i)host|addr|inet|getByName|ip\b", expr))
+
+
+def _java_params(text: str, name: str) -> Tuple[str, ...]:
+    """Parameter names of `void name(final DatagramPacket p, byte[] data)` / `record R(A a, B b)`."""
+    at = re.search(rf"\b{re.escape(name)}\s*\(", text)
+    if not at:
+        return ()
+    open_at = at.end() - 1
+    inner = text[open_at + 1:matching_paren(text, open_at)]
+    names = []
+    for part in split_top_level(re.sub(r"@\w+(?:\([^)]*\))?", "", inner)):
+        words = re.findall(r"[A-Za-z_$][\w$]*", part.split("=")[0])
+        if words:
+            names.append(words[-1])
+    return tuple(names)
