@@ -25,7 +25,7 @@ from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, 
 from udplint.sources import UnreadableSource, read_regular_bytes
 from udplint.findings import FileError, Finding, Location
 from udplint.polyglot import cpp_branches, semgrep
-from udplint.polyglot.factmodel import NativeFact, parse_message
+from udplint.polyglot.factmodel import _UNBOUND, NativeFact, parse_message
 
 LANGUAGE_OF_SUFFIX = {".c": "c", ".h": "c", ".go": "go", ".java": "java"}
 
@@ -261,6 +261,8 @@ def _fact(result: dict, target: Target) -> Optional[NativeFact]:
     if not kind or not language:
         return None
     attrs = parse_message(str(extra.get("message", "")))
+    if language != "c":  # the Go and Java joins read an unbound `$NAME` as absent (factmodel)
+        attrs = {key: value for key, value in attrs.items() if not _UNBOUND.match(value)}
     start, end = result["start"], result["end"]
     return NativeFact(language=str(language), kind=str(kind), path=target.source.given, line=start["line"],
                       column=start["col"], end_line=end["line"], end_column=end["col"], attrs=attrs,
