@@ -290,15 +290,7 @@ class GoProgram:
         return found
 
     def _argument_values(self, name: str, path: str, func: str) -> List[Tuple[str, str, str]]:
-        found = []
-        for target in self.flow.funcs.get(func, []):
-            if target.path != path or name not in target.params:
-                continue
-            index = target.params.index(name)
-            for call in self.flow.calls:
-                if call.callee.split(".")[-1] == func and len(call.args) == len(target.params):
-                    found.append((call.args[index], call.path, call.func))
-        return found
+        return self.flow.arguments_for(name, path, func)
 
     # --- replies -------------------------------------------------------------------------------
     def findings(self) -> List[Finding]:

@@ -347,12 +347,7 @@ class JavaProgram:
         for fact in self.kind("global"):
             if fact.get("to") == last:
                 found.append((fact.get("from"), fact.path, ""))
-        for target in self.flow.funcs.get(func, []):
-            if target.path == path and name in target.params:
-                index = target.params.index(name)
-                for call in self.flow.calls:
-                    if call.callee.split(".")[-1] == func and len(call.args) == len(target.params):
-                        found.append((call.args[index], call.path, call.func))
+        found += self.flow.arguments_for(name, path, func)
         return found
 
     # --- replies -------------------------------------------------------------------------------

@@ -250,6 +250,19 @@ class NameFlow:
             self.add(path, func, name, {label})
 
     # --- solving -----------------------------------------------------------------------------
+    def arguments_for(self, name: str, path: str, func: str) -> List[Tuple[str, str, str]]:
+        """(argument text, caller's path, caller's function) of every call that passes parameter
+        `name` of function `func` (defined in `path`), matched by callee name and arity."""
+        found = []
+        for target in self.funcs.get(func, []):
+            if target.path != path or name not in target.params:
+                continue
+            index = target.params.index(name)
+            for call in self.calls:
+                if call.callee.split(".")[-1] == func and len(call.args) == len(target.params):
+                    found.append((call.args[index], call.path, call.func))
+        return found
+
     def solve(self, rounds: int = 12) -> None:
         for _ in range(rounds):
             if not self._step():
