@@ -14,6 +14,7 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from ..cache import Cache
 from ..findings import FileError, Location
+from ..sources import UnreadableSource, read_regular_bytes
 from . import summary as s
 from .facts import ProgramFacts, collect
 from . import prefilter
@@ -84,14 +85,16 @@ class Engine:
         core, rest = [], []
         for src in sources:
             (core if prefilter.is_core(src.data) else rest).append(src)
-        drivers = prefilter.drivers(core, rest)
+        # one pass over every file: drivers among the rest, and core files that are drivers too
+        # (their markers may be parts of longer names, `MyThreadingUDPServer`: never screened)
+        candidates = prefilter.drivers(core, core + rest)
+        core_ids = {id(src) for src in core}
+        drivers = [src for src in candidates if id(src) not in core_ids]
+        unscreened = {id(src) for src in candidates if id(src) in core_ids}
         self.stats.drivers = len(drivers)
         self.stats.prefilter_dropped = len(rest) - len(drivers)
         started = self.stats.timed("prefilter", started)
         selected = core + drivers
-        # a core file that could also be a driver is never screened: its markers may be parts of
-        # longer names (`MyThreadingUDPServer`) while it hands a library's server a wildcard
-        unscreened = {id(src) for src in prefilter.drivers(core, core)}
         summaries = self._summarise(selected, screened={id(src) for src in core} - unscreened)
         started = self.stats.timed("extract", started)
         program = Program(self._on_demand, extra_roots=_import_roots(roots, selected))
@@ -154,8 +157,8 @@ class Engine:
         jobs: List[Job] = []
         for resolved, path in wanted.items():
             try:
-                data = _read_module(path)
-            except OSError:
+                data = read_regular_bytes(path)
+            except UnreadableSource:
                 self._summaries[resolved] = None
                 continue
             key = self.cache.key(data)
@@ -205,8 +208,8 @@ class Engine:
         if resolved in self._summaries:
             return self._summaries[resolved]
         try:
-            data = _read_module(path)
-        except OSError:
+            data = read_regular_bytes(path)
+        except UnreadableSource:
             self._summaries[resolved] = None
             return None  # an imported module we cannot read: its names stay unknown
         key = self.cache.key(data)
@@ -255,17 +258,3 @@ def _import_roots(roots: Sequence[Path], selected: Sequence[Source]) -> List[Pat
                 break
             directory = directory.parent
     return list(found)
-
-
-def _read_module(path: Path) -> bytes:
-    """An imported module's bytes: a regular file under the size limit, else OSError."""
-    from ..sources import MAX_FILE_BYTES
-
-    with open(path, "rb") as handle:
-        import os
-        import stat
-
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
-            raise OSError(f"{path}: not a regular file under the size limit")
-        return handle.read(MAX_FILE_BYTES + 1)

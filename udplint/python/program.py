@@ -69,9 +69,16 @@ class ModuleInfo:
     summary: ModuleSummary
     function_offset: int = 0
     class_offset: int = 0
+    _scope_owners: Optional[Dict[int, int]] = None
 
     def function(self, local: int) -> int:
         return self.function_offset + local if local >= 0 else -1
+
+    def scope_owners(self) -> Dict[int, int]:
+        """Scope index -> the local index of the function whose own scope it is."""
+        if self._scope_owners is None:
+            self._scope_owners = {f.scope: local for local, f in enumerate(self.summary.functions)}
+        return self._scope_owners
 
 
 def module_name_for(path: Path) -> Tuple[str, Path, bool]:

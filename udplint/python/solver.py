@@ -421,11 +421,7 @@ class Solver:
 
     def _scope_owner(self, module: ModuleInfo, scope: int) -> Optional[FunctionInfo]:
         """The function whose own scope `scope` is."""
-        owners = getattr(module, "_scope_owners", None)
-        if owners is None:
-            owners = {f.scope: local for local, f in enumerate(module.summary.functions)}
-            module._scope_owners = owners
-        local = owners.get(scope)
+        local = module.scope_owners().get(scope)
         return self.program.functions[module.function(local)] if local is not None else None
 
     def binding_values(self, module: ModuleInfo, where: int, name: str, bindings) -> Tuple[frozenset, tuple]:
@@ -509,10 +505,7 @@ class Solver:
             rest = parts[cut:]
             if not rest:
                 return frozenset({Mod(target.index)}), ()
-            static, slots = self.global_ref(target, rest[0])
-            if len(rest) > 1:  # `from a import b` where b.c is used later: attributes resolve then
-                return static, slots
-            return static, slots
+            return self.global_ref(target, rest[0])  # further parts resolve as attributes
         return frozenset({Sym(dotted)}), ()
 
     # attributes ------------------------------------------------------------------------------------

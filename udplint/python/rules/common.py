@@ -15,12 +15,12 @@ class Candidate:
     server: SocketFacts
     bind: Bind
 
+    sender_pktinfo: tuple = ()  # per socket the reply leaves from: whether it enables pktinfo
+
     @property
     def prepared(self) -> bool:
         """pktinfo is enabled on the server or on the socket the reply leaves from."""
-        return self.server.pktinfo or any(self.facts_senders_pktinfo)
-
-    facts_senders_pktinfo: tuple = ()
+        return self.server.pktinfo or any(self.sender_pktinfo)
 
 
 def candidates(facts: ProgramFacts) -> Iterator[Candidate]:
