@@ -222,6 +222,27 @@ def test_a_driver_script_without_socket_markers_is_analysed(tmp_path):
     assert result.findings[0].related[0].filename.endswith("server.py")
 
 
+def test_drivers_are_only_files_that_can_hand_over_a_wildcard(tmp_path):
+    """Importing a server module decides nothing by itself; `end=''` names no host."""
+    from udplint.python import prefilter
+
+    class Src:
+        def __init__(self, name, text):
+            self.path = tmp_path / name
+            self.path.write_text(text)
+            self.data = text.encode()
+
+    core = Src("server.py", "import socket\ndef serve(sock):\n    data, peer = sock.recvfrom(9)\n")
+    printer = Src("printer.py", "import server\nprint('x', end='')\nserver.serve(None)\n")
+    passer = Src("passer.py", "import server\nserver.serve(('', 53))\n")
+    config = Src("config.py", "HOST = '0.0.0.0'\n")
+    reader = Src("reader.py", "import config\nimport server\nserver.serve(config.HOST)\n")
+    chosen = prefilter.drivers([core], [printer, passer, config, reader])
+    assert sorted(src.path.name for src in chosen) == ["passer.py", "reader.py"]
+    assert not prefilter.holds_wildcard(b"print(a, sep='', end='')\n''.join(x)\n")
+    assert prefilter.holds_wildcard(b"serve(host='')") and prefilter.holds_wildcard(b"x = INADDR_ANY")
+
+
 def test_files_with_equal_bytes_are_analysed_apart(tmp_path):
     """Equal bytes share one summary; the solver must still keep the two modules apart."""
     for folder in ("src", "scripts"):
