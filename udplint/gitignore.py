@@ -122,6 +122,8 @@ class GitIgnore:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._root_text = os.path.abspath(root)
+        self._root_prefix = self._root_text.rstrip(os.sep) + os.sep
         self._by_folder: Dict[str, List[IgnoreRule]] = {}
         self._info = _read_rules(root / ".git" / "info" / "exclude", "")
 
@@ -131,10 +133,12 @@ class GitIgnore:
         return self._by_folder[folder]
 
     def _relative(self, path: Path) -> Optional[str]:
-        try:
-            return Path(os.path.abspath(path)).relative_to(self.root).as_posix()
-        except ValueError:
+        absolute = os.path.abspath(path)
+        if absolute == self._root_text:
+            return "."
+        if not absolute.startswith(self._root_prefix):
             return None
+        return absolute[len(self._root_prefix):].replace(os.sep, "/")
 
     def ignored(self, path: Path, is_dir: bool) -> bool:
         """Whether git ignores `path` itself (the caller walks top-down and prunes ignored folders)."""
@@ -169,19 +173,30 @@ class GitIgnores:
     """One GitIgnore per repository met during a run."""
 
     def __init__(self) -> None:
-        self._root_of: Dict[Path, Optional[Path]] = {}
+        self._root_of: Dict[str, Optional[Path]] = {}
         self._matchers: Dict[Path, GitIgnore] = {}
 
     def for_path(self, path: Path) -> Optional[GitIgnore]:
-        folder = Path(os.path.abspath(path)).parent
-        if folder not in self._root_of:
-            self._root_of[folder] = repository_root(folder)
-        root = self._root_of[folder]
+        root = self._root(os.path.dirname(os.path.abspath(path)))
         if root is None:
             return None
         if root not in self._matchers:
             self._matchers[root] = GitIgnore(root)
         return self._matchers[root]
+
+    def _root(self, folder: str) -> Optional[Path]:
+        """`repository_root`, remembered for every folder on the way up: a walk asks for each
+        file, and siblings and cousins share all but their last folders."""
+        known = self._root_of.get(folder)
+        if known is not None or folder in self._root_of:
+            return known
+        if os.path.lexists(os.path.join(folder, ".git")):
+            root: Optional[Path] = Path(folder)
+        else:
+            parent = os.path.dirname(folder)
+            root = None if parent == folder else self._root(parent)
+        self._root_of[folder] = root
+        return root
 
     def ignored(self, path: Path, is_dir: bool, with_parents: bool = False) -> bool:
         matcher = self.for_path(path)
