@@ -163,9 +163,7 @@ def _socket_facts(solver: Solver, site: SocketSite) -> SocketFacts:
         if family is None and kind is None and any(a.keyword == "fileno" for a in site.call.args):
             facts.udp = None
     elif site.kind == "socketserver" and site.server_class is not None:
-        family: Set = set()
-        for cls in solver.hierarchy(site.server_class.index):
-            family |= solver.read(("a", cls.index, "address_family"))
+        family = solver.hierarchy_values("a", "address_family", site.server_class.index)
         facts.family = _family(family) if family else "inet"
     return facts
 
@@ -338,9 +336,7 @@ def _sends_wfile_itself(solver: Solver, cls_index: int) -> bool:
 
 
 def _wfile_reply(solver: Solver, call: s.Call, ctx: Ctx) -> Optional[Reply]:
-    sites: Set[int] = set()
-    for cls in solver.hierarchy(solver.ctx_class(ctx).index):
-        sites |= solver.class_sockets("handler", cls.index)
+    sites = solver.hierarchy_sockets("handler", solver.ctx_class(ctx).index)
     if not sites:
         return None
     return Reply(Site.of(call, ctx), ctx, "wfile.write", set(sites), set(sites))

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
-from typing import Callable, Deque, Dict, Iterable, List, NamedTuple, Optional, Set, Tuple
+from typing import Callable, Deque, Dict, FrozenSet, Iterable, List, NamedTuple, Optional, Set, Tuple
 
 from . import models
 from . import summary as s
 from .program import ClassInfo, FunctionInfo, ModuleInfo, Program
-from .values import AddrInfo, Cls, Const, Dct, Func, Inst, Method, Mod, Peer, Received, Rest, Sock, SockAddr, SockPair, Strs, Sym, Tup, wild
+from .values import AddrInfo, Cls, Const, Dct, Func, Inst, Method, Mod, Peer, Received, Rest, Sock, SockAddr, SockPair, Strs, Sym, Tup, mark_wildcards
 
 MAX_SLOT_VALUES = 64  # a slot with more values than this is a catch-all; stop growing it
 MAX_STEPS = 2_000_000  # rule runs; termination is guaranteed by finite slots, this bounds the cost
@@ -77,6 +77,12 @@ class Solver:
         self._ancestry: Dict[int, Tuple[List[ClassInfo], Set[str]]] = {}
         self._ancestry_users: Set[int] = set()
         self._subclasses_of: Optional[Dict[int, List[ClassInfo]]] = None
+        self._members: Dict[int, Tuple[List[ClassInfo], FrozenSet[int]]] = {}  # hierarchy(), remembered
+        # which classes hold a value in a per-class slot, by (slot kind, key): reading an
+        # attribute of an instance reads only the classes of its hierarchy that hold it (a base
+        # class with two thousand subclasses made every attribute read visit all of them)
+        self._holders: Dict[Tuple[str, str], Set[int]] = defaultdict(set)
+        self._methods_by_name: Optional[Dict[str, Set[int]]] = None
         self._full_slots: Set[tuple] = set()
         # rules of modules loaded only because an import reached them, by (module, function):
         # they run once something asks for that module's globals or calls that function
@@ -179,6 +185,8 @@ class Solver:
             self._rule(self._run_call, site.call, ctx)
         self._group = None
         self._subclasses_of = None
+        self._members.clear()
+        self._methods_by_name = None
         if self._ancestry:  # bases may name classes of the new module
             self._invalidate_ancestry()
 
@@ -227,6 +235,8 @@ class Solver:
         before = len(bucket)
         bucket.update(values)
         if len(bucket) != before:
+            if before == 0 and slot[0] in _PER_CLASS_SLOTS:
+                self._note_holder(slot)
             readers = self._readers.get(slot)
             if readers:
                 if _ANCESTRY in readers:
@@ -235,9 +245,41 @@ class Solver:
                     if reader >= 0:
                         self._enqueue(reader)
 
+    def _note_holder(self, slot: tuple) -> None:
+        kind, cls, key = _per_class_parts(slot)
+        self._holders[(kind, key)].add(cls)
+        readers = self._readers.get(("holders", kind, key))
+        if readers:
+            for reader in readers:
+                if reader >= 0:
+                    self._enqueue(reader)
+
+    def hierarchy_values(self, kind: str, key: str, index: int) -> Set:
+        """The union of a per-class slot (`"a"` attribute `key`, `"cs"` sockets of role `key`)
+        over the hierarchy of class `index`."""
+        members = self.hierarchy_members(index)
+        if self._current != -1:
+            self._readers[("holders", kind, key)].add(self._current)
+        holders = self._holders.get((kind, key))
+        out: Set = set()
+        if holders:
+            for cls in sorted(holders & members):
+                out |= self.read((kind, cls, key) if kind == "a" else (kind, key, cls))
+        return out
+
+    def classes_with_method(self, name: str) -> Set[int]:
+        if self._methods_by_name is None:
+            table: Dict[str, Set[int]] = defaultdict(set)
+            for cls in self.program.classes:
+                for method in cls.methods:
+                    table[method].add(cls.index)
+            self._methods_by_name = table
+        return self._methods_by_name.get(name, _EMPTY)
+
     def _invalidate_ancestry(self) -> None:
         self._ancestry.clear()
         self._subclasses_of = None
+        self._members.clear()
         for user in self._ancestry_users:
             self._enqueue(user)
 
@@ -256,6 +298,10 @@ class Solver:
 
     def class_sockets(self, role: str, cls_index: int) -> Set[int]:
         return self.read(("cs", role, cls_index))
+
+    def hierarchy_sockets(self, role: str, cls_index: int) -> Set[int]:
+        """`class_sockets` over the hierarchy of the class."""
+        return self.hierarchy_values("cs", role, cls_index)
 
     def tuple_site(self, node, ctx: Ctx) -> int:
         key = (ctx.module, type(node).__name__, node.site)
@@ -528,12 +574,11 @@ class Solver:
         return out
 
     def class_attribute(self, value, attr: str) -> Set:
-        out: Set = set()
-        for cls in self.hierarchy(value.site):
-            out |= self.read(("a", cls.index, attr))
-            method = cls.methods.get(attr)
-            if method is not None:
-                out.add(Method(method.index) if isinstance(value, Inst) and method.is_method else Func(method.index))
+        out: Set = self.hierarchy_values("a", attr, value.site)
+        members = self.hierarchy_members(value.site)
+        for index in sorted(self.classes_with_method(attr) & members):
+            method = self.program.classes[index].methods[attr]
+            out.add(Method(method.index) if isinstance(value, Inst) and method.is_method else Func(method.index))
         if isinstance(value, Inst):
             out |= models.framework_attribute(self, value.site, attr)
         return out
@@ -635,8 +680,8 @@ class Solver:
         hands to another module's function is marked with it (`values.Wild`)."""
         self.activate_function(info)
         if origin is not None and origin[0] != info.module.index:
-            args = [{wild(v, *origin) for v in values} for values in args]
-            kwargs = {name: {wild(v, *origin) for v in values} for name, values in kwargs.items()}
+            args = [mark_wildcards(values, *origin) for values in args]
+            kwargs = {name: mark_wildcards(values, *origin) for name, values in kwargs.items()}
         params = info.params
         positional = params[1:] if skip_self and params else params
         for name, values in zip(positional, args):
@@ -722,6 +767,17 @@ class Solver:
 
     def hierarchy(self, index: int) -> List[ClassInfo]:
         """The class, its project ancestors and its project subclasses: where `self.x` may live."""
+        return self._hierarchy(index)[0]
+
+    def hierarchy_members(self, index: int) -> FrozenSet[int]:
+        return self._hierarchy(index)[1]
+
+    def _hierarchy(self, index: int) -> Tuple[List[ClassInfo], FrozenSet[int]]:
+        if self._current >= 0:
+            self._ancestry_users.add(self._current)  # remembered below: the reader still depends on it
+        known = self._members.get(index)
+        if known is not None:
+            return known
         if self._subclasses_of is None:
             subclasses: Dict[int, List[ClassInfo]] = {}
             for cls in self.program.classes:
@@ -729,8 +785,13 @@ class Solver:
                     subclasses.setdefault(ancestor.index, []).append(cls)
             self._subclasses_of = subclasses
         chain = list(self.ancestry(index)[0])
-        chain += [c for c in self._subclasses_of.get(index, []) if c not in chain]
-        return chain
+        seen = {c.index for c in chain}
+        for cls in self._subclasses_of.get(index, []):
+            if cls.index not in seen:
+                seen.add(cls.index)
+                chain.append(cls)
+        self._members[index] = (chain, frozenset(seen))
+        return self._members[index]
 
     def derives_from(self, index: int, qualnames: Iterable[str]) -> bool:
         external = self.ancestry(index)[1]
@@ -810,6 +871,15 @@ _EMPTY: Set = frozenset()  # type: ignore[assignment]
 
 _MAX_TEXTS = 16
 UNKNOWN_PART = "{}"  # a part of a built string whose value is not known: `f"0.0.0.0:{port}"`
+
+
+_PER_CLASS_SLOTS = frozenset({"a", "cs"})  # ("a", class, attribute) and ("cs", role, class)
+
+
+def _per_class_parts(slot: tuple) -> Tuple[str, int, str]:
+    if slot[0] == "a":
+        return "a", slot[1], slot[2]
+    return slot[0], slot[2], slot[1]
 
 
 def _joined_texts(parts) -> Set:

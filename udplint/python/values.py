@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
+from typing import Set, Union
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,16 @@ def wild(value: Value, module: int, call: int) -> Value:
     if isinstance(value, Sym) and is_wildcard(value):
         return Wild(sym_tail(value), module, call)
     return value
+
+
+def mark_wildcards(values: Set, module: int, call: int) -> Set:
+    """`wild` over a set of values; the set itself when it holds no wildcard (nearly always:
+    every argument of every call into another module passes through here)."""
+    for value in values:
+        kind = type(value)
+        if (kind is Const or kind is Sym) and is_wildcard(value):
+            return {wild(v, module, call) for v in values}
+    return values
 
 
 def is_wildcard(value: Value) -> bool:

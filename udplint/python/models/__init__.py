@@ -228,8 +228,7 @@ def receiver_sockets(solver: "Solver", receivers) -> Set[int]:
     socks = {v.site for v in receivers if isinstance(v, Sock)}
     for value in receivers:
         if isinstance(value, Inst):
-            for cls in solver.hierarchy(value.site):
-                socks |= solver.class_sockets("self", cls.index)
+            socks |= solver.hierarchy_sockets("self", value.site)
     return socks
 
 
@@ -241,13 +240,12 @@ def iteration_items(solver: "Solver", value) -> Set:
 
 def framework_attribute(solver: "Solver", index: int, attr: str) -> Set:
     out: Set = set()
-    for cls in solver.hierarchy(index):
-        for site in solver.class_sockets("handler", cls.index):
-            out |= socketserver.MODEL.handler_attribute(solver, solver.sockets[site], attr)
-        if attr == "transport":
-            out |= {Sock(site) for site in solver.class_sockets("transport", cls.index)}
-        if attr in ("socket", "server"):
-            out |= {Sock(site) for site in solver.class_sockets("self", cls.index)}
+    for site in sorted(solver.hierarchy_sockets("handler", index)):
+        out |= socketserver.MODEL.handler_attribute(solver, solver.sockets[site], attr)
+    if attr == "transport":
+        out |= {Sock(site) for site in solver.hierarchy_sockets("transport", index)}
+    if attr in ("socket", "server"):
+        out |= {Sock(site) for site in solver.hierarchy_sockets("self", index)}
     return out
 
 
