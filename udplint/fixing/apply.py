@@ -16,8 +16,8 @@ from typing import List, Optional, Sequence
 import libcst as cst
 
 from ..findings import FileError, Finding
-from . import SAFE, UNSAFE, plan_file
-from .from_analysis import file_texts, targets_by_path
+from . import SAFE, UNSAFE, plan_findings
+from .from_analysis import file_texts, targets_by_finding
 from .plan import render
 from ..atomic import WriteRefused, replace_file
 from ..sources import UnreadableSource, read_regular_bytes
@@ -62,35 +62,48 @@ def plan_fixes(analysis, findings: Sequence[Finding], unsafe: bool = False) -> F
         return outcome
     keys = {(f.filename, f.location.row, f.location.column, f.code) for f in findings}
     wanted = {SAFE, UNSAFE} if unsafe else {SAFE}
-    texts = file_texts(analysis)
+    found = {key: value for key, value in targets_by_finding(analysis).items() if key in keys}
+    workspace, plans = plan_findings(file_texts(analysis), {key: targets for key, (_, targets) in found.items()})
+    chosen = {key: plan for key, plan in plans.items() if plan.applicable and plan.applicability in wanted}
     displays = {str(m.path): m.display for m in analysis.program.modules if m.checked}
-    for path, targets in sorted(targets_by_path(analysis).items()):
-        chosen = {key: target for key, target in targets.items() if key in keys}
-        if path not in texts or not chosen:
-            continue
-        change = _file_change(Path(path), displays[path], texts[path], chosen, wanted, outcome)
-        if change is not None:
-            outcome.changes.append(change)
+    home = {key: found[key][0] for key in chosen}
+    while chosen:
+        changes, failed = _render_all(workspace, chosen, home, displays, outcome)
+        if not failed:
+            outcome.changes.extend(changes)
+            break
+        # a fix that spans modules is applied whole or not at all: drop every plan that edits a
+        # file whose new text did not parse, and render the others again
+        chosen = {key: plan for key, plan in chosen.items() if not set(plan.paths(workspace.sources())) & failed}
     outcome.changes.sort(key=lambda c: c.display)
     return outcome
 
 
-def _file_change(path: Path, display: str, text: str, targets, wanted, outcome: FixOutcome) -> Optional[FileChange]:
-    source, plans = plan_file(str(path), text, targets)
-    chosen = [p for p in plans.values() if p.applicable and p.applicability in wanted]
-    if not chosen:
-        return None
-    try:
-        after = render(source, chosen)
-        cst.parse_module(after)  # re-parse before writing: never write what does not parse
-        compile(after, str(path), "exec", dont_inherit=True)
-    except (SyntaxError, ValueError, cst.ParserSyntaxError) as error:
-        outcome.errors.append(FileError(display, f"fix not applied: {type(error).__name__}: {error}", "fix"))
-        return None
-    if after == text:
-        return None
-    fixed = sorted(key[3] for key, p in plans.items() if any(p is c for c in chosen))
-    return FileChange(path, display, text, after, len(fixed), tuple(fixed))
+def _render_all(workspace, chosen, home, displays, outcome: FixOutcome):
+    """One FileChange per file the chosen plans change; the paths whose new text does not parse."""
+    sources = workspace.sources()
+    touched = {key: plan.paths(sources) for key, plan in chosen.items()}
+    changes, failed = [], set()
+    for source in sources:
+        plans = [plan for key, plan in chosen.items() if source.path in touched[key]]
+        if not plans:
+            continue
+        display = displays.get(source.path, source.path)
+        try:
+            after = render(source, plans)
+            cst.parse_module(after)  # re-parse before writing: never write what does not parse
+            compile(after, source.path, "exec", dont_inherit=True)
+        except (SyntaxError, ValueError, cst.ParserSyntaxError) as error:
+            outcome.errors.append(FileError(display, f"fix not applied: {type(error).__name__}: {error}", "fix"))
+            failed.add(source.path)
+            continue
+        if after == source.text:
+            continue
+        # each finding is counted once: in its own file, or in the first file its fix changes
+        codes = sorted(key[3] for key in chosen
+                       if source.path == (home[key] if home[key] in touched[key] else touched[key][0]))
+        changes.append(FileChange(Path(source.path), display, source.text, after, len(codes), tuple(codes)))
+    return changes, failed
 
 
 def write_change(change: FileChange) -> Optional[str]:

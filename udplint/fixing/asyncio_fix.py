@@ -101,6 +101,6 @@ def plan(source: Source, target: FixTarget) -> Plan:
     result.rebuild[creation] = lambda updated: with_args(updated.with_changes(
         func=cst.Attribute(cst.Name(name), cst.Name("create_endpoint"))), [cst.Arg(loop), *updated.args])
     add_common_code(result, source, module, ipv6=True)
-    result.add_module_code(f"class {name}", CLASS,
+    result.add_module_code(source.file_of(creation).path, f"class {name}", CLASS,
                            snippets.ASYNCIO_TRANSPORT.format(S=module.prefix, A=asyncio_name))
     return result

@@ -78,15 +78,25 @@ def existing_helper_problem(source: Source, ipv6: bool) -> Optional[str]:
 
 def add_common_code(plan: Plan, source: Source, module: SocketModule, ipv6: bool) -> None:
     """The import, the IP_PKTINFO constant and the helper, each unless the file has it already."""
-    top_level = _top_level_names(source)
-    if module.import_line:
-        plan.add_module_code("import", IMPORT, module.import_line + "\n")
-    if snippets.CONSTANT not in top_level:
-        plan.add_module_code("constant", CONSTANT, snippets.CONSTANT_LINE.format(S=module.prefix))
-    if snippets.HELPER not in top_level:
+    add_constant(plan, source, module)
+    if snippets.HELPER not in _top_level_names(source):
+        key = (source.path, "helper")
         dual = snippets.HELPER_DUAL.format(S=module.prefix)
-        needs_dual = ipv6 or plan.module_code.get("helper", (HELPER, ""))[1] == dual  # dual covers IPv4 too
-        plan.module_code["helper"] = (HELPER, dual if needs_dual else snippets.HELPER_INET.format(S=module.prefix))
+        needs_dual = ipv6 or plan.module_code.get(key, (HELPER, ""))[1] == dual  # dual covers IPv4 too
+        plan.module_code[key] = (HELPER, dual if needs_dual else snippets.HELPER_INET.format(S=module.prefix))
+
+
+def add_constant(plan: Plan, source: Source, module: SocketModule) -> None:
+    """The import and the IP_PKTINFO constant (a file that enables the option but never replies)."""
+    add_import(plan, source, module)
+    if snippets.CONSTANT not in _top_level_names(source):
+        plan.add_module_code(source.path, "constant", CONSTANT, snippets.CONSTANT_LINE.format(S=module.prefix))
+
+
+def add_import(plan: Plan, source: Source, module: SocketModule) -> None:
+    """The socket module's import (a file that only receives needs `socket.CMSG_SPACE`)."""
+    if module.import_line:
+        plan.add_module_code(source.path, "import", IMPORT, module.import_line + "\n")
 
 
 def _top_level_names(source: Source) -> Set[str]:
@@ -363,8 +373,10 @@ def plan(source: Source, target: FixTarget) -> Plan:
     bind_line = source.line_of(bind) if bind is not None else None
     if bind_line is None or not isinstance(bind.func, cst.Attribute):
         return suggestion(pattern("the bind is not a statement of its own: no automatic fix"))
-    module = socket_module(source)
-    existing = existing_helper_problem(source, target.ipv6)
+    module = socket_module_of(source)
+    if module is None:
+        return suggestion(pattern("the modules of this fix import the socket module differently: no automatic fix"))
+    existing = existing_helper_problem(source.file_of(reply), target.ipv6)
     if existing:
         return suggestion(pattern(existing))
     result = Plan(SAFE, "enable IP_PKTINFO where the socket is bound, receive with recvmsg() and reply with "
@@ -377,5 +389,16 @@ def plan(source: Source, target: FixTarget) -> Plan:
         return suggestion(pattern(problem))
     if enable:
         result.insert_before(bind_line, enable)
-    add_common_code(result, source, module, target.ipv6)
+        add_constant(result, source.file_of(bind), socket_module(source.file_of(bind)))
+    receiving = {r.span.path for r in target.receives}
+    for other in source.files():  # a module that only receives needs the socket module for CMSG_SPACE
+        if other.path in receiving and result.paths([other]):
+            add_import(result, other, socket_module(other))
+    add_common_code(result, source.file_of(reply), socket_module(source.file_of(reply)), target.ipv6)
     return result
+
+
+def socket_module_of(source: Source) -> Optional[SocketModule]:
+    """How the fix's files name the socket module; None when they disagree (one aliases it)."""
+    prefixes = {socket_module(each).prefix for each in source.files()}
+    return socket_module(source.file_of(source.tree)) if len(prefixes) == 1 else None
