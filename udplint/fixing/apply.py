@@ -11,7 +11,7 @@ import io
 import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import libcst as cst
 
@@ -20,6 +20,7 @@ from . import SAFE, UNSAFE, plan_findings
 from .from_analysis import file_texts, targets_by_finding
 from .plan import render
 from ..atomic import WriteRefused, replace_file
+from ..atomic import _check_replaceable as check_replaceable  # the same test replace_file makes
 from ..sources import UnreadableSource, read_regular_bytes
 
 
@@ -31,6 +32,7 @@ class FileChange:
     after: str
     fixed: int  # findings this change fixes
     codes: tuple = ()  # the rule code of each fixed finding
+    linked: tuple = ()  # paths of the other files a fix across modules changes with this one
 
     def diff(self) -> str:
         lines = difflib.unified_diff(
@@ -102,7 +104,8 @@ def _render_all(workspace, chosen, home, displays, outcome: FixOutcome):
         # each finding is counted once: in its own file, or in the first file its fix changes
         codes = sorted(key[3] for key in chosen
                        if source.path == (home[key] if home[key] in touched[key] else touched[key][0]))
-        changes.append(FileChange(Path(source.path), display, source.text, after, len(codes), tuple(codes)))
+        linked = sorted({path for key in chosen if source.path in touched[key] for path in touched[key]} - {source.path})
+        changes.append(FileChange(Path(source.path), display, source.text, after, len(codes), tuple(codes), tuple(linked)))
     return changes, failed
 
 
@@ -123,11 +126,46 @@ def write_change(change: FileChange) -> Optional[str]:
     return None
 
 
+def _cannot_write(change: FileChange) -> Optional[str]:
+    """Why `change` would not be written (checked before any file of a fix across modules is)."""
+    try:
+        raw = read_regular_bytes(change.path)
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+        if raw.decode(encoding) != change.before:
+            return "the file changed while it was being fixed"
+        check_replaceable(str(change.path))
+    except UnreadableSource as error:
+        return error.reason
+    except WriteRefused as error:
+        return str(error)
+    except (OSError, SyntaxError, UnicodeError, LookupError) as error:
+        return getattr(error, "strerror", None) or str(error)
+    return None
+
+
+def _held_back(changes: Sequence[FileChange]) -> Dict[str, str]:
+    """path -> reason, for the files of fixes across modules that must not be written because
+    one of their files cannot be: a half-applied fix would break the program."""
+    refused = {}
+    for change in changes:
+        reason = _cannot_write(change) if change.linked else None
+        if reason:
+            refused[str(change.path)] = reason
+    held = dict(refused)
+    for change in changes:
+        other = next((path for path in change.linked if path in refused), None)
+        if other is not None and str(change.path) not in held:
+            held[str(change.path)] = f"not applied: {other} of the same fix cannot be written ({refused[other]})"
+    return held
+
+
 def apply_fixes(outcome: FixOutcome) -> FixOutcome:
-    """Write every change; changes that could not be written move to errors."""
+    """Write every change; changes that could not be written move to errors. The files of a fix
+    across modules are written all or none (each is checked before the first is written)."""
+    held = _held_back(outcome.changes)
     written = []
     for change in outcome.changes:
-        reason = write_change(change)
+        reason = held.get(str(change.path)) or write_change(change)
         if reason is None:
             written.append(change)
         else:
