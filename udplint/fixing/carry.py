@@ -50,7 +50,7 @@ def route_control_data(plan: Plan, source: Source, target: FixTarget, reply: cst
     if ancdata is None:
         return ("the reply's address does not come straight from a receive on this socket (through this "
                 "file's calls, threads or queues): no automatic fix")
-    plan_reply(plan, reply, target.reply_method, ancdata)
+    plan_reply(plan, source, reply, target.reply_method, ancdata)
     for function, name in route.new_params.items():
         plan.rebuild[function] = _with_param(name)
     if route.new_params or route.through_queue or route.new_fields:

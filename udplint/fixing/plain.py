@@ -16,9 +16,9 @@ from typing import List, Optional, Set
 
 import libcst as cst
 
-from . import snippets
+from . import loop_sock, snippets
 from .locate import Source, assigned_names, fresh_name, names_in
-from .plan import CONSTANT, HELPER, IMPORT, SAFE, Plan, suggestion
+from .plan import CONSTANT, HELPER, IMPORT, SAFE, UNSAFE, Plan, suggestion
 from .target import FixTarget
 
 OTHER_ANCILLARY_PREFIXES = ("IP_RECV", "IPV6_RECV", "IP_ORIGDSTADDR", "SO_TIMESTAMP", "IPV6_HOPLIMIT", "IP_TTL")
@@ -208,6 +208,8 @@ def plan_receive(plan: Plan, source: Source, call: cst.Call, module: SocketModul
     data) to recvmsg with room for the pktinfo message. None when the shape is not one we know."""
     statement = source.line_of(call)
     method = call.func.attr.value if isinstance(call.func, cst.Attribute) else ""
+    if method == loop_sock.RECEIVE and statement is not None and source.awaited(call):
+        return _plan_loop_receive(plan, source, call, statement, module, ipv6)
     if statement is None or method not in RECEIVES or not plain_positional(call) or source.awaited(call):
         return None
     small = statement.body[0]
@@ -264,6 +266,16 @@ def plan_receive(plan: Plan, source: Source, call: cst.Call, module: SocketModul
     return ReceivePlan(statement, call, ancdata, names_in(target))
 
 
+def _plan_loop_receive(plan: Plan, source: Source, call: cst.Call, statement, module: SocketModule,
+                       ipv6: bool) -> Optional[ReceivePlan]:
+    """`data, addr = await loop.sock_recvfrom(sock, n)` (see loop_sock.py)."""
+    small, target = statement.body[0], tuple_target(statement)
+    if target is None or not isinstance(small, cst.Assign) or small.value is not source.parent(call):
+        return None
+    planned = loop_sock.plan_receive(plan, source, call, statement, target, module.prefix, ipv6)
+    return ReceivePlan(statement, call, *planned) if planned is not None else None
+
+
 def _plan_whole_result(plan: Plan, source: Source, statement, call: cst.Call, method: str, size) -> Optional[ReceivePlan]:
     """`msg = s.recvfrom(n)` used only as `msg[0]` and `msg[1]`: receive with recvmsg into the same
     name and read the address as `msg[3]`; the control data is `msg[1]`."""
@@ -317,8 +329,12 @@ def reply_address(call: cst.Call, method: str) -> Optional[cst.BaseExpression]:
     return None
 
 
-def plan_reply(plan: Plan, call: cst.Call, method: str, ancdata_expr: str) -> None:
-    plan_pinned_reply(plan, call, method, f"{snippets.HELPER}({ancdata_expr})")
+def plan_reply(plan: Plan, source: Source, call: cst.Call, method: str, ancdata_expr: str) -> None:
+    control = f"{snippets.HELPER}({ancdata_expr})"
+    if method == loop_sock.REPLY:
+        loop_sock.plan_reply(plan, source, call, control)
+    else:
+        plan_pinned_reply(plan, call, method, control)
 
 
 def plan_pinned_reply(plan: Plan, call: cst.Call, method: str, control_code: str) -> None:
@@ -362,11 +378,15 @@ def plan(source: Source, target: FixTarget) -> Plan:
     if blocked:
         return suggestion(pattern(blocked))
     reply = source.find(target.reply)
-    if reply is None or not isinstance(reply.func, cst.Attribute) or target.reply_method not in ("sendto", "sendmsg"):
+    replies = ("sendto", "sendmsg", loop_sock.REPLY)
+    if reply is None or not isinstance(reply.func, cst.Attribute) or target.reply_method not in replies:
         return suggestion(pattern(f"the reply is sent with {target.reply_method}(): no automatic fix"))
-    if source.awaited(reply):
+    if source.awaited(reply) != (target.reply_method == loop_sock.REPLY):
         return suggestion(pattern("the reply is awaited (an async socket API without sendmsg): no automatic fix"))
-    address = reply_address(reply, target.reply_method)
+    if target.reply_method == loop_sock.REPLY:
+        address = loop_sock.reply_address(source, reply)
+    else:
+        address = reply_address(reply, target.reply_method)
     if address is None:
         return suggestion(pattern(f"{target.reply_method}() with arguments of an unusual shape: no automatic fix"))
     bind = source.find(target.bind)
@@ -395,6 +415,9 @@ def plan(source: Source, target: FixTarget) -> Plan:
         if other.path in receiving and result.paths([other]):
             add_import(result, other, socket_module(other))
     add_common_code(result, source.file_of(reply), socket_module(source.file_of(reply)), target.ipv6)
+    if target.reply_method == loop_sock.REPLY:
+        result.applicability = UNSAFE  # a full send buffer now drops the reply where sock_sendto() waited
+        result.message += "; asyncio has no sock_recvmsg(): the receive waits with loop.add_reader()"
     return result
 
 
