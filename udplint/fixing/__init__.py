@@ -1,8 +1,10 @@
 """Autofixes: turn findings into small in-place rewrites of the source, or exact suggestions.
 
 The fixer's input is plain data (`target.FixTarget`, built from the analysis by `from_analysis.py`) and
-the text of the file it fixes; it re-parses that file, finds the nodes by span (`locate.py`) and
-plans the changes (`plain.py`, `socketserver_fix.py`, `carry.py`; `plan.py` renders them).
+the text of the files it fixes; it parses each file once per run (`Workspace`), finds the nodes by
+span (`locate.py`; a `Project` when bind, receive and reply are in different modules) and plans
+the changes (`plain.py`, `loop_sock.py`, `socketserver_fix.py`, `asyncio_fix.py`, `carry.py`;
+`plan.py` renders them, file by file).
 """
 from __future__ import annotations
 
