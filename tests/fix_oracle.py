@@ -34,6 +34,25 @@ def probe_broadcast(port: int, timeout: float = 1.0) -> Optional[tuple]:
             return None
 
 
+def probe_two_at_once(port: int, timeout: float = 1.0):
+    """From one client port, send to 127.0.0.1 and 127.0.0.2 back to back; the sorted sources of
+    the replies (a fixed server answers each from the address it was sent to, also when a
+    threaded server handles both at once)."""
+    check_loopback("127.0.0.2")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.settimeout(timeout)
+        for destination in ("127.0.0.1", "127.0.0.2"):
+            sock.sendto(f"to {destination}".encode(), (destination, port))
+        sources = []
+        try:
+            while len(sources) < 2:
+                sources.append(normalize_host(sock.recvfrom(65535)[1][0]))
+        except socket.timeout:
+            pass
+        return tuple(sorted(sources))
+
+
 def _has_ipv6_loopback() -> bool:
     try:
         with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as sock:
@@ -53,12 +72,12 @@ def server_env() -> Dict[str, str]:
 def _source(got) -> object:
     if isinstance(got, Exception):
         return type(got).__name__
-    if got is None:
-        return None
+    if got is None or isinstance(got, tuple) and all(isinstance(g, str) for g in got):
+        return got  # nothing arrived, or the sources of several replies (already normalized)
     return normalize_host(got[0])
 
 
-def observe(argv: Sequence[str], cwd=None, dual: bool = False, env=None) -> Dict[str, object]:
+def observe(argv: Sequence[str], cwd=None, dual: bool = False, env=None, concurrent: bool = False) -> Dict[str, object]:
     """{probe label: normalized reply source | None | exception name}; '_error' if it never ran."""
     last: Dict[str, object] = {}
     for _ in range(START_ATTEMPTS):
@@ -76,6 +95,8 @@ def observe(argv: Sequence[str], cwd=None, dual: bool = False, env=None) -> Dict
                 "unconnected 127.0.0.1": lambda: probe_unconnected("127.0.0.1", port),
                 "broadcast": lambda: probe_broadcast(port),
             }
+            if concurrent:
+                probes["two at once"] = lambda: probe_two_at_once(port)
             if dual:
                 probes["connected ::ffff:127.0.0.2"] = lambda: probe_connected("::ffff:127.0.0.2", port, socket.AF_INET6)
                 if _has_ipv6_loopback():
@@ -99,7 +120,8 @@ def observe_many(jobs, workers: int = 6):
         return list(pool.map(lambda job: observe(*job), jobs))
 
 
-EXPECTED_CONNECTED = {"connected 127.0.0.2": "127.0.0.2", "connected ::ffff:127.0.0.2": "127.0.0.2", "connected ::1": "::1"}
+EXPECTED_CONNECTED = {"connected 127.0.0.2": "127.0.0.2", "connected ::ffff:127.0.0.2": "127.0.0.2", "connected ::1": "::1",
+                      "two at once": ("127.0.0.1", "127.0.0.2")}
 
 
 def regressions(before: Dict[str, object], after: Dict[str, object]):

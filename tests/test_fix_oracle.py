@@ -2,7 +2,9 @@
 
 Each program runs as a subprocess (port in sys.argv[1]). The fixed program must answer a client
 connect()ed to 127.0.0.2 (and, on dual-stack servers, ::ffff:127.0.0.2 and ::1), and must answer
-every other probe (unconnected 127.0.0.1, the 127.255.255.255 broadcast) the way the original did.
+every other probe (unconnected 127.0.0.1, the 127.255.255.255 broadcast) the way the original did,
+and two requests sent at once from one client port to 127.0.0.1 and 127.0.0.2 are answered from
+127.0.0.1 and 127.0.0.2.
 Native IPv6 needs two more IPv6 addresses (client fd00::1, server asked on fd00::2): that test runs
 in a private network namespace.
 """
@@ -59,8 +61,8 @@ def test_fixed_fixtures_answer_from_the_address_the_client_used():
     for source in _fixable_fixtures():
         fixed = source.with_name(source.stem + ".fixed.py")
         pairs.append((source.name, _dual(source)))
-        jobs.append(([sys.executable, str(source)], str(FIX_FIXTURES), _dual(source)))
-        jobs.append(([sys.executable, str(fixed)], str(FIX_FIXTURES), _dual(source)))
+        jobs.append(([sys.executable, str(source)], str(FIX_FIXTURES), _dual(source), None, True))
+        jobs.append(([sys.executable, str(fixed)], str(FIX_FIXTURES), _dual(source), None, True))
     results = observe_many(jobs)
     for index, (name, _) in enumerate(pairs):  # the originals really have the bug
         assert results[2 * index].get("connected 127.0.0.2") is None, f"{name}: the original already answers"
@@ -81,7 +83,7 @@ def test_fixed_corpus_servers_answer_and_none_regresses(tmp_path):
             continue
         for root in (CORPUS, work):
             argv = [sys.executable, "-m", entry.name] if entry.is_dir() else [sys.executable, str(root / entry.name)]
-            jobs.append((argv, str(root), _dual(main_file)))
+            jobs.append((argv, str(root), _dual(main_file), None, True))
         pairs.append((entry.name, _dual(main_file)))
     results = observe_many(jobs, workers=8)
     fixed_pairs = [(i, p) for i, p in enumerate(pairs) if p[0] in changed]

@@ -124,7 +124,11 @@ def test_the_whole_corpus_fixes_cleanly(tmp_path):
     assert not [e for e in outcome.errors if "fix not" in e.reason]
     changed = {c.path.resolve() for c in outcome.changes}
     assert len(changed) >= 35
-    assert changed <= reported  # only files with findings are touched
+    # only files with findings are touched, and the modules of their package that a fix across
+    # modules edits (the receive, the reply, the handler or the protocol)
+    assert {path for path in changed if path not in reported} <= {
+        path for path in changed if path.parent != work and path.parent in {r.parent for r in reported}}
+    assert {path.parent for path in changed} & {r.parent for r in reported if r.parent != work}
     assert not [path for path in changed if path.name.startswith("ok_")]
     remaining = {Path(f.filename).resolve() for f in check_paths([str(work)], polyglot=False).findings}
     assert not remaining & changed
@@ -269,3 +273,56 @@ def test_a_second_server_reuses_the_helper_only_when_it_covers_its_family(tmp_pa
     (tmp_path / "server.py").write_text(again)
     finding, = check_paths([str(tmp_path / "server.py")], polyglot=False).findings
     assert finding.fix.applicability == "display-only" and "IPv4 only" in finding.fix.message
+
+
+def _split_package(tmp_path: Path) -> Path:
+    package = tmp_path / "pkg_dns_split"
+    shutil.copytree(CORPUS / "pkg_dns_split", package)
+    return package
+
+
+def test_a_fix_across_modules_is_unsafe_and_edits_every_module_it_needs(tmp_path):
+    package = _split_package(tmp_path)
+    assert plan_fixes_for_paths([str(package)]).changes == []  # not without --unsafe-fixes
+    outcome = apply_fixes(plan_fixes_for_paths([str(package)], unsafe=True))
+    assert sorted(c.path.name for c in outcome.changes) == ["__main__.py", "listener.py", "responder.py"]
+    assert outcome.fixed == 1
+    listener = (package / "listener.py").read_text()
+    assert listener.index("IP_PKTINFO, 1)") < listener.index("sock.bind(")
+    assert "recvmsg(512, socket.CMSG_SPACE(12))" in (package / "__main__.py").read_text()
+    responder = (package / "responder.py").read_text()
+    assert "def respond(sock, query, client, ancdata=()):" in responder
+    assert "sock.sendmsg([answer(query)], reply_pktinfo(ancdata), 0, client)" in responder
+    assert check_paths([str(package)], polyglot=False).findings == []
+    assert plan_fixes_for_paths([str(package)], unsafe=True).changes == []
+
+
+def test_a_fix_across_modules_is_written_whole_or_not_at_all(tmp_path):
+    package = _split_package(tmp_path)
+    before = {p.name: p.read_bytes() for p in package.glob("*.py")}
+    (package / "responder.py").chmod(0o444)
+    outcome = apply_fixes(plan_fixes_for_paths([str(package)], unsafe=True))
+    assert outcome.changes == []
+    assert {Path(e.filename).name for e in outcome.errors} == {"__main__.py", "listener.py", "responder.py"}
+    assert {p.name: p.read_bytes() for p in package.glob("*.py")} == before
+
+
+def test_a_fix_across_modules_is_shown_not_offered_as_one_files_edits(tmp_path):
+    package = _split_package(tmp_path)
+    (finding,) = check_paths([str(package)], polyglot=False).findings
+    assert finding.fix.applicability == "display-only" and finding.fix.edits == ()
+    assert "--fix --unsafe-fixes` edits" in finding.fix.message and "responder.py" in finding.fix.message
+
+
+def test_a_call_in_another_module_is_a_call_of_the_function_only_when_imported_from_its_module():
+    from udplint.fixing.carry import _sees_function
+    from udplint.fixing.locate import Project, Source
+
+    home = Source("pkg/responder.py", "def respond(sock, query, client):\n    pass\n")
+    importer = Source("pkg/__main__.py", "from .responder import respond\nrespond(1, 2, 3)\n")
+    other = Source("pkg/other.py", "from .helpers import respond\nrespond(1, 2, 3)\n")
+    project = Project([home, importer, other], importer)
+    function = home.tree.body[0]
+    calls = [n for n in project.positions if isinstance(n, cst.Call)]
+    assert {project.file_of(c).path: _sees_function(project, c, function) for c in calls} == {
+        "pkg/__main__.py": True, "pkg/other.py": False}

@@ -28,7 +28,8 @@ ASYNCIO_PATTERN = (
     "recvmsg() and reply with sendmsg() as below; or create one endpoint per local address "
     "(local_addr=(address, port)).\n" + PATTERN
 )
-ENDPOINT_KEYWORDS = {"local_addr", "sock"}
+ADDRESSES = {"local_addr", "sock"}
+ENDPOINT_KEYWORDS = ADDRESSES | {"family"}  # what PktinfoDatagramTransport.create_endpoint takes
 
 
 def _suggest(why: str) -> Plan:
@@ -75,7 +76,8 @@ def plan(source: Source, target: FixTarget) -> Plan:
         return _suggest("the endpoint is not made by loop.create_datagram_endpoint() here")
     positional = [a for a in creation.args if a.keyword is None]
     keywords = {a.keyword.value for a in creation.args if a.keyword is not None}
-    if len(positional) != 1 or any(a.star for a in creation.args) or len(keywords) != 1 or not keywords <= ENDPOINT_KEYWORDS:
+    if len(positional) != 1 or any(a.star for a in creation.args) or len(keywords & ADDRESSES) != 1 \
+            or not keywords <= ENDPOINT_KEYWORDS:
         return _suggest("create_datagram_endpoint() with options the fix does not carry over")
     asyncio_name = _imports_asyncio(source)
     callbacks = _callbacks(source, target)
@@ -101,6 +103,6 @@ def plan(source: Source, target: FixTarget) -> Plan:
     result.rebuild[creation] = lambda updated: with_args(updated.with_changes(
         func=cst.Attribute(cst.Name(name), cst.Name("create_endpoint"))), [cst.Arg(loop), *updated.args])
     add_common_code(result, source, module, ipv6=True)
-    result.add_module_code(f"class {name}", CLASS,
+    result.add_module_code(source.file_of(creation).path, f"class {name}", CLASS,
                            snippets.ASYNCIO_TRANSPORT.format(S=module.prefix, A=asyncio_name))
     return result

@@ -11,6 +11,7 @@ that is put and got. Nothing else: no state keyed by peer, no wrappers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Dict, List, Optional, Set
 
 import libcst as cst
@@ -41,15 +42,15 @@ class _Route:
 def route_control_data(plan: Plan, source: Source, target: FixTarget, reply: cst.Call,
                        address: cst.BaseExpression, module: SocketModule, enlarge: bool) -> Optional[str]:
     """Plan the receive(s), the carrying and the reply; a reason when it cannot be done."""
-    receives = [c for c in (source.find(r.span) for r in target.receives if r.span.path == target.path) if c is not None]
+    receives = [c for c in (source.find(r.span) for r in target.receives) if c is not None]
     if not receives:
-        return "the socket's receive is not in this file: no automatic fix"
+        return "the socket's receive is not in the files of this fix: no automatic fix"
     route = _Route(source, target, plan, module, enlarge, receives)
     ancdata = _control_for(route, source.scope(reply), address, MAX_HOPS)
     if ancdata is None:
         return ("the reply's address does not come straight from a receive on this socket (through this "
                 "file's calls, threads or queues): no automatic fix")
-    plan_reply(plan, reply, target.reply_method, ancdata)
+    plan_reply(plan, source, reply, target.reply_method, ancdata)
     for function, name in route.new_params.items():
         plan.rebuild[function] = _with_param(name)
     if route.new_params or route.through_queue or route.new_fields:
@@ -180,7 +181,7 @@ def _through_parameter(route: _Route, function: cst.FunctionDef, expr, hops: int
     owner = source.enclosing_class(function) if method else None
     for call in _calls_of(source, function.name.value):
         caller = source.scope(call)
-        if _calls_it(source, call, method, owner):
+        if _calls_it(source, call, method, owner, function):
             argument = _argument(call, index, param)
             if argument is None:
                 continue
@@ -191,7 +192,7 @@ def _through_parameter(route: _Route, function: cst.FunctionDef, expr, hops: int
             routed = True
     for call, args in _scheduled(source, function.name.value):
         positional = len(names) - (1 if method else 0)
-        if len(args) != positional or index >= positional:
+        if len(args) != positional or index >= positional or not _sees_function(source, call, function):
             continue
         ancdata = _control_for(route, source.scope(call), args[index].value, hops - 1)
         if ancdata is None:
@@ -200,7 +201,7 @@ def _through_parameter(route: _Route, function: cst.FunctionDef, expr, hops: int
         routed = True
     for call, args in _thread_starts(source, function.name.value):
         positional = len(names) - (1 if method else 0)
-        if len(args.elements) != positional or index >= positional:
+        if len(args.elements) != positional or index >= positional or not _sees_function(source, call, function):
             continue
         ancdata = _control_for(route, source.scope(call), args.elements[index].value, hops - 1)
         if ancdata is None:
@@ -213,13 +214,30 @@ def _through_parameter(route: _Route, function: cst.FunctionDef, expr, hops: int
     return anc_param
 
 
-def _calls_it(source: Source, call: cst.Call, method: bool, owner: Optional[cst.ClassDef]) -> bool:
-    """Certainly a call of the function: `name(...)` for a function, `self.name(...)` inside its
-    class for a method (another object's method of the same name is left alone)."""
+def _calls_it(source: Source, call: cst.Call, method: bool, owner: Optional[cst.ClassDef],
+              function: cst.FunctionDef) -> bool:
+    """Certainly a call of the function: `name(...)` for a function (in its module, or in one that
+    imports it by name from there), `self.name(...)` inside its class for a method (another
+    object's method of the same name is left alone)."""
     if not method:
-        return isinstance(call.func, cst.Name)
+        return isinstance(call.func, cst.Name) and _sees_function(source, call, function)
     return (isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Name)
             and call.func.value.value == "self" and source.enclosing_class(call) is owner)
+
+
+def _sees_function(source: Source, node: cst.CSTNode, function: cst.FunctionDef) -> bool:
+    """`function`'s name at `node` is that function: same module, or `from .module import name`."""
+    home, here = source.file_of(function), source.file_of(node)
+    if home is here:
+        return True
+    module_name = Path(home.path).stem
+    for statement in here.tree.body:
+        for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
+            if isinstance(small, cst.ImportFrom) and small.module is not None and not isinstance(small.names, cst.ImportStar) \
+                    and here.code(small.module).rsplit(".", 1)[-1] == module_name \
+                    and any(a.asname is None and here.code(a.name) == function.name.value for a in small.names):
+                return True
+    return False
 
 
 def _calls_of(source: Source, name: str) -> List[cst.Call]:

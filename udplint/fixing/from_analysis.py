@@ -74,15 +74,15 @@ def _other_servers(analysis, violation: Violation) -> Iterator[Violation]:
         yield Violation(violation.code, violation.reply, server, bind, violation.problem)
 
 
-def targets_by_path(analysis) -> Dict[str, Dict[FindingKey, List[FixTarget]]]:
-    """path -> {finding key: targets}: one target per socket the finding's reply serves."""
+def targets_by_finding(analysis) -> Dict[FindingKey, Tuple[str, List[FixTarget]]]:
+    """finding key -> (path of the finding's file, targets): one target per socket its reply serves."""
     positions = Positions(analysis.program, analysis.texts)
-    out: Dict[str, Dict[FindingKey, List[FixTarget]]] = {}
+    out: Dict[FindingKey, Tuple[str, List[FixTarget]]] = {}
     for violation in analysis.violations:
         key = finding_key(positions, violation)
+        path = str(analysis.program.modules[anchor(positions, violation).module].path)
         for each in [violation, *_other_servers(analysis, violation)]:
-            made = target(analysis, positions, each)
-            out.setdefault(made.path, {}).setdefault(key, []).append(made)
+            out.setdefault(key, (path, []))[1].append(target(analysis, positions, each))
     return out
 
 

@@ -1,7 +1,7 @@
 """The file being fixed, re-parsed with libcst: find nodes by span, walk to statements and scopes."""
 from __future__ import annotations
 
-from typing import Dict, Iterator, List, Optional, Set, Tuple, Type
+from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple, Type
 
 import libcst as cst
 
@@ -30,6 +30,8 @@ class Source:
             self._by_span.setdefault(key, []).append(node)
 
     def find(self, span: Span, kind: Type[cst.CSTNode] = cst.Call) -> Optional[cst.CSTNode]:
+        if span.path != self.path:
+            return None  # another module's node: only a Project holds both files
         for node in self._by_span.get((span.line, span.column, span.end_line, span.end_column), ()):
             if isinstance(node, kind):
                 return node
@@ -78,6 +80,47 @@ class Source:
 
     def line_number(self, node: cst.CSTNode) -> int:
         return self.positions[node].start.line
+
+    def file_of(self, node: cst.CSTNode) -> "Source":
+        return self
+
+    def files(self) -> List["Source"]:
+        return [self]
+
+
+class Project(Source):
+    """Several files' Sources seen as one, for a fix whose bind, receive and reply are in
+    different modules of a package: nodes are found by span in their own file, and calls,
+    classes and scopes are looked up across all of them. Each node still belongs to one file
+    (`file_of`); module-level code goes into the file that uses it."""
+
+    def __init__(self, sources: Sequence[Source], primary: Source) -> None:
+        self.path = primary.path
+        self.text = "\n".join(s.text for s in sources)  # only searched for option names
+        self.tree = primary.tree
+        self._files = {s.path: s for s in sources}
+        self._owner = {s.tree: s for s in sources}
+        self.positions = {}
+        self.parents = {}
+        for each in sources:
+            self.positions.update(each.positions)
+            self.parents.update(each.parents)
+
+    def find(self, span: Span, kind: Type[cst.CSTNode] = cst.Call) -> Optional[cst.CSTNode]:
+        each = self._files.get(span.path)
+        return each.find(span, kind) if each is not None else None
+
+    def file_of(self, node: cst.CSTNode) -> Source:
+        root = node
+        for root in self.ancestors(node):
+            pass
+        return self._owner[root if isinstance(root, cst.Module) else node]
+
+    def code(self, node: cst.CSTNode) -> str:
+        return self.file_of(node).code(node)
+
+    def files(self) -> List[Source]:
+        return list(self._files.values())
 
 
 def names_in(node: cst.CSTNode) -> Set[str]:

@@ -16,9 +16,9 @@ from typing import List, Optional, Set
 
 import libcst as cst
 
-from . import snippets
+from . import loop_sock, snippets
 from .locate import Source, assigned_names, fresh_name, names_in
-from .plan import CONSTANT, HELPER, IMPORT, SAFE, Plan, suggestion
+from .plan import CONSTANT, HELPER, IMPORT, SAFE, UNSAFE, Plan, suggestion
 from .target import FixTarget
 
 OTHER_ANCILLARY_PREFIXES = ("IP_RECV", "IPV6_RECV", "IP_ORIGDSTADDR", "SO_TIMESTAMP", "IPV6_HOPLIMIT", "IP_TTL")
@@ -78,15 +78,25 @@ def existing_helper_problem(source: Source, ipv6: bool) -> Optional[str]:
 
 def add_common_code(plan: Plan, source: Source, module: SocketModule, ipv6: bool) -> None:
     """The import, the IP_PKTINFO constant and the helper, each unless the file has it already."""
-    top_level = _top_level_names(source)
-    if module.import_line:
-        plan.add_module_code("import", IMPORT, module.import_line + "\n")
-    if snippets.CONSTANT not in top_level:
-        plan.add_module_code("constant", CONSTANT, snippets.CONSTANT_LINE.format(S=module.prefix))
-    if snippets.HELPER not in top_level:
+    add_constant(plan, source, module)
+    if snippets.HELPER not in _top_level_names(source):
+        key = (source.path, "helper")
         dual = snippets.HELPER_DUAL.format(S=module.prefix)
-        needs_dual = ipv6 or plan.module_code.get("helper", (HELPER, ""))[1] == dual  # dual covers IPv4 too
-        plan.module_code["helper"] = (HELPER, dual if needs_dual else snippets.HELPER_INET.format(S=module.prefix))
+        needs_dual = ipv6 or plan.module_code.get(key, (HELPER, ""))[1] == dual  # dual covers IPv4 too
+        plan.module_code[key] = (HELPER, dual if needs_dual else snippets.HELPER_INET.format(S=module.prefix))
+
+
+def add_constant(plan: Plan, source: Source, module: SocketModule) -> None:
+    """The import and the IP_PKTINFO constant (a file that enables the option but never replies)."""
+    add_import(plan, source, module)
+    if snippets.CONSTANT not in _top_level_names(source):
+        plan.add_module_code(source.path, "constant", CONSTANT, snippets.CONSTANT_LINE.format(S=module.prefix))
+
+
+def add_import(plan: Plan, source: Source, module: SocketModule) -> None:
+    """The socket module's import (a file that only receives needs `socket.CMSG_SPACE`)."""
+    if module.import_line:
+        plan.add_module_code(source.path, "import", IMPORT, module.import_line + "\n")
 
 
 def _top_level_names(source: Source) -> Set[str]:
@@ -198,6 +208,8 @@ def plan_receive(plan: Plan, source: Source, call: cst.Call, module: SocketModul
     data) to recvmsg with room for the pktinfo message. None when the shape is not one we know."""
     statement = source.line_of(call)
     method = call.func.attr.value if isinstance(call.func, cst.Attribute) else ""
+    if method == loop_sock.RECEIVE and statement is not None and source.awaited(call):
+        return _plan_loop_receive(plan, source, call, statement, module, ipv6)
     if statement is None or method not in RECEIVES or not plain_positional(call) or source.awaited(call):
         return None
     small = statement.body[0]
@@ -254,6 +266,16 @@ def plan_receive(plan: Plan, source: Source, call: cst.Call, module: SocketModul
     return ReceivePlan(statement, call, ancdata, names_in(target))
 
 
+def _plan_loop_receive(plan: Plan, source: Source, call: cst.Call, statement, module: SocketModule,
+                       ipv6: bool) -> Optional[ReceivePlan]:
+    """`data, addr = await loop.sock_recvfrom(sock, n)` (see loop_sock.py)."""
+    small, target = statement.body[0], tuple_target(statement)
+    if target is None or not isinstance(small, cst.Assign) or small.value is not source.parent(call):
+        return None
+    planned = loop_sock.plan_receive(plan, source, call, statement, target, module.prefix, ipv6)
+    return ReceivePlan(statement, call, *planned) if planned is not None else None
+
+
 def _plan_whole_result(plan: Plan, source: Source, statement, call: cst.Call, method: str, size) -> Optional[ReceivePlan]:
     """`msg = s.recvfrom(n)` used only as `msg[0]` and `msg[1]`: receive with recvmsg into the same
     name and read the address as `msg[3]`; the control data is `msg[1]`."""
@@ -307,8 +329,12 @@ def reply_address(call: cst.Call, method: str) -> Optional[cst.BaseExpression]:
     return None
 
 
-def plan_reply(plan: Plan, call: cst.Call, method: str, ancdata_expr: str) -> None:
-    plan_pinned_reply(plan, call, method, f"{snippets.HELPER}({ancdata_expr})")
+def plan_reply(plan: Plan, source: Source, call: cst.Call, method: str, ancdata_expr: str) -> None:
+    control = f"{snippets.HELPER}({ancdata_expr})"
+    if method == loop_sock.REPLY:
+        loop_sock.plan_reply(plan, source, call, control)
+    else:
+        plan_pinned_reply(plan, call, method, control)
 
 
 def plan_pinned_reply(plan: Plan, call: cst.Call, method: str, control_code: str) -> None:
@@ -352,19 +378,25 @@ def plan(source: Source, target: FixTarget) -> Plan:
     if blocked:
         return suggestion(pattern(blocked))
     reply = source.find(target.reply)
-    if reply is None or not isinstance(reply.func, cst.Attribute) or target.reply_method not in ("sendto", "sendmsg"):
+    replies = ("sendto", "sendmsg", loop_sock.REPLY)
+    if reply is None or not isinstance(reply.func, cst.Attribute) or target.reply_method not in replies:
         return suggestion(pattern(f"the reply is sent with {target.reply_method}(): no automatic fix"))
-    if source.awaited(reply):
+    if source.awaited(reply) != (target.reply_method == loop_sock.REPLY):
         return suggestion(pattern("the reply is awaited (an async socket API without sendmsg): no automatic fix"))
-    address = reply_address(reply, target.reply_method)
+    if target.reply_method == loop_sock.REPLY:
+        address = loop_sock.reply_address(source, reply)
+    else:
+        address = reply_address(reply, target.reply_method)
     if address is None:
         return suggestion(pattern(f"{target.reply_method}() with arguments of an unusual shape: no automatic fix"))
     bind = source.find(target.bind)
     bind_line = source.line_of(bind) if bind is not None else None
     if bind_line is None or not isinstance(bind.func, cst.Attribute):
         return suggestion(pattern("the bind is not a statement of its own: no automatic fix"))
-    module = socket_module(source)
-    existing = existing_helper_problem(source, target.ipv6)
+    module = socket_module_of(source)
+    if module is None:
+        return suggestion(pattern("the modules of this fix import the socket module differently: no automatic fix"))
+    existing = existing_helper_problem(source.file_of(reply), target.ipv6)
     if existing:
         return suggestion(pattern(existing))
     result = Plan(SAFE, "enable IP_PKTINFO where the socket is bound, receive with recvmsg() and reply with "
@@ -377,5 +409,19 @@ def plan(source: Source, target: FixTarget) -> Plan:
         return suggestion(pattern(problem))
     if enable:
         result.insert_before(bind_line, enable)
-    add_common_code(result, source, module, target.ipv6)
+        add_constant(result, source.file_of(bind), socket_module(source.file_of(bind)))
+    receiving = {r.span.path for r in target.receives}
+    for other in source.files():  # a module that only receives needs the socket module for CMSG_SPACE
+        if other.path in receiving and result.paths([other]):
+            add_import(result, other, socket_module(other))
+    add_common_code(result, source.file_of(reply), socket_module(source.file_of(reply)), target.ipv6)
+    if target.reply_method == loop_sock.REPLY:
+        result.applicability = UNSAFE  # a full send buffer now drops the reply where sock_sendto() waited
+        result.message += "; asyncio has no sock_recvmsg(): the receive waits with loop.add_reader()"
     return result
+
+
+def socket_module_of(source: Source) -> Optional[SocketModule]:
+    """How the fix's files name the socket module; None when they disagree (one aliases it)."""
+    prefixes = {socket_module(each).prefix for each in source.files()}
+    return socket_module(source.file_of(source.tree)) if len(prefixes) == 1 else None

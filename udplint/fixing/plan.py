@@ -31,7 +31,8 @@ class Plan:
     before: Dict[cst.CSTNode, List[str]] = field(default_factory=dict)  # statement -> code put before it
     after: Dict[cst.CSTNode, List[str]] = field(default_factory=dict)  # statement -> code put after it
     methods: Dict[cst.ClassDef, List[str]] = field(default_factory=dict)  # class -> methods appended
-    module_code: Dict[str, Tuple[int, str]] = field(default_factory=dict)  # key -> (order, code)
+    # (path of the file it goes into, key) -> (order, code)
+    module_code: Dict[Tuple[str, str], Tuple[int, str]] = field(default_factory=dict)
 
     @property
     def applicable(self) -> bool:
@@ -45,8 +46,17 @@ class Plan:
         known = self.after.setdefault(statement, [])
         known.extend(line for line in code if line not in known)
 
-    def add_module_code(self, key: str, order: int, code: str) -> None:
-        self.module_code.setdefault(key, (order, code))
+    def add_module_code(self, path: str, key: str, order: int, code: str) -> None:
+        self.module_code.setdefault((path, key), (order, code))
+
+    def nodes(self) -> List[cst.CSTNode]:
+        return [*self.rebuild, *self.before, *self.after, *self.methods]
+
+    def paths(self, sources: Sequence[Source]) -> List[str]:
+        """The files of `sources` this plan changes (a fix across modules changes several)."""
+        nodes = self.nodes()
+        return [s.path for s in sources
+                if any(node in s.positions for node in nodes) or any(path == s.path for path, _ in self.module_code)]
 
 
 def merged(plans: Sequence[Plan]) -> Plan:
@@ -76,7 +86,7 @@ def suggestion(message: str) -> Plan:
 
 
 class _Renderer(cst.CSTTransformer):
-    def __init__(self, plans: Sequence[Plan]) -> None:
+    def __init__(self, plans: Sequence[Plan], path: str) -> None:
         super().__init__()
         self.rebuild: Dict[cst.CSTNode, Rebuild] = {}
         self.before: Dict[cst.CSTNode, List[str]] = {}
@@ -95,9 +105,9 @@ class _Renderer(cst.CSTTransformer):
             for cls, methods in plan.methods.items():
                 known = self.methods.setdefault(cls, [])
                 known.extend(m for m in methods if m not in known)
-            for key, value in plan.module_code.items():
+            for (where, key), value in plan.module_code.items():
                 known = self.module_code.get(key)
-                if known is None or len(value[1]) > len(known[1]):  # the dual-stack helper covers IPv4's
+                if where == path and (known is None or len(value[1]) > len(known[1])):  # dual covers IPv4
                     self.module_code[key] = value
 
     def on_leave(self, original_node, updated_node):
@@ -187,7 +197,9 @@ def _insert_module_code(module: cst.Module, blocks: Sequence[str]) -> cst.Module
         kept = list(nxt.leading_lines)
         while kept and kept[0].comment is None:
             kept.pop(0)
-        tail[0] = nxt.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine(), *kept])
+        # two blank lines around a def or class (PEP 8); one between two plain statements
+        blank = 1 if isinstance(others[-1], cst.SimpleStatementLine) and isinstance(nxt, cst.SimpleStatementLine) else 2
+        tail[0] = nxt.with_changes(leading_lines=[cst.EmptyLine()] * blank + kept)
     return module.with_changes(body=[*head, *others, *tail])
 
 
@@ -195,6 +207,7 @@ def _insert_sorted(head: List[cst.CSTNode], statement: cst.SimpleStatementLine) 
     """Put `import x` before the first plain `import y` with y > x among the leading imports
     (isort's order for a block of plain imports), else after the last import."""
     name = cst.Module([]).code_for_node(statement.body[0].names[0].name)
+    last_plain = None
     for index, existing in enumerate(head):
         if not _is_import_line(existing) or not isinstance(existing.body[0], cst.Import):
             continue
@@ -202,6 +215,9 @@ def _insert_sorted(head: List[cst.CSTNode], statement: cst.SimpleStatementLine) 
         if other > name:
             return [*head[:index], statement.with_changes(leading_lines=existing.leading_lines),
                     existing.with_changes(leading_lines=()), *head[index + 1:]]
+        last_plain = index
+    if last_plain is not None and last_plain + 1 < len(head):  # stdlib imports before `from .x import y`
+        return [*head[:last_plain + 1], statement, *head[last_plain + 1:]]
     return [*head, statement]
 
 
@@ -210,4 +226,4 @@ def render(source: Source, plans: Sequence[Plan]) -> str:
     plans = [p for p in plans if p.applicable]
     if not plans:
         return source.text
-    return source.tree.visit(_Renderer(plans)).code
+    return source.tree.visit(_Renderer(plans, source.path)).code

@@ -116,10 +116,10 @@ class PktinfoDatagramTransport({A}.DatagramTransport):
         loop.call_soon(protocol.connection_made, self)
 
     @classmethod
-    async def create_endpoint(cls, loop, protocol_factory, local_addr=None, *, sock=None):
+    async def create_endpoint(cls, loop, protocol_factory, local_addr=None, *, sock=None, family=0):
         """loop.create_datagram_endpoint(protocol_factory, local_addr=... or sock=...), served by this transport."""
         if sock is None:
-            sock = {S}.socket({S}.AF_INET6 if ":" in local_addr[0] else {S}.AF_INET, {S}.SOCK_DGRAM)
+            sock = {S}.socket(family or ({S}.AF_INET6 if ":" in local_addr[0] else {S}.AF_INET), {S}.SOCK_DGRAM)
             sock.bind(local_addr)
         if sock.family == {S}.AF_INET6:
             sock.setsockopt({S}.IPPROTO_IPV6, {S}.IPV6_RECVPKTINFO, 1)

@@ -98,7 +98,7 @@ def _plan_server(result: Plan, source: Source, target: FixTarget, creation: cst.
         return f"the server is made by {source.code(base)}(): no automatic fix"
     new_name = fresh_name(source.tree, "Pktinfo" + name)
     code = snippets.server_class(new_name, source.code(base), module.prefix, family)
-    result.add_module_code(f"class {new_name}", CLASS, code)
+    result.add_module_code(source.file_of(creation).path, f"class {new_name}", CLASS, code)
     result.rebuild[creation] = lambda updated: updated.with_changes(func=cst.Name(new_name))
     return None
 

@@ -47,7 +47,7 @@ class FixTarget:
     receives:        every receive on the socket the analysis saw.
     reply:           the call that replies to the peer; reply_method its method name
                      (sendto, sendmsg, wfile.write, sock_sendto, ...).
-    same_module:     bind and reply are in one file (only then is an edit possible).
+    same_module:     bind and reply are in one file (else the fix edits several: `paths()`).
     server_class:    the user's server subclass (socketserver), if any.
     handler_classes: the request handler / protocol classes the analysis tied to the server.
     """
@@ -70,3 +70,9 @@ class FixTarget:
     def ipv6(self) -> bool:
         """The socket may be AF_INET6 (then IPv6 and, dual-stack, IPv4 pktinfo are both needed)."""
         return self.family in ("inet6", "dual", "unknown")
+
+    def paths(self) -> Tuple[str, ...]:
+        """Every file the fix may edit: the one it is reported for first, then where the socket
+        is made and bound, where it receives and where it replies."""
+        spans = [self.socket, self.bind, self.reply, *(r.span for r in self.receives)]
+        return tuple(dict.fromkeys([self.path, *(span.path for span in spans)]))

@@ -19,7 +19,7 @@ from .values import Const, Inst, Peer, SockAddr, Sym, Tup, Wild, is_wildcard, sy
 PKTINFO_OPTIONS = {"IP_PKTINFO", "IPV6_RECVPKTINFO", "IPV6_PKTINFO", "IP_RECVDSTADDR", "IPV6_2292PKTINFO"}
 LINUX_PKTINFO_NUMBERS = {("IP", 8), ("IPV6", 49), ("IPV6", 50)}
 SEND_METHODS = {"sendto", "sendmsg", "write", "send", "sock_sendto"}
-RECEIVE_METHODS = {"recvfrom", "recvfrom_into", "recvmsg", "recvmsg_into", "receive"}
+RECEIVE_METHODS = {"recvfrom", "recvfrom_into", "recvmsg", "recvmsg_into", "receive", "sock_recvfrom"}
 
 
 class Site(NamedTuple):
@@ -124,7 +124,7 @@ def collect(solver: Solver) -> ProgramFacts:
             continue
         receivers = solver.values(func.value, ctx)
         socks = models.receiver_sockets(solver, receivers)
-        if method == "sock_sendto" and call.args:  # loop.sock_sendto(sock, data, addr)
+        if method in ("sock_sendto", "sock_recvfrom") and call.args:  # loop.sock_sendto(sock, data, addr)
             socks = models.receiver_sockets(solver, solver.values(call.args[0].value, ctx))
         if method in SEND_METHODS and not socks and _wrapper_method(solver, receivers, method):
             continue  # a project class's own sendto(): its body is checked where it sends
