@@ -50,14 +50,23 @@ class Function:
     params: List[str]
     body: str  # the definition's text, for declaration look-ups
     start_column: int = 1
+    _declared: Dict[str, bool] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def scope(self) -> Scope:
         return Scope(self.path, self.name)
 
     def declares(self, name: str) -> bool:
-        if name in self.params:
-            return True
+        """A parameter or a local declared in the body (asked once per name: the scan of the body
+        is the most frequent question the join asks)."""
+        known = self._declared.get(name)
+        if known is None:
+            known = self._declared[name] = name in self.params or self._declares_local(name)
+        return known
+
+    def _declares_local(self, name: str) -> bool:
+        if name not in self.body:
+            return False
         pattern = rf"(?:\b[A-Za-z_]\w*|\*)[\s*]*\b{re.escape(name)}\s*(?:\[[^\]]*\]\s*)*[;=,)]"
         for match in re.finditer(pattern, self.body):
             before = self.body[:match.start()].rstrip()
@@ -109,9 +118,16 @@ class CProgram:
     sources: Mapping[str, str] = field(default_factory=dict)
     member_aliases: Dict[str, List[str]] = field(default_factory=dict)
     _by_function: Dict[Tuple[str, str], Function] = field(default_factory=dict)
+    _by_kind: Optional[Dict[str, List[Placed]]] = None
+    _key_cache: Dict[Tuple[str, Scope, bool], FrozenSet[str]] = field(default_factory=dict)
 
     def of_kind(self, kind: str) -> List[Placed]:
-        return [p for p in self.facts if p.fact.kind == kind]
+        """The facts of one kind (indexed once `build` has placed them all)."""
+        if self._by_kind is None:
+            self._by_kind = {}
+            for placed in self.facts:
+                self._by_kind.setdefault(placed.fact.kind, []).append(placed)
+        return self._by_kind.get(kind, [])
 
     def function_at(self, scope: Scope) -> Optional[Function]:
         return self._by_function.get((scope.path, scope.function))
@@ -119,6 +135,12 @@ class CProgram:
     # --- keys -----------------------------------------------------------------------------
     def keys(self, expr: str, scope: Scope) -> FrozenSet[str]:
         """Every key an expression stands for (a union member also stands for its union)."""
+        cached = self._key_cache.get((expr, scope, False))
+        if cached is None:
+            cached = self._key_cache[(expr, scope, False)] = self._keys(expr, scope)
+        return cached
+
+    def _keys(self, expr: str, scope: Scope) -> FrozenSet[str]:
         path = normalize(expr)
         if path is None:
             return frozenset()
@@ -154,6 +176,12 @@ class CProgram:
 
     def msghdr_keys(self, expr: str, scope: Scope) -> FrozenSet[str]:
         """The keys of a msghdr expression (an mmsghdr's msg_hdr is its msghdr)."""
+        cached = self._key_cache.get((expr, scope, True))
+        if cached is None:
+            cached = self._key_cache[(expr, scope, True)] = self._msghdr_keys(expr, scope)
+        return cached
+
+    def _msghdr_keys(self, expr: str, scope: Scope) -> FrozenSet[str]:
         path = normalize(expr)
         if path is None:
             return frozenset()
@@ -295,6 +323,7 @@ def build(facts: Sequence[NativeFact], sources: Mapping[str, str]) -> CProgram:
     if not any(f.kind == "call" for f in facts):
         _scan_calls(program)
     _expand_macros(program)
+    program._by_kind = None  # index the facts as they now are
     return program
 
 

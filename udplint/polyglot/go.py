@@ -9,13 +9,14 @@ package constants, flag defaults and keyed config fields.
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from udplint.findings import Finding, Location, Related
 from udplint.polyglot.factmodel import NativeFact, facts_by_kind
-from udplint.polyglot.nameflow import (Call, Flow, FuncDef, NameFlow, SourceText, assigned_to, enclosing,
+from udplint.polyglot.nameflow import (budget_note, Call, Enclosing, Flow, FuncDef, NameFlow, SourceText, assigned_to,
                                        matching_paren, split_top_level, strip_strings, target_names)
 
 # calls whose result still holds their arguments (the rest compute something new)
@@ -47,12 +48,16 @@ class Socket:
         return self.binding.kind in (WILDCARD, UNKNOWN) and not self.multicast
 
 
-def join(facts: Sequence[NativeFact], sources: Mapping[str, str]) -> List[Finding]:
-    """The findings of one Go package (a directory's .go files)."""
+def join(facts: Sequence[NativeFact], sources: Mapping[str, str],
+         notes: Optional[List[str]] = None) -> List[Finding]:
+    """The findings of one Go package (a directory's .go files); a program the solver could not finish gets a line in `notes`."""
     facts = [f for f in facts if f.language == "go"]
     if not facts:
         return []
-    return GoProgram(facts, sources).findings()
+    program = GoProgram(facts, sources)
+    if not program.converged and notes is not None:
+        notes.append(budget_note(os.path.dirname(min(f.path for f in facts)) or ".", "Go"))
+    return program.findings()
 
 
 class GoProgram:
@@ -60,20 +65,21 @@ class GoProgram:
         self.text = SourceText(sources)
         self.by_kind = facts_by_kind(facts)
         self.funcs = self._funcs()
+        self._enclosing = Enclosing(self.funcs)
         self.flow = NameFlow(keep_args=lambda name: name in _WRAPPERS)
         for func in self.funcs:
             self.flow.funcs.setdefault(func.name, []).append(func)
         self.sockets: List[Socket] = []
         self._load_flows()
         self._seed()
-        self.flow.solve()
+        self.converged = self.flow.solve()
         self.sockets = [self._socket(f) for f in self.kind("listen")]
 
     def kind(self, name: str) -> List[NativeFact]:
         return self.by_kind.get(name, [])
 
     def func_of(self, fact: NativeFact) -> str:
-        return fact.function or enclosing(self.funcs, fact.path, fact.line)
+        return fact.function or self._enclosing(fact.path, fact.line)
 
     # --- facts -> flows ------------------------------------------------------------------------
     def _funcs(self) -> List[FuncDef]:
