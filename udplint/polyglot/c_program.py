@@ -117,6 +117,7 @@ class CProgram:
     references: List[Tuple["Scope", str]] = field(default_factory=list)  # callbacks: (where, function name)
     sources: Mapping[str, str] = field(default_factory=dict)
     member_aliases: Dict[str, List[str]] = field(default_factory=dict)
+    union_members: FrozenSet[str] = frozenset()  # the program's own sockaddr unions' members
     _by_function: Dict[Tuple[str, str], Function] = field(default_factory=dict)
     _by_kind: Optional[Dict[str, List[Placed]]] = None
     _key_cache: Dict[Tuple[str, Scope, bool], FrozenSet[str]] = field(default_factory=dict)
@@ -160,7 +161,7 @@ class CProgram:
 
     def _path_keys(self, parts: List[str], scope: Scope) -> List[str]:
         keys = [self._key(parts, scope)]
-        while len(parts) > 1 and parts[-1] in _UNION_MEMBERS:
+        while len(parts) > 1 and (parts[-1] in _UNION_MEMBERS or parts[-1] in self.union_members):
             parts = parts[:-1]
             keys.append(self._key(parts, scope))
         return keys
@@ -301,8 +302,25 @@ def member_aliases(sources: Mapping[str, str]) -> Dict[str, List[str]]:
     return aliases
 
 
+_UNION_BODY = re.compile(r"\bunion\s*(?:[A-Za-z_]\w*\s*)?\{([^{}]*)\}")
+_MEMBER_DECLARATION = re.compile(r"\b(?:struct\s+)?\w*sockaddr\w*\s+([A-Za-z_]\w*)\s*;")
+
+
+def sockaddr_union_members(sources: Mapping[str, str]) -> FrozenSet[str]:
+    """Member names of the program's unions of sockaddr types (`union { struct sockaddr sock;
+    struct sockaddr_in in; } addr;`): `addr.in` and `addr.sock` are the same storage, `addr`."""
+    members = set()
+    for text in sources.values():
+        if "union" not in text:
+            continue
+        for body in _UNION_BODY.findall(_COMMENT.sub(" ", text)):
+            members.update(_MEMBER_DECLARATION.findall(body))
+    return frozenset(members)
+
+
 def build(facts: Sequence[NativeFact], sources: Mapping[str, str]) -> CProgram:
-    program = CProgram(sources=sources, member_aliases=member_aliases(sources))
+    program = CProgram(sources=sources, member_aliases=member_aliases(sources),
+                       union_members=sockaddr_union_members(sources))
     spans: Dict[str, List[Function]] = {}
     for fact in facts:
         if fact.kind == "function":

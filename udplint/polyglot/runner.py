@@ -350,13 +350,16 @@ def _join(facts: Sequence[NativeFact], sources: Sequence[SourceText], run: Nativ
     found: List[Finding] = []
     programs = group_programs(facts, lambda f: f.language, lambda f: f.path,
                               lambda f: texts.get(f.path, "").encode("utf-8", "replace"))
+    # a program's sources are all its files that were checked, also those without a fact (a
+    # header that only declares the sockaddr union the program's peers are stored in)
+    checked = group_programs(sources, lambda s: s.language, lambda s: s.given, lambda s: s.data)
     missing = set()
     for (language, root), program_facts in sorted(programs.items()):
         join = (joiners or {}).get(language) or _joiner(language)
         if join is None:
             missing.add(language)
             continue
-        paths = {f.path for f in program_facts}
+        paths = {f.path for f in program_facts} | {s.given for s in checked.get((language, root), ())}
         started = time.process_time()
         found += join(program_facts, {p: texts[p] for p in paths if p in texts}, run.notes)
         spent = time.process_time() - started
