@@ -339,10 +339,26 @@ class GoProgram:
             if "connect" in conn_labels:
                 return None
             sockets = self.sockets  # the socket could not be followed: any server socket of the package
+        if not sockets:
+            return self._handed_in_socket(peers)
         serving = [s for s in sockets if s.serves]
         if not serving:
             return None
         return min(serving, key=lambda s: (s.binding.kind != WILDCARD, s.fact.path, s.fact.line))
+
+    def _handed_in_socket(self, peers: List[str]) -> Optional[Socket]:
+        """A package that opens no socket but is handed one (a proxy's `Listener *net.UDPConn`
+        field, a `Serve(conn net.PacketConn)`) and only ever answers: every send of the package
+        goes to a peer one of its receives learned. Its bind is the caller's, not known to be
+        specific; a client sends first, to an address it was given, so it is none of these."""
+        if self.kind("multicast") or self.kind("connect"):
+            return None
+        for send in self.kind("send"):
+            dest = self.flow.labels(send.path, self.func_of(send), send.get("dest"))
+            if not any(label.startswith("peer:") for label in dest):
+                return None
+        receive = self.kind("receive")[int(peers[0].split(":")[1])]
+        return Socket(receive, Binding(UNKNOWN, "a socket opened outside this package"), multicast=False)
 
     def _sockets_of(self, labels) -> List[Socket]:
         return [self.sockets[int(label.split(":")[1])] for label in sorted(labels) if label.startswith("sock:")]
@@ -466,11 +482,18 @@ class GoProgram:
     def _finding(self, send: NativeFact, socket: Socket, code: str, detail: str) -> Finding:
         bind = socket.fact
         where = "a wildcard address" if socket.binding.kind == WILDCARD else "an address not known to be specific"
-        message = (f"{detail}; the socket is bound to {where} ({socket.binding.how}, line {bind.line}), so on a "
-                   f"multi-homed host the reply can leave from another address than the client sent to, and a "
+        bound = f"the socket is bound to {where} ({socket.binding.how}, line {bind.line})"
+        if bind.kind == "receive":
+            bound = (f"the socket is opened outside this package (the request is received at line {bind.line}), "
+                     f"bound to an address not known to be specific")
+        message = (f"{detail}; {bound}, so on a multi-homed host the reply can leave from another address than the client sent to, and a "
                    f"connected client or conntrack drops it. {_FIX[code]}")
-        related = (Related(bind.path, Location(bind.line, bind.column),
-                           f"socket bound here: {bind.get('api')}({socket.binding.how})"),)
+        if bind.kind == "receive":  # the socket was opened by another package
+            related = (Related(bind.path, Location(bind.line, bind.column),
+                               f"the request is received here, on {socket.binding.how}"),)
+        else:
+            related = (Related(bind.path, Location(bind.line, bind.column),
+                               f"socket bound here: {bind.get('api')}({socket.binding.how})"),)
         return Finding(code=code, filename=send.path, location=Location(send.line, send.column),
                        end_location=Location(send.end_line, send.end_column), message=message,
                        related=related, source_line=self.text.line(send.path, send.line))
