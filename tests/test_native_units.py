@@ -126,3 +126,33 @@ def test_a_language_without_joiner_is_reported_not_skipped_silently():
     facts = [NativeFact("kotlin", "send", "k/a.kt", 1, 1, 1, 2, {})]
     assert runner._join(facts, [], run, joiners=None) == []
     assert run.notes and "kotlin" in run.notes[0] and "no kotlin joiner" in run.notes[0]
+
+
+def _chain_facts(length: int) -> list:
+    """`a1 = a0; ...; aN = aN-1` written last-first, so each solver pass moves the peer one step."""
+    facts = [NativeFact("go", "receive", "p/a.go", 1, 1, 1, 2, {"peer": "a0", "conn": "c"})]
+    for index in range(length, 0, -1):
+        facts.append(NativeFact("go", "assign", "p/a.go", 1 + index, 1, 1 + index, 9,
+                                {"to": f"a{index}", "from": f"a{index - 1}"}))
+    return facts
+
+
+def test_a_program_over_the_solver_budget_is_reported():
+    from udplint.polyglot import go, nameflow
+
+    notes: list = []
+    go.join(_chain_facts(nameflow.SOLVER_ROUNDS + 4), {"p/a.go": "package p\n"}, notes)
+    assert len(notes) == 1 and notes[0].startswith("p: Go program not fully analysed")
+    within: list = []
+    go.join(_chain_facts(nameflow.SOLVER_ROUNDS - 4), {"p/a.go": "package p\n"}, within)
+    assert within == []
+
+
+def test_java_prefilter_keeps_datagram_code_and_drops_trees_without_datagrams():
+    kept = runner.prefilter([
+        src("udp/src/Server.java", b"class Server { DatagramSocket s; void run() { s.receive(p); } }"),
+        src("udp/src/Reply.java", b"class Reply { void to(SocketAddress peer) { } }"),
+        src("udp/src/Queue.java", b"class Queue { Object receive() { return null; } }"),
+        src("jms/src/Listener.java", b"class Listener { void receive(Message m) { } }"),
+    ])
+    assert [s.given for s in kept] == ["udp/src/Server.java", "udp/src/Reply.java"]

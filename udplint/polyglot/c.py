@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import FrozenSet, Iterable, List, Mapping, Optional, Sequence, Set
+from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Set
 
 from udplint.catalog import rule
 from udplint.findings import Finding, Location, Related
@@ -54,7 +54,9 @@ class Assignment:
     fact: NativeFact
 
 
-def join(facts: List[NativeFact], sources: Mapping[str, str]) -> List[Finding]:
+def join(facts: List[NativeFact], sources: Mapping[str, str], notes: Optional[List[str]] = None) -> List[Finding]:
+    """The findings of one C program. (`notes` is the joiners' shared signature; every step of
+    this join is a closure over the program's finite set of keys, so it has no budget to report.)"""
     program = c_program.build([f for f in facts if f.language == "c"], sources)
     analysis = Analysis(program)
     return analysis.udp001_002() + analysis.udp003()
@@ -63,6 +65,11 @@ def join(facts: List[NativeFact], sources: Mapping[str, str]) -> List[Finding]:
 class Analysis:
     def __init__(self, program: CProgram) -> None:
         self.program = program
+        self._successor_index: Optional[Dict[str, Set[str]]] = None
+        self._socket_cache: Dict[int, FrozenSet[str]] = {}
+        self._reply_cache: Dict[int, bool] = {}
+        self._responder_parts: Dict[Scope, bool] = {}
+        self._multicast_parts: Dict[Scope, Set[str]] = {}
         self.assignments = list(self._assignments())
         self.wildcard = self._propagate(self._wildcard_seeds())
         self.peers = self._propagate(self._peer_seeds())
@@ -84,21 +91,30 @@ class Analysis:
 
     def _propagate(self, seeds: Set[str]) -> Set[str]:
         """Close a set of keys over assignments (`to = from`, memcpy) and call arguments ->
-        parameters, keeping a msghdr's msg_name (`N:` keys) attached through both."""
+        parameters, keeping a msghdr's msg_name (`N:` keys) attached through both. A worklist
+        over an index of the edges by source key: each key is expanded once."""
+        successors = self._successors()
         tainted = set(seeds)
-        edges = self._edges()
-        changed = True
-        while changed:
-            changed = False
-            for sources, targets in edges:
-                for source in sources:
-                    for prefix in ("", "N:"):
-                        if prefix + source in tainted:
-                            for target in targets:
-                                if prefix + target not in tainted:
-                                    tainted.add(prefix + target)
-                                    changed = True
+        pending = list(seeds)
+        while pending:
+            key = pending.pop()
+            reached = [target for target in successors.get(key, ())]
+            if key.startswith("N:"):  # the msg_name of m travels wherever m goes
+                reached += ["N:" + target for target in successors.get(key[2:], ())]
+            for target in reached:
+                if target not in tainted:
+                    tainted.add(target)
+                    pending.append(target)
         return tainted
+
+    def _successors(self) -> Dict[str, Set[str]]:
+        if self._successor_index is None:
+            index: Dict[str, Set[str]] = {}
+            for sources, targets in self._edges():
+                for source in sources:
+                    index.setdefault(source, set()).update(targets)
+            self._successor_index = index
+        return self._successor_index
 
     def _edges(self) -> List[tuple]:
         if hasattr(self, "_edge_cache"):
@@ -192,6 +208,12 @@ class Analysis:
         flows into it by assignment or as a call argument (`serve(fd)`: `serve`'s `fd` came from
         the caller's `fd`). Two facts are on the same socket when these sets meet; a helper
         that gets several sockets does not make them one."""
+        cached = self._socket_cache.get(id(placed))
+        if cached is None:
+            cached = self._socket_cache[id(placed)] = frozenset(self._socket_names(placed))
+        return set(cached)
+
+    def _socket_names(self, placed: Placed) -> Set[str]:
         start = self.keys(placed.get("sock"), placed.scope)
         if not start:
             return set()
@@ -233,6 +255,12 @@ class Analysis:
         return written
 
     def is_reply(self, send: Placed) -> bool:
+        known = self._reply_cache.get(id(send))
+        if known is None:
+            known = self._reply_cache[id(send)] = self._sends_to_peer(send)
+        return known
+
+    def _sends_to_peer(self, send: Placed) -> bool:
         if send.get("dest"):
             return bool(self.keys(send.get("dest"), send.scope) & self.peers)
         msg = self.program.msghdr_keys(send.get("msg"), send.scope)
@@ -249,7 +277,7 @@ class Analysis:
             if self._reply_pktinfo_built(send.scope):
                 continue
             sock = self.sockets(send)
-            multicast = self._socket_keys("multicast", near=send.scope)
+            multicast = self._multicast_near(send.scope)
             if sock & (multicast | stream) or self._connected(send, sock):
                 continue
             related_binds = [b for b in binds if self.components.related(b.scope, send.scope)]
@@ -260,6 +288,12 @@ class Analysis:
                            if self.components.related(o.scope, send.scope))
             findings.append(self._finding("UDP002" if half_fix else "UDP001", send, bind))
         return findings
+
+    def _multicast_near(self, scope: Scope) -> Set[str]:
+        part = self.components.root(scope)
+        if part not in self._multicast_parts:
+            self._multicast_parts[part] = self._socket_keys("multicast", near=scope)
+        return self._multicast_parts[part]
 
     def _connected(self, send: Placed, sock: Set[str]) -> bool:
         """The reply's socket is connect()ed: shown by a connect() of the same file, or one whose
@@ -279,10 +313,15 @@ class Analysis:
         directory, or handed over by inetd) and only ever answers: every send of its part of the
         program goes to a peer it received from. Clients send to a server first, libraries to
         caller-supplied addresses, so neither is one; multicast members are left alone."""
-        near = [s for s in self.program.of_kind("send") if self.components.related(s.scope, send.scope)]
-        if any(self.components.related(b.scope, send.scope) for b in self.binds()) or multicast:
+        if multicast:
             return False
-        return all(self.is_reply(other) for other in near)
+        part = self.components.root(send.scope)  # the answer is the same for every send of a part
+        if part not in self._responder_parts:
+            near = [s for s in self.program.of_kind("send") if self.components.related(s.scope, send.scope)]
+            self._responder_parts[part] = not any(self.components.related(b.scope, send.scope)
+                                                  for b in self.binds()) \
+                and all(self.is_reply(other) for other in near)
+        return self._responder_parts[part]
 
     def _bind_for(self, send: Placed, sock: Set[str], wildcard_binds: List[Placed],
                   multicast: Set[str]) -> Optional[Placed]:
@@ -432,6 +471,10 @@ class Components:
 
     def _union(self, a: Scope, b: Scope) -> None:
         self.parent[self._find(a)] = self._find(b)
+
+    def root(self, scope: Scope) -> Scope:
+        """The part of the program `scope` is in (`related` depends on the parts alone)."""
+        return self._find(scope)
 
     def related(self, a: Scope, b: Scope) -> bool:
         root_a, root_b = self._find(a), self._find(b)

@@ -50,14 +50,23 @@ class Function:
     params: List[str]
     body: str  # the definition's text, for declaration look-ups
     start_column: int = 1
+    _declared: Dict[str, bool] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def scope(self) -> Scope:
         return Scope(self.path, self.name)
 
     def declares(self, name: str) -> bool:
-        if name in self.params:
-            return True
+        """A parameter or a local declared in the body (asked once per name: the scan of the body
+        is the most frequent question the join asks)."""
+        known = self._declared.get(name)
+        if known is None:
+            known = self._declared[name] = name in self.params or self._declares_local(name)
+        return known
+
+    def _declares_local(self, name: str) -> bool:
+        if name not in self.body:
+            return False
         pattern = rf"(?:\b[A-Za-z_]\w*|\*)[\s*]*\b{re.escape(name)}\s*(?:\[[^\]]*\]\s*)*[;=,)]"
         for match in re.finditer(pattern, self.body):
             before = self.body[:match.start()].rstrip()
@@ -108,10 +117,18 @@ class CProgram:
     references: List[Tuple["Scope", str]] = field(default_factory=list)  # callbacks: (where, function name)
     sources: Mapping[str, str] = field(default_factory=dict)
     member_aliases: Dict[str, List[str]] = field(default_factory=dict)
+    union_members: FrozenSet[str] = frozenset()  # the program's own sockaddr unions' members
     _by_function: Dict[Tuple[str, str], Function] = field(default_factory=dict)
+    _by_kind: Optional[Dict[str, List[Placed]]] = None
+    _key_cache: Dict[Tuple[str, Scope, bool], FrozenSet[str]] = field(default_factory=dict)
 
     def of_kind(self, kind: str) -> List[Placed]:
-        return [p for p in self.facts if p.fact.kind == kind]
+        """The facts of one kind (indexed once `build` has placed them all)."""
+        if self._by_kind is None:
+            self._by_kind = {}
+            for placed in self.facts:
+                self._by_kind.setdefault(placed.fact.kind, []).append(placed)
+        return self._by_kind.get(kind, [])
 
     def function_at(self, scope: Scope) -> Optional[Function]:
         return self._by_function.get((scope.path, scope.function))
@@ -119,6 +136,12 @@ class CProgram:
     # --- keys -----------------------------------------------------------------------------
     def keys(self, expr: str, scope: Scope) -> FrozenSet[str]:
         """Every key an expression stands for (a union member also stands for its union)."""
+        cached = self._key_cache.get((expr, scope, False))
+        if cached is None:
+            cached = self._key_cache[(expr, scope, False)] = self._keys(expr, scope)
+        return cached
+
+    def _keys(self, expr: str, scope: Scope) -> FrozenSet[str]:
         path = normalize(expr)
         if path is None:
             return frozenset()
@@ -138,7 +161,7 @@ class CProgram:
 
     def _path_keys(self, parts: List[str], scope: Scope) -> List[str]:
         keys = [self._key(parts, scope)]
-        while len(parts) > 1 and parts[-1] in _UNION_MEMBERS:
+        while len(parts) > 1 and (parts[-1] in _UNION_MEMBERS or parts[-1] in self.union_members):
             parts = parts[:-1]
             keys.append(self._key(parts, scope))
         return keys
@@ -154,6 +177,12 @@ class CProgram:
 
     def msghdr_keys(self, expr: str, scope: Scope) -> FrozenSet[str]:
         """The keys of a msghdr expression (an mmsghdr's msg_hdr is its msghdr)."""
+        cached = self._key_cache.get((expr, scope, True))
+        if cached is None:
+            cached = self._key_cache[(expr, scope, True)] = self._msghdr_keys(expr, scope)
+        return cached
+
+    def _msghdr_keys(self, expr: str, scope: Scope) -> FrozenSet[str]:
         path = normalize(expr)
         if path is None:
             return frozenset()
@@ -273,8 +302,25 @@ def member_aliases(sources: Mapping[str, str]) -> Dict[str, List[str]]:
     return aliases
 
 
+_UNION_BODY = re.compile(r"\bunion\s*(?:[A-Za-z_]\w*\s*)?\{([^{}]*)\}")
+_MEMBER_DECLARATION = re.compile(r"\b(?:struct\s+)?\w*sockaddr\w*\s+([A-Za-z_]\w*)\s*;")
+
+
+def sockaddr_union_members(sources: Mapping[str, str]) -> FrozenSet[str]:
+    """Member names of the program's unions of sockaddr types (`union { struct sockaddr sock;
+    struct sockaddr_in in; } addr;`): `addr.in` and `addr.sock` are the same storage, `addr`."""
+    members = set()
+    for text in sources.values():
+        if "union" not in text:
+            continue
+        for body in _UNION_BODY.findall(_COMMENT.sub(" ", text)):
+            members.update(_MEMBER_DECLARATION.findall(body))
+    return frozenset(members)
+
+
 def build(facts: Sequence[NativeFact], sources: Mapping[str, str]) -> CProgram:
-    program = CProgram(sources=sources, member_aliases=member_aliases(sources))
+    program = CProgram(sources=sources, member_aliases=member_aliases(sources),
+                       union_members=sockaddr_union_members(sources))
     spans: Dict[str, List[Function]] = {}
     for fact in facts:
         if fact.kind == "function":
@@ -295,6 +341,7 @@ def build(facts: Sequence[NativeFact], sources: Mapping[str, str]) -> CProgram:
     if not any(f.kind == "call" for f in facts):
         _scan_calls(program)
     _expand_macros(program)
+    program._by_kind = None  # index the facts as they now are
     return program
 
 

@@ -9,13 +9,14 @@ package constants, flag defaults and keyed config fields.
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from udplint.findings import Finding, Location, Related
 from udplint.polyglot.factmodel import NativeFact, facts_by_kind
-from udplint.polyglot.nameflow import (Call, Flow, FuncDef, NameFlow, SourceText, assigned_to, enclosing,
+from udplint.polyglot.nameflow import (budget_note, Call, Enclosing, Flow, FuncDef, NameFlow, SourceText, assigned_to,
                                        matching_paren, split_top_level, strip_strings, target_names)
 
 # calls whose result still holds their arguments (the rest compute something new)
@@ -47,12 +48,16 @@ class Socket:
         return self.binding.kind in (WILDCARD, UNKNOWN) and not self.multicast
 
 
-def join(facts: Sequence[NativeFact], sources: Mapping[str, str]) -> List[Finding]:
-    """The findings of one Go package (a directory's .go files)."""
+def join(facts: Sequence[NativeFact], sources: Mapping[str, str],
+         notes: Optional[List[str]] = None) -> List[Finding]:
+    """The findings of one Go package (a directory's .go files); a program the solver could not finish gets a line in `notes`."""
     facts = [f for f in facts if f.language == "go"]
     if not facts:
         return []
-    return GoProgram(facts, sources).findings()
+    program = GoProgram(facts, sources)
+    if not program.converged and notes is not None:
+        notes.append(budget_note(os.path.dirname(min(f.path for f in facts)) or ".", "Go"))
+    return program.findings()
 
 
 class GoProgram:
@@ -60,20 +65,21 @@ class GoProgram:
         self.text = SourceText(sources)
         self.by_kind = facts_by_kind(facts)
         self.funcs = self._funcs()
+        self._enclosing = Enclosing(self.funcs)
         self.flow = NameFlow(keep_args=lambda name: name in _WRAPPERS)
         for func in self.funcs:
             self.flow.funcs.setdefault(func.name, []).append(func)
         self.sockets: List[Socket] = []
         self._load_flows()
         self._seed()
-        self.flow.solve()
+        self.converged = self.flow.solve()
         self.sockets = [self._socket(f) for f in self.kind("listen")]
 
     def kind(self, name: str) -> List[NativeFact]:
         return self.by_kind.get(name, [])
 
     def func_of(self, fact: NativeFact) -> str:
-        return fact.function or enclosing(self.funcs, fact.path, fact.line)
+        return fact.function or self._enclosing(fact.path, fact.line)
 
     # --- facts -> flows ------------------------------------------------------------------------
     def _funcs(self) -> List[FuncDef]:
@@ -333,10 +339,26 @@ class GoProgram:
             if "connect" in conn_labels:
                 return None
             sockets = self.sockets  # the socket could not be followed: any server socket of the package
+        if not sockets:
+            return self._handed_in_socket(peers)
         serving = [s for s in sockets if s.serves]
         if not serving:
             return None
         return min(serving, key=lambda s: (s.binding.kind != WILDCARD, s.fact.path, s.fact.line))
+
+    def _handed_in_socket(self, peers: List[str]) -> Optional[Socket]:
+        """A package that opens no socket but is handed one (a proxy's `Listener *net.UDPConn`
+        field, a `Serve(conn net.PacketConn)`) and only ever answers: every send of the package
+        goes to a peer one of its receives learned. Its bind is the caller's, not known to be
+        specific; a client sends first, to an address it was given, so it is none of these."""
+        if self.kind("multicast") or self.kind("connect"):
+            return None
+        for send in self.kind("send"):
+            dest = self.flow.labels(send.path, self.func_of(send), send.get("dest"))
+            if not any(label.startswith("peer:") for label in dest):
+                return None
+        receive = self.kind("receive")[int(peers[0].split(":")[1])]
+        return Socket(receive, Binding(UNKNOWN, "a socket opened outside this package"), multicast=False)
 
     def _sockets_of(self, labels) -> List[Socket]:
         return [self.sockets[int(label.split(":")[1])] for label in sorted(labels) if label.startswith("sock:")]
@@ -460,11 +482,18 @@ class GoProgram:
     def _finding(self, send: NativeFact, socket: Socket, code: str, detail: str) -> Finding:
         bind = socket.fact
         where = "a wildcard address" if socket.binding.kind == WILDCARD else "an address not known to be specific"
-        message = (f"{detail}; the socket is bound to {where} ({socket.binding.how}, line {bind.line}), so on a "
-                   f"multi-homed host the reply can leave from another address than the client sent to, and a "
+        bound = f"the socket is bound to {where} ({socket.binding.how}, line {bind.line})"
+        if bind.kind == "receive":
+            bound = (f"the socket is opened outside this package (the request is received at line {bind.line}), "
+                     f"bound to an address not known to be specific")
+        message = (f"{detail}; {bound}, so on a multi-homed host the reply can leave from another address than the client sent to, and a "
                    f"connected client or conntrack drops it. {_FIX[code]}")
-        related = (Related(bind.path, Location(bind.line, bind.column),
-                           f"socket bound here: {bind.get('api')}({socket.binding.how})"),)
+        if bind.kind == "receive":  # the socket was opened by another package
+            related = (Related(bind.path, Location(bind.line, bind.column),
+                               f"the request is received here, on {socket.binding.how}"),)
+        else:
+            related = (Related(bind.path, Location(bind.line, bind.column),
+                               f"socket bound here: {bind.get('api')}({socket.binding.how})"),)
         return Finding(code=code, filename=send.path, location=Location(send.line, send.column),
                        end_location=Location(send.end_line, send.end_column), message=message,
                        related=related, source_line=self.text.line(send.path, send.line))

@@ -11,14 +11,15 @@ fix is one socket per local address (fix-patterns.md section 5). The join follow
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from udplint.findings import Finding, Location, Related
 from udplint.polyglot.factmodel import NativeFact, facts_by_kind
-from udplint.polyglot.nameflow import (EMPTY, Call, Flow, FuncDef, Labels, NameFlow, PathRef, SourceText,
-                                       assigned_to, enclosing, matching_paren, outer_functions,
+from udplint.polyglot.nameflow import (budget_note, EMPTY, Call, Enclosing, Flow, FuncDef, Labels, NameFlow, PathRef, SourceText,
+                                       assigned_to, matching_paren, outer_functions,
                                        split_top_level, target_names)
 
 WILDCARD, SPECIFIC, EPHEMERAL, UNKNOWN, UNBOUND = "wildcard", "specific", "ephemeral", "unknown", "unbound"
@@ -52,12 +53,16 @@ class Socket:
         return self.binding.kind in (WILDCARD, UNKNOWN) and not self.connected and not self.multicast
 
 
-def join(facts: Sequence[NativeFact], sources: Mapping[str, str]) -> List[Finding]:
-    """The findings of one Java source tree."""
+def join(facts: Sequence[NativeFact], sources: Mapping[str, str],
+         notes: Optional[List[str]] = None) -> List[Finding]:
+    """The findings of one Java source tree; a program the solver could not finish gets a line in `notes`."""
     facts = [f for f in facts if f.language == "java"]
     if not facts:
         return []
-    return JavaProgram(facts, sources).findings()
+    program = JavaProgram(facts, sources)
+    if not program.converged and notes is not None:
+        notes.append(budget_note(os.path.dirname(min(f.path for f in facts)) or ".", "Java"))
+    return program.findings()
 
 
 def _peer_call(flow: NameFlow, ref: PathRef, receiver: Labels) -> Labels:
@@ -78,6 +83,7 @@ class JavaProgram:
         self.sources = sources
         self.by_kind = facts_by_kind(facts)
         self.funcs = self._funcs()
+        self._enclosing = Enclosing(self.funcs)
         self.flow = NameFlow(keep_args=lambda name: name[:1].isupper() or name in ("list", "of", "asList"),
                              call_labels=_peer_call, bare_fields=True)
         for func in self.funcs:
@@ -85,9 +91,10 @@ class JavaProgram:
         self.flow.outer = outer_functions(self.funcs)
         self.handlers: List[Tuple[FuncDef, str]] = []
         self._declared_cache: Dict[Tuple[str, str], Set[str]] = {}
+        self._assignments_by_name: Optional[Dict[str, List[Tuple[str, NativeFact]]]] = None
         self._load_flows()
         self._seed()
-        self.flow.solve()
+        self.converged = self.flow.solve()
         self.sockets = [self._socket(index, fact) for index, fact in enumerate(self.kind("socket"))]
         self._apply_binds()
 
@@ -95,7 +102,7 @@ class JavaProgram:
         return self.by_kind.get(name, [])
 
     def func_of(self, fact: NativeFact) -> str:
-        return fact.function or enclosing(self.funcs, fact.path, fact.line)
+        return fact.function or self._enclosing(fact.path, fact.line)
 
     # --- facts -> flows ------------------------------------------------------------------------
     def _funcs(self) -> List[FuncDef]:
@@ -333,17 +340,27 @@ class JavaProgram:
         text = self.sources.get(path, "")
         return re.search(rf"\b{re.escape(name)}\s*==\s*null\b|\bnull\s*==\s*{re.escape(name)}\b", text) is not None
 
+    def _assigned_to(self, name: str) -> List[Tuple[str, NativeFact]]:
+        """(target, assignment) of every assignment whose target's last name is `name`."""
+        if self._assignments_by_name is None:
+            self._assignments_by_name = {}
+            for fact in self.kind("assign"):
+                for target in target_names(fact.get("to")):
+                    self._assignments_by_name.setdefault(target.split(".")[-1], []).append((target, fact))
+        return self._assignments_by_name.get(name, [])
+
     def _values(self, name: str, path: str, func: str) -> List[Tuple[str, str, str]]:
         parts = name.split(".")
         last = parts[-1]
         last = re.sub(r"^get([A-Z])", lambda m: m.group(1).lower(), last)
         found = []
-        for fact in self.kind("assign"):
-            for target in target_names(fact.get("to")):
-                tparts = target.split(".")
-                if (len(parts) == 1 and len(tparts) == 1 and target == name and self.func_of(fact) == func
-                        and fact.path == path) or (tparts[-1] == last and (len(tparts) > 1 or len(parts) > 1)):
-                    found.append((fact.get("from"), fact.path, self.func_of(fact)))
+        for target, fact in self._assigned_to(last) + (self._assigned_to(name) if name != last else []):
+            tparts = target.split(".")
+            same_local = len(parts) == 1 and len(tparts) == 1 and target == name and self.func_of(fact) == func \
+                and fact.path == path
+            same_field = tparts[-1] == last and (len(tparts) > 1 or len(parts) > 1)
+            if same_local or same_field:
+                found.append((fact.get("from"), fact.path, self.func_of(fact)))
         for fact in self.kind("global"):
             if fact.get("to") == last:
                 found.append((fact.get("from"), fact.path, ""))

@@ -21,6 +21,8 @@ from udplint.polyglot.factmodel import NativeFact
 
 Labels = FrozenSet[str]
 EMPTY: Labels = frozenset()
+# passes of the solver over every flow of a program; each pass carries labels one step further
+SOLVER_ROUNDS = 12
 
 _STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"|`[^`]*`|\'(?:[^\'\\\n]|\\.)*\'')
 _PATH = re.compile(r"(?<![\w.$])(@?[A-Za-z_$][\w$]*(?:\s*\.\s*[A-Za-z_$][\w$]*)*)(\s*\()?")
@@ -190,13 +192,22 @@ class NameFlow:
     bare_fields: bool = False
     # (path, method) -> the method it is written inside (anonymous classes capture its locals)
     outer: Dict[Tuple[str, str], str] = field(default_factory=dict)
+    _parsed: Dict[str, List[PathRef]] = field(default_factory=dict, repr=False)
+    _calls_by_callee: Optional[Dict[str, List[Call]]] = field(default=None, repr=False)
 
     # --- reading -----------------------------------------------------------------------------
     def labels(self, path: str, func: str, expr: str) -> Labels:
         found: Set[str] = set()
-        for ref in paths_in(expr, self.keep_args):
+        for ref in self._paths(expr):
             found |= self._ref_labels(path, func, ref)
         return frozenset(found)
+
+    def _paths(self, expr: str) -> List[PathRef]:
+        """`paths_in` of an expression, parsed once (the solver reads every flow each round)."""
+        refs = self._parsed.get(expr)
+        if refs is None:
+            refs = self._parsed[expr] = paths_in(expr, self.keep_args)
+        return refs
 
     def _ref_labels(self, path: str, func: str, ref: PathRef) -> Labels:
         got: Set[str] = set()
@@ -258,15 +269,27 @@ class NameFlow:
             if target.path != path or name not in target.params:
                 continue
             index = target.params.index(name)
-            for call in self.calls:
-                if call.callee.split(".")[-1] == func and len(call.args) == len(target.params):
+            for call in self.calls_of(func):
+                if len(call.args) == len(target.params):
                     found.append((call.args[index], call.path, call.func))
         return found
 
-    def solve(self, rounds: int = 12) -> None:
+    def calls_of(self, name: str) -> List[Call]:
+        """The calls whose callee's last name is `name` (indexed on first use: the calls are all
+        loaded before anything asks)."""
+        if self._calls_by_callee is None:
+            self._calls_by_callee = {}
+            for call in self.calls:
+                self._calls_by_callee.setdefault(call.callee.split(".")[-1].strip(), []).append(call)
+        return self._calls_by_callee.get(name, [])
+
+    def solve(self, rounds: int = SOLVER_ROUNDS) -> bool:
+        """Propagate until nothing changes, at most `rounds` passes (a chain of flows longer than
+        that is left unfollowed). False when the budget ran out first: the caller says so."""
         for _ in range(rounds):
             if not self._step():
-                return
+                return True
+        return False
 
     def _step(self) -> bool:
         changed = False
@@ -305,13 +328,22 @@ class NameFlow:
 def outer_functions(funcs: Sequence[FuncDef]) -> Dict[Tuple[str, str], str]:
     """Each function written inside another one (a method of an anonymous class) -> that one."""
     outer: Dict[Tuple[str, str], str] = {}
+    by_path: Dict[str, List[FuncDef]] = {}
+    for func in funcs:
+        by_path.setdefault(func.path, []).append(func)
     for inner in funcs:
-        hosts = [f for f in funcs if f.path == inner.path and f.name != inner.name
+        hosts = [f for f in by_path[inner.path] if f.name != inner.name
                  and f.line <= inner.line and inner.end_line <= f.end_line
                  and (f.line, f.end_line) != (inner.line, inner.end_line)]
         if hosts:
             outer[(inner.path, inner.name)] = max(hosts, key=lambda f: f.line).name
     return outer
+
+
+def budget_note(path: str, language: str) -> str:
+    """The diagnostic for a program whose labels were still spreading when the solver stopped."""
+    return (f"{path}: {language} program not fully analysed: its values were still being followed after "
+            f"{SOLVER_ROUNDS} passes (findings that need a longer chain of assignments are missed)")
 
 
 def enclosing(funcs: Sequence[FuncDef], path: str, line: int) -> str:
@@ -322,6 +354,22 @@ def enclosing(funcs: Sequence[FuncDef], path: str, line: int) -> str:
             if best is None or func.line >= best.line:
                 best = func
     return best.name if best else ""
+
+
+class Enclosing:
+    """`enclosing` for many facts: the functions indexed by file, each answer kept."""
+
+    def __init__(self, funcs: Sequence[FuncDef]) -> None:
+        self._by_path: Dict[str, List[FuncDef]] = {}
+        for func in funcs:
+            self._by_path.setdefault(func.path, []).append(func)
+        self._answers: Dict[Tuple[str, int], str] = {}
+
+    def __call__(self, path: str, line: int) -> str:
+        key = (path, line)
+        if key not in self._answers:
+            self._answers[key] = enclosing(self._by_path.get(path, ()), path, line)
+        return self._answers[key]
 
 
 class SourceText:

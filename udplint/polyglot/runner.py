@@ -6,7 +6,8 @@
    resolved variants (`cpp_branches`), mapped back to the original path and lines.
 3. Fact rules (`udplint.fact.<lang>.<kind>`, or metadata `udplint-fact`/`udplint-lang`) become
    `NativeFact`s, grouped per program: the C files of one directory, a Go package directory, a Java
-   source tree. Each group goes to `udplint.polyglot.<lang>.join(facts, sources)`.
+   source tree. Each group goes to `udplint.polyglot.<lang>.join(facts, sources, notes)` (notes: the
+   run's diagnostics, for a program whose analysis hit a budget); a slow join is reported too.
 4. Rules with `metadata.udplint-code` (whole-finding rules from before the fact rules) still
    produce findings directly.
 """
@@ -17,6 +18,7 @@ import os
 import re
 import sys
 import tempfile
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,12 +46,22 @@ C_RECEIVE_PATTERN = re.compile(rb"\brecv(?:from|msg|mmsg)\s*\(")
 C_SEND_PATTERN = re.compile(rb"\bsend(?:to|msg|mmsg)\s*\(")
 C_PKTINFO_PATTERN = re.compile(rb"\bipi6?_(?:spec_dst|addr|ifindex)\b")
 
-# Go and Java are checked file by file by their whole-finding rules; a joiner module may widen
-# this with its own PREFILTER_NEEDLES.
+# Go and Java, per file: a file without any of these names no datagram socket, peer address or
+# control message, so it holds no fact a finding starts from or ends at; a joiner module may
+# widen this with its own PREFILTER_NEEDLES. (Java's are type and handler names: `receive` alone
+# is in half of any large Java tree, and semgrep's cost grows with every file it is handed.)
 _LEGACY_NEEDLES = {
-    "go": (b"ReadFrom", b"ReadMsg", b"IfIndex", b"Ifindex", b"Spec_dst", b"ControlMessage"),
-    "java": (b"DatagramPacket", b"receive"),
+    # the listen and the reply are often in other files than the receive (a transport's
+    # WriteTo(b, addr) called from the protocol's handler with a net.Addr it was given)
+    "go": (b"ReadFrom", b"ReadMsg", b"WriteTo", b"WriteMsg", b"ListenUDP", b"ListenPacket", b"PacketConn",
+           b"UDPAddr", b"UDPConn", b"net.Addr", b"IfIndex", b"Ifindex", b"Spec_dst", b"ControlMessage"),
+    "java": (b"Datagram", b"SocketAddress", b"messageReceived", b"channelRead"),
 }
+# Java, per program: a source tree with no datagram type at all has no UDP socket to blame.
+JAVA_PROGRAM_PATTERN = re.compile(rb"\b(?:Datagram(?:Packet|Socket|Channel|Acceptor)|MulticastSocket|"
+                                  rb"(?:Nio|Epoll|KQueue|IoUring|Oio)DatagramChannel)\b")
+# a program's join that takes longer than this is reported (it means a quadratic path came back)
+SLOW_JOIN_SECONDS = 10.0
 _CODE = re.compile(r"^UDP\d{3}$")
 _PREFIX = re.compile(r"^UDP\d{3}:\s*")
 _FACT_ID = re.compile(r"udplint\.fact\.(c|go|java)\.([A-Za-z_][\w-]*)")
@@ -138,6 +150,8 @@ def prefilter(sources: Sequence[SourceText]) -> List[SourceText]:
         language = program[0].language
         if language == "c":
             kept += _c_program_survivors(program)
+        elif language == "java" and not any(JAVA_PROGRAM_PATTERN.search(s.data) for s in program):
+            continue
         else:
             needles = _needles(language)
             kept += [s for s in program if any(n in s.data for n in needles)]
@@ -336,14 +350,22 @@ def _join(facts: Sequence[NativeFact], sources: Sequence[SourceText], run: Nativ
     found: List[Finding] = []
     programs = group_programs(facts, lambda f: f.language, lambda f: f.path,
                               lambda f: texts.get(f.path, "").encode("utf-8", "replace"))
+    # a program's sources are all its files that were checked, also those without a fact (a
+    # header that only declares the sockaddr union the program's peers are stored in)
+    checked = group_programs(sources, lambda s: s.language, lambda s: s.given, lambda s: s.data)
     missing = set()
-    for (language, _root), program_facts in sorted(programs.items()):
+    for (language, root), program_facts in sorted(programs.items()):
         join = (joiners or {}).get(language) or _joiner(language)
         if join is None:
             missing.add(language)
             continue
-        paths = {f.path for f in program_facts}
-        found += join(program_facts, {p: texts[p] for p in paths if p in texts})
+        paths = {f.path for f in program_facts} | {s.given for s in checked.get((language, root), ())}
+        started = time.process_time()
+        found += join(program_facts, {p: texts[p] for p in paths if p in texts}, run.notes)
+        spent = time.process_time() - started
+        if spent > SLOW_JOIN_SECONDS:
+            run.notes.append(f"{root}: joining the {len(program_facts)} {language} facts of this program took "
+                             f"{spent:.0f}s of CPU (please report: a join should take well under a second)")
     for language in sorted(missing):
         run.notes.append(f"{language}: fact rules matched but udplint has no {language} joiner "
                          f"(udplint/polyglot/{language}.py); only its whole-finding rules were applied")
