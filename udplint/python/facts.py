@@ -13,7 +13,7 @@ from typing import Dict, List, NamedTuple, Optional, Set
 from . import models
 from . import summary as s
 from .models.base import BindSpec
-from .solver import Ctx, SocketSite, Solver
+from .solver import Budget, Ctx, SocketSite, Solver
 from .values import Const, Inst, Peer, SockAddr, Sym, Tup, Wild, is_wildcard, sym_tail
 
 PKTINFO_OPTIONS = {"IP_PKTINFO", "IPV6_RECVPKTINFO", "IPV6_PKTINFO", "IP_RECVDSTADDR", "IPV6_2292PKTINFO"}
@@ -112,7 +112,24 @@ class ProgramFacts:
     replies: List[Reply]
 
 
+MAX_FACT_ROUNDS = 4  # collections that may wake code the solver has not run yet (see `collect`)
+
+
 def collect(solver: Solver) -> ProgramFacts:
+    """Facts of a solved program. Reading them evaluates expressions the solver never needed
+    (a bind's address): those may reach code of an imported module that has not run yet (a
+    property getter, a module constant), so the solver runs again and the facts are read anew
+    until nothing more wakes up."""
+    for _ in range(MAX_FACT_ROUNDS):
+        facts = _collect_once(solver)
+        if not solver.pending():
+            return facts
+        solver.solve()
+    solver.budgets.append(Budget("fact collection rounds", MAX_FACT_ROUNDS))
+    return facts
+
+
+def _collect_once(solver: Solver) -> ProgramFacts:
     sockets = {site.index: _socket_facts(solver, site) for site in solver.sockets}
     replies: List[Reply] = []
     for call, ctx in solver.calls:

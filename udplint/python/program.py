@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
-from .summary import Class, Function, ModuleSummary
+from .summary import Attr, Class, Function, ModuleSummary, Name
 
 # Standard-library names are always the library, even where a file of that name is in the tree
 # (checking CPython's own Lib/ must still see `socket` as the library the models describe).
@@ -21,6 +21,8 @@ STDLIB_TOP_LEVEL = frozenset(getattr(sys, "stdlib_module_names", ())) | {
     "sys", "argparse", "struct", "functools", "concurrent", "multiprocessing", "_socket", "collections",
     "typing", "logging",
 }
+
+PROPERTY_DECORATORS = frozenset({"property", "cached_property"})
 
 
 @dataclass(eq=False, repr=False)
@@ -42,6 +44,14 @@ class FunctionInfo:
     @property
     def is_method(self) -> bool:
         return self.cls is not None and not self.summary.is_static
+
+    @property
+    def is_property(self) -> bool:
+        """A getter: `@property` / `@functools.cached_property` (a `@x.setter` is defined later)."""
+        return self.is_method and any(
+            (type(d) is Name and d.name in PROPERTY_DECORATORS) or (type(d) is Attr and d.attr in PROPERTY_DECORATORS)
+            for d in self.summary.decorators
+        )
 
 
 @dataclass(eq=False, repr=False)
@@ -69,6 +79,7 @@ class ModuleInfo:
     summary: ModuleSummary
     function_offset: int = 0
     class_offset: int = 0
+    project: int = 0  # which checked project (distribution) it belongs to: name-keyed flows stay inside one
     _scope_owners: Optional[Dict[int, int]] = None
 
     def function(self, local: int) -> int:
@@ -104,8 +115,9 @@ class Program:
         self.by_path: Dict[Path, ModuleInfo] = {}
         self.functions: List[FunctionInfo] = []
         self.classes: List[ClassInfo] = []
-        self.methods_by_name: Dict[str, List[FunctionInfo]] = {}
+        self.methods_by_name: Dict[Tuple[int, str], List[FunctionInfo]] = {}  # by (project, name)
         self.extra_roots = [Path(r).resolve() for r in extra_roots]
+        self._projects: Dict[Path, int] = {}
         self.listeners: List[Callable[[ModuleInfo], None]] = []  # told of every module added
         self._failed: set = set()
         self._lookups: Dict[Tuple[str, Path, Path], Optional[ModuleInfo]] = {}
@@ -119,13 +131,24 @@ class Program:
             return known
         name, root, is_package = module_name_for(path)
         module = ModuleInfo(len(self.modules), name, path, display, root, is_package, checked, summary,
-                            len(self.functions), len(self.classes))
+                            len(self.functions), len(self.classes), self._project_of(key, root))
         self.modules.append(module)
         self.by_path[key] = module
         self._index(module)
         for listener in self.listeners:
             listener(module)
         return module
+
+    def _project_of(self, path: Path, root: Path) -> int:
+        """The project a file belongs to: the deepest import root above it (a distribution's
+        folder; its `src/` counts as the distribution), else its package root. Checking many
+        distributions in one run must not link them through attribute or method names."""
+        parents = set(path.parents)
+        inside = [r for r in self.extra_roots if r in parents]
+        chosen = max(inside, key=lambda r: len(r.parts)) if inside else root
+        if chosen.name == "src" and chosen.parent in inside:
+            chosen = chosen.parent
+        return self._projects.setdefault(chosen, len(self._projects))
 
     def _index(self, module: ModuleInfo) -> None:
         summary = module.summary
@@ -136,7 +159,7 @@ class Program:
             info = FunctionInfo(len(self.functions), module, local, function, cls)
             self.functions.append(info)
             if cls is not None:
-                self.methods_by_name.setdefault(function.name, []).append(info)
+                self.methods_by_name.setdefault((module.project, function.name), []).append(info)
         for local, cls in enumerate(summary.classes):
             info = self.classes[module.class_offset + local]
             info.methods = {name: self.functions[module.function_offset + index] for name, index in cls.methods.items()}

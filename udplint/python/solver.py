@@ -20,7 +20,7 @@ from typing import Callable, Deque, Dict, FrozenSet, Iterable, List, NamedTuple,
 from . import models
 from . import summary as s
 from .program import ClassInfo, FunctionInfo, ModuleInfo, Program
-from .values import AddrInfo, Cls, Const, Dct, Func, Inst, Method, Mod, Peer, Received, Rest, Sock, SockAddr, SockPair, Strs, Sym, Tup, mark_wildcards
+from .values import AddrInfo, Cls, Const, Dct, DictItem, DictView, Func, Inst, Method, Mod, Peer, Received, Rest, Sock, SockAddr, SockPair, Strs, Sym, Tup, mark_wildcards
 
 MAX_SLOT_VALUES = 64  # a slot with more values than this is a catch-all; stop growing it
 MAX_STEPS = 2_000_000  # rule runs; termination is guaranteed by finite slots, this bounds the cost
@@ -92,6 +92,9 @@ class Solver:
         # (`self.assertEqual(...)`): they can move no value, until a module defining the name loads
         self._callable_attrs: Set[str] = set(models.MODELLED_METHODS)
         self._parked: Dict[str, List[Tuple[s.Call, Ctx, Optional[Tuple[int, int]]]]] = defaultdict(list)
+        # functions that return a parameter as it came (`def to_str(s): ... return s`), by global
+        # index: a call's result is what that call passes, not what every caller passes
+        self._passthrough: Dict[int, Set[str]] = {}
         program.listeners.append(self._module_added)
         for module in program.modules:
             self._module_added(module)
@@ -100,16 +103,24 @@ class Solver:
     def solve(self) -> "Solver":
         while self._queue:
             if self.steps >= MAX_STEPS:
-                self.budgets.append(Budget("data-flow steps", MAX_STEPS))
+                if not any(b.what == "data-flow steps" for b in self.budgets):
+                    self.budgets.append(Budget("data-flow steps", MAX_STEPS))
+                self._queue.clear()  # nothing more runs: `pending()` must not ask for another round
+                self._queued.clear()
                 break
             rule = self._queue.popleft()
             self._queued.discard(rule)
             self._run(rule)
         self._memo.clear()
         self._current = -1
-        if self._full_slots:
+        if self._full_slots:  # one entry, however often the solver is run again
+            self.budgets = [b for b in self.budgets if not b.what.startswith("values per slot")]
             self.budgets.append(Budget(f"values per slot ({len(self._full_slots)} slots)", MAX_SLOT_VALUES))
         return self
+
+    def pending(self) -> bool:
+        """Rules woken since the last solve (by evaluations made outside it)."""
+        return bool(self._queue)
 
     def _run(self, rule: int) -> None:
         self.steps += 1
@@ -163,7 +174,11 @@ class Solver:
                 owner = self.program.functions[module.function(constraint.owner)]
                 self._rule(self._slot_rule, self.param_slot(owner, constraint.name), constraint.default, ctx)
             elif kind is s.ReturnValue:
-                self._rule(self._slot_rule, ("r", module.function(constraint.func)), constraint.value, ctx)
+                returned = self._returned_parameter(module, constraint)
+                if returned is not None:
+                    self._passthrough.setdefault(ctx.func, set()).add(returned)
+                else:
+                    self._rule(self._slot_rule, ("r", ctx.func), constraint.value, ctx)
         self._learn_callable_attrs(module)
         for local, function in enumerate(summary.functions):
             if function.decorators:
@@ -190,6 +205,46 @@ class Solver:
         if self._ancestry:  # bases may name classes of the new module
             self._invalidate_ancestry()
 
+    def _returned_parameter(self, module: ModuleInfo, constraint: s.ReturnValue) -> Optional[str]:
+        """The parameter a `return name` gives back unchanged (never rebound in the body), or None."""
+        value = constraint.value
+        if type(value) is not s.Name or constraint.func < 0:
+            return None
+        function = module.summary.functions[constraint.func]
+        if value.scope != function.scope or value.name not in (name for name, _ in function.params):
+            return None
+        bindings = module.summary.scopes[function.scope].bindings.get(value.name, ())
+        return value.name if len(bindings) == 1 else None
+
+    def returned(self, index: int) -> Set:
+        """What function `index` may return, over every call of it."""
+        out = set(self.read(("r", index)))
+        info = self.program.functions[index]
+        for name in self._passthrough.get(index, ()):
+            out |= self.read(self.param_slot(info, name))
+        return out
+
+    def _call_result(self, node: s.Call, ctx: Ctx, callee) -> Set:
+        """What this call of a project function returns: its return values, and for a parameter
+        it returns unchanged, what this call passes there."""
+        out = set(self.read(("r", callee.site)))
+        names = self._passthrough.get(callee.site)
+        if not names:
+            return out
+        info = self.program.functions[callee.site]
+        params = info.params[1:] if isinstance(callee, Method) and info.params else info.params
+        args, kwargs = self.arguments(node, ctx)
+        for name in names:
+            if name in kwargs:
+                out |= kwargs[name]
+            elif name in params and params.index(name) < len(args):
+                out |= args[params.index(name)]
+            elif name == info.summary.star_arg or name not in params:
+                continue
+            else:
+                out |= self.read(self.param_slot(info, name))  # its default
+        return out
+
     def _defined_in(self, module: ModuleInfo, local: int) -> int:
         """The function (local index) whose body defines function `local`, -1 at module level."""
         scope = module.summary.scopes[module.summary.functions[local].scope].parent
@@ -208,6 +263,10 @@ class Solver:
         names: Set[str] = set()
         for cls in module.summary.classes:
             names.update(cls.methods)
+            names.add(cls.name)  # `relay.UDPRelay(config)`: a class reached through its module
+        for binding_name, bindings in module.summary.scopes[0].bindings.items():
+            if any(b.kind == "def" for b in bindings):
+                names.add(binding_name)  # `shell.get_config(False)`: a function reached through its module
         for constraint in module.summary.constraints:
             kind = type(constraint)
             if kind is s.ClassStore:
@@ -317,6 +376,25 @@ class Solver:
     def dict_site(self, node, ctx: Ctx) -> int:
         key = (ctx.module, "Dict", node.site)
         if key not in self._tuple_ids:
+            self._tuple_ids[key] = len(self.tuples)
+            self.tuples.append((node, ctx))
+            self._rule(self._dict_display_rule, self._tuple_ids[key], node, ctx)
+        return self._tuple_ids[key]
+
+    def dict_call_site(self, call: s.Call, ctx: Ctx, positional_is_mapping: bool = True) -> int:
+        """A mapping made by a call: its keyword arguments are its entries, `**other` and a
+        positional mapping spread theirs (not `defaultdict(list)`'s factory)."""
+        key = (ctx.module, "DictCall", call.site)
+        if key not in self._tuple_ids:
+            keys, values = [], []
+            for arg in call.args:
+                if arg.keyword is not None:
+                    keys.append(s.Const(arg.keyword))
+                    values.append(arg.value)
+                elif arg.star == "**" or (not arg.star and positional_is_mapping):
+                    keys.append(None)
+                    values.append(arg.value)
+            node = s.DictDisplay(tuple(keys), tuple(values), call.site)
             self._tuple_ids[key] = len(self.tuples)
             self.tuples.append((node, ctx))
             self._rule(self._dict_display_rule, self._tuple_ids[key], node, ctx)
@@ -478,7 +556,11 @@ class Solver:
                 more, more_slots = self.qualified(binding.dotted, module)
             elif binding.kind == "from":
                 base = self.program.absolute(module, binding.dotted, binding.level)
-                more, more_slots = self.qualified(f"{base}.{binding.member}" if base else binding.member, module)
+                package = self._package_defining(base, binding.member, module)
+                if package is not None:  # `from . import config` where __init__ says `config = Config()`
+                    more, more_slots = self.global_ref(package, binding.member)
+                else:
+                    more, more_slots = self.qualified(f"{base}.{binding.member}" if base else binding.member, module)
             else:
                 if binding.kind == "def":
                     static.add(Func(module.function(binding.index)))
@@ -489,6 +571,17 @@ class Solver:
             static |= more
             slots |= set(more_slots)
         return frozenset(static), tuple(sorted(slots, key=repr))
+
+    def _package_defining(self, base: str, member: str, importer: ModuleInfo) -> Optional[ModuleInfo]:
+        """The package `base` when its __init__ itself assigns, defines or makes `member`: Python's
+        `from base import member` takes that attribute before a submodule of the same name."""
+        if not base:
+            return None
+        package = self.program.find_module(base, importer)
+        if package is None or not package.is_package:
+            return None
+        bindings = package.summary.scopes[0].bindings.get(member, ())
+        return package if any(b.kind in ("assign", "def", "class") for b in bindings) else None
 
     def scope_slot(self, module: ModuleInfo, scope: int, name: str) -> tuple:
         if scope == 0:
@@ -558,7 +651,7 @@ class Solver:
     def attribute_values(self, node: s.Attr, ctx: Ctx) -> Set:
         attr = node.attr
         receivers = self.values(node.value, ctx)
-        out: Set = set(self.read(("f", attr)))
+        out: Set = set(self.read(("f", self.program.modules[ctx.module].project, attr)))
         for value in receivers:
             if isinstance(value, Sym):
                 out.add(Sym(f"{value.qualname}.{attr}"))
@@ -578,7 +671,12 @@ class Solver:
         members = self.hierarchy_members(value.site)
         for index in sorted(self.classes_with_method(attr) & members):
             method = self.program.classes[index].methods[attr]
-            out.add(Method(method.index) if isinstance(value, Inst) and method.is_method else Func(method.index))
+            if method.is_property:
+                if isinstance(value, Inst):  # `config.host` runs the getter
+                    self.activate_function(method)
+                    out |= self.returned(method.index)
+            else:
+                out.add(Method(method.index) if isinstance(value, Inst) and method.is_method else Func(method.index))
         if isinstance(value, Inst):
             out |= models.framework_attribute(self, value.site, attr)
         return out
@@ -614,6 +712,14 @@ class Solver:
             return {value}  # addr[0] is still the peer's host
         if isinstance(value, Dct):  # iterating or unpacking a dict: its keys and values
             return self.read_key(value.site, None) | set(self.read(("d", value.site, self.KEYS)))
+        if isinstance(value, DictView):
+            if value.part == "items":
+                return {DictItem(value.site)}
+            key = self.KEYS if value.part == "keys" else self.ALL_KEYS
+            return set(self.read(("d", value.site, key)))
+        if isinstance(value, DictItem):
+            keys = set(self.read(("d", value.site, self.KEYS))) if index in (None, 0) else set()
+            return keys | (set(self.read(("d", value.site, self.ALL_KEYS))) if index in (None, 1, -1) else set())
         if isinstance(value, Rest):
             if index is None:
                 return set().union(*value.items) if value.items else set()
@@ -624,6 +730,8 @@ class Solver:
             return {Const(value.parts[index])} if -len(value.parts) <= index < len(value.parts) else set()
         if isinstance(value, (AddrInfo, SockAddr)):
             return models.addrinfo_item(self, value, index)
+        if isinstance(value, Const):
+            return set()  # a character of a string (or nothing): never a whole host or socket
         return {value}
 
     # calls -------------------------------------------------------------------------------------------
@@ -636,7 +744,7 @@ class Solver:
         for callee in self.values(func, ctx):
             if isinstance(callee, (Func, Method)):
                 self.activate_function(self.program.functions[callee.site])
-                out |= self.read(("r", callee.site))
+                out |= self._call_result(node, ctx, callee)
             elif isinstance(callee, Cls):
                 out |= models.instantiate(self, node, callee.site, ctx)
             elif isinstance(callee, Sym):
@@ -664,7 +772,7 @@ class Solver:
                         found.append((ancestor.methods["__init__"], True))
                         break
         if not found and type(func) is s.Attr:
-            candidates = self.program.methods_by_name.get(func.attr, [])
+            candidates = self.program.methods_by_name.get((self.program.modules[ctx.module].project, func.attr), [])
             receivers = self.values(func.value, ctx)
             if len(candidates) == 1 and not func.attr.startswith("__") and not any(
                 isinstance(v, (Sym, Sock, Mod)) for v in receivers
@@ -813,7 +921,7 @@ class Solver:
             attr = node.attr
             if self.is_self(node.value, ctx):
                 return [("a", self.ctx_class(ctx).index, attr)]
-            slots = [("f", attr)]
+            slots = [("f", self.program.modules[ctx.module].project, attr)]
             for value in self.values(node.value, ctx):
                 if isinstance(value, (Inst, Cls)):
                     slots.append(("a", value.site, attr))
@@ -838,7 +946,8 @@ class Solver:
                 self.store(element, inner, ctx)
             return
         if kind is s.Subscript:
-            containers = self.values(target.value, ctx)
+            # a constant (`d.get(k)`'s None default) holds no entries: it does not make the store untracked
+            containers = [v for v in self.values(target.value, ctx) if not isinstance(v, Const)]
             dicts = [v for v in containers if isinstance(v, Dct)]
             keys = self.values(target.keys[0], ctx) if len(target.keys) == 1 else frozenset()
             for container in dicts:
@@ -870,6 +979,7 @@ _EMPTY: Set = frozenset()  # type: ignore[assignment]
 
 
 _MAX_TEXTS = 16
+_MAX_TEXT_LENGTH = 255  # longer than any host name or listener text: a buffer, not an address
 UNKNOWN_PART = "{}"  # a part of a built string whose value is not known: `f"0.0.0.0:{port}"`
 
 
@@ -889,12 +999,21 @@ def _joined_texts(parts) -> Set:
     for values in parts:
         options = sorted({str(v.value) for v in values if isinstance(v, Const) and isinstance(v.value, (str, int))
                           and not isinstance(v.value, bool)}) or [UNKNOWN_PART]
-        texts = [text + option for text in texts for option in options]
+        texts = [_append_part(text, option) for text in texts for option in options]
         if len(texts) > _MAX_TEXTS:
             return set()
+    texts = [text for text in texts if len(text) <= _MAX_TEXT_LENGTH]
     if all(text.replace(UNKNOWN_PART, "") == "" for text in texts):
         return set()
     return {Const(text) for text in texts}
+
+
+def _append_part(text: str, part: str) -> str:
+    """One unknown part stands for any run of them: `s += chunk` in a loop builds the same
+    value again instead of a longer one each time round."""
+    if part == UNKNOWN_PART and text.endswith(UNKNOWN_PART):
+        return text
+    return text + part
 
 
 def _lookup(scopes, scope_index: int, name: str):

@@ -175,3 +175,19 @@ class Dct:
     live in keyed slots, so `config["server"]` reads what was stored under "server"."""
 
     site: int
+
+
+@dataclass(frozen=True)
+class DictView:
+    """`d.keys()`, `d.values()` or `d.items()` of a dict display's site: iterating `items()`
+    gives (key, value) pairs, so `for port, password in d.items()` keeps keys apart from values."""
+
+    site: int
+    part: str  # "keys" | "values" | "items"
+
+
+@dataclass(frozen=True)
+class DictItem:
+    """One (key, value) pair of `d.items()`."""
+
+    site: int

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Dict, List, Optional, Set
 
 from .. import summary as s
-from ..values import AddrInfo, Cls, Const, Dct, Func, Inst, Method, Mod, Received, Sock, SockAddr, Strs, Sym, Tup
+from ..values import AddrInfo, Cls, Const, Dct, DictView, Func, Inst, Method, Mod, Received, Sock, SockAddr, Strs, Sym, Tup
 from . import anyio, asyncio, gevent, sockets, socketserver, twisted
 from .base import Model, site_argument
 
@@ -66,6 +66,11 @@ def label(kind: str) -> str:
 # -- values of calls ------------------------------------------------------------------------------
 # Functions of other libraries that receive on a socket they are given: `recvfrom(loop, [sock], n)`.
 RECEIVE_HELPERS = {"recvfrom": 1, "sock_recvfrom": 1, "recvfrom_into": 1, "recvmsg": 3}
+# calls that make a new mapping: `dict(host="", port=0)`, `OrderedDict()`, `defaultdict(list)`
+# (a plain `dict(other)` is `other` again: PASS_FIRST_ARGUMENT)
+DICT_CONSTRUCTORS = {"builtins.dict", "collections.OrderedDict", "collections.defaultdict",
+                     "weakref.WeakValueDictionary", "weakref.WeakKeyDictionary"}
+DICT_VIEWS = {"keys", "values", "items"}
 STRING_SPLITS = {"split", "rsplit", "partition", "rpartition"}
 
 
@@ -89,6 +94,9 @@ def namespace_attribute(solver: "Solver", value, attr: str) -> Set:
 
 
 def external_call(solver: "Solver", call: s.Call, qualname: str, ctx: "Ctx") -> Set:
+    if qualname in DICT_CONSTRUCTORS and (call.args and any(a.keyword or a.star == "**" for a in call.args)
+                                          or qualname != "builtins.dict"):
+        return {Dct(solver.dict_call_site(call, ctx, positional_is_mapping=qualname != "collections.defaultdict"))}
     if qualname == "argparse.ArgumentParser":
         return {Sym(f"{PARSER_PREFIX}{ctx.module}:{call.site}")}
     kind = _CONSTRUCTORS.get(qualname)
@@ -193,8 +201,10 @@ def method_result(solver: "Solver", call: s.Call, method: str, receivers, ctx: "
         for value in dicts:
             if keyed:
                 out |= solver.read_key(value.site, solver.values(call.args[0].value, ctx))
+            elif method in DICT_VIEWS:
+                out.add(DictView(value.site, method))  # iterated later
             else:
-                out.add(value)  # .items(), .values(), .copy(): iterated later
+                out.add(value)  # .copy() and the like: the same entries
         if method in ("get", "pop", "setdefault") and len(call.args) > 1:
             out |= solver.values(call.args[1].value, ctx)
     if method == "get" and any(isinstance(v, Sym) and v.qualname == "os.environ" for v in receivers):
@@ -284,7 +294,8 @@ def call_effects(solver: "Solver", call: s.Call, ctx: "Ctx", args: List[Set], kw
             for slot in solver.target_slots(func.value, ctx):
                 solver.add(slot, everything)
     if method == "add_argument":
-        argparse_default(solver, call, kwargs, _parsers(solver.values(func.value, ctx)))
+        argparse_default(solver, call, kwargs, _parsers(solver.values(func.value, ctx)),
+                         solver.program.modules[ctx.module].project)
     name = method or (func.name if type(func) is s.Name else None)
     if "target" in kwargs:
         _call_with(solver, kwargs["target"], _tuple_items(solver, kwargs.get("args", set())))
@@ -367,7 +378,7 @@ def decorator_effects(solver: "Solver", info, decorator, ctx: "Ctx") -> None:
         solver.add(solver.param_slot(info, param), solver.values(default, ctx))
 
 
-def argparse_default(solver: "Solver", call: s.Call, kwargs: Dict[str, Set], parsers=()) -> None:
+def argparse_default(solver: "Solver", call: s.Call, kwargs: Dict[str, Set], parsers=(), project: int = 0) -> None:
     """`add_argument('--host', default='0.0.0.0')` makes `args.host` hold the default."""
     dest = None
     for arg in call.args:
@@ -384,6 +395,6 @@ def argparse_default(solver: "Solver", call: s.Call, kwargs: Dict[str, Set], par
             for parser in parsers:
                 solver.add(("argparse", parser, dest), kwargs["default"])
         else:  # a parser we do not know (made elsewhere): any object's attribute of that name
-            solver.add(("f", dest), kwargs["default"])
+            solver.add(("f", project, dest), kwargs["default"])
 
 

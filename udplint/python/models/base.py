@@ -85,7 +85,7 @@ def classes_made_by(solver: "Solver", values) -> Set[int]:
         if isinstance(value, (Cls, Inst)):
             out.add(value.site)
         elif isinstance(value, (Func, Method)):
-            for result in solver.read(("r", value.site)):
+            for result in solver.returned(value.site):
                 if isinstance(result, (Inst, Cls)):
                     out.add(result.site)
     return out

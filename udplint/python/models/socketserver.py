@@ -37,7 +37,7 @@ class SocketServerModel(Model):
         custom = custom_get_request(solver, site)
         if attr in ("request", "client_address") and custom is not None:
             out = set()
-            for result in solver.read(("r", custom.index)):
+            for result in solver.returned(custom.index):
                 out |= solver.item(result, 0 if attr == "request" else 1)
             return out
         if attr == "request":

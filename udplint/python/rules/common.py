@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Set
 
 from ..facts import Bind, ProgramFacts, Reply, SocketFacts
 
@@ -31,13 +31,21 @@ def candidates(facts: ProgramFacts) -> Iterator[Candidate]:
     for reply in facts.replies:
         if reply.method != "sendmsg" and reply.ctx.func in pinned_functions:
             continue  # the plain path beside a pinned sendmsg() is the fallback for missing pktinfo
-        for peer_site in sorted(reply.peers):
+        for peer_site in sorted(paired_peers(reply)):
             server = facts.sockets[peer_site]
             bind = serving_bind(server)
             if bind is None or not sender_ok(facts, reply, server):
                 continue
             senders = [facts.sockets[s] for s in reply.senders] or [server]
             yield Candidate(reply, server, bind, tuple(s.pktinfo for s in senders))
+
+
+def paired_peers(reply: Reply) -> Set[int]:
+    """The servers whose peer a reply answers. When the data flow cannot tell the peers of several
+    sockets apart (one handler serving many), the socket the reply leaves from answers its own
+    peers: pair it with them rather than with the other sockets'."""
+    own = reply.peers & reply.senders
+    return own or reply.peers
 
 
 def serving_bind(server: SocketFacts) -> Optional[Bind]:

@@ -1,0 +1,134 @@
+"""Shapes of real projects that take more than one module (issue 9): each test writes a small
+project, checks it in one run, and compares the findings (file, line, code) exactly."""
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Dict
+
+from udplint.api import RunOptions, check_paths
+
+ECHO_SERVER = """\
+import socket
+
+
+class Relay:
+    def __init__(self, config):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((config["server"], config["port"]))
+
+    def serve(self):
+        data, addr = self.sock.recvfrom(512)
+        self.sock.sendto(data, addr)
+"""
+
+
+def write(root: Path, files: Dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return root
+
+
+def findings(*paths: Path, cwd: Path):
+    result = check_paths([str(p) for p in paths], polyglot=False, options=RunOptions(jobs=1, use_cache=False))
+    assert not result.errors, result.errors
+    return sorted((Path(f.filename).resolve().relative_to(cwd).as_posix(), f.location.row, f.code)
+                  for f in result.findings)
+
+
+def test_a_class_called_through_its_module_receives_its_arguments(tmp_path):
+    write(tmp_path, {
+        "app/__init__.py": "",
+        "app/relay.py": ECHO_SERVER,
+        "app/main.py": """\
+            from app import relay
+
+
+            def main():
+                relay.Relay({"server": "0.0.0.0", "port": 9999}).serve()
+            """,
+    })
+    assert findings(tmp_path / "app", cwd=tmp_path) == [("app/relay.py", 11, "UDP001")]
+
+
+def test_a_package_attribute_wins_over_a_submodule_of_the_same_name(tmp_path):
+    # `from . import config` is the instance __init__ makes, and its host a property's default
+    write(tmp_path, {
+        "dev/__init__.py": "from .config import Config\nconfig = Config()\n",
+        "dev/config.py": """\
+            class Config:
+                DEFAULTS = dict(host="", port=5300)
+
+                def __init__(self):
+                    self._data = {}
+
+                @property
+                def host(self):
+                    return self._data.get("host", self.DEFAULTS["host"])
+
+                @property
+                def port(self):
+                    return self._data.get("port", self.DEFAULTS["port"])
+            """,
+        "dev/server.py": """\
+            import socket
+
+            from . import config
+
+
+            class Server:
+                def __init__(self, config=config):
+                    self.config = config
+
+                def run(self):
+                    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                    sock.bind((self.config.host, self.config.port))
+                    query, client = sock.recvfrom(512)
+                    sock.sendto(query, client)
+            """,
+    })
+    assert findings(tmp_path / "dev", cwd=tmp_path) == [("dev/server.py", 14, "UDP001")]
+
+
+def test_distributions_checked_together_do_not_share_attribute_names(tmp_path):
+    # one distribution stores a wildcard on an object nothing knows; another reads an attribute
+    # of the same name off its own unknown object: checked together, the second is still no bug
+    client = {
+        "setup.py": "",
+        "tool/__init__.py": "",
+        "tool/client.py": """\
+            import socket
+
+
+            def configure(options):
+                options.listen_host = "0.0.0.0"
+
+
+            def ping(options):
+                configure(options)
+                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                sock.sendto(b"ping", (options.server, 5300))
+            """,
+    }
+    server = {
+        "setup.py": "",
+        "srv/__init__.py": "",
+        "srv/server.py": """\
+            import socket
+
+
+            def serve(options):
+                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                sock.bind((options.listen_host, 5300))
+                data, addr = sock.recvfrom(512)
+                sock.sendto(data, addr)
+            """,
+    }
+    write(tmp_path / "dist-a", client)
+    write(tmp_path / "dist-b", server)
+    assert findings(tmp_path / "dist-a", tmp_path / "dist-b", cwd=tmp_path) == []
+    # inside one distribution the same store and read are one flow
+    write(tmp_path / "dist-c", {**server, "srv/client.py": client["tool/client.py"]})
+    assert findings(tmp_path / "dist-c", cwd=tmp_path) == [("dist-c/srv/server.py", 8, "UDP001")]
