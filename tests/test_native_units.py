@@ -156,3 +156,30 @@ def test_java_prefilter_keeps_datagram_code_and_drops_trees_without_datagrams():
         src("jms/src/Listener.java", b"class Listener { void receive(Message m) { } }"),
     ])
     assert [s.given for s in kept] == ["udp/src/Server.java", "udp/src/Reply.java"]
+
+
+def _fake_semgrep(tmp_path, knows_fast_cli: bool) -> str:
+    """A stand-in semgrep that logs its command lines and answers with an empty JSON report."""
+    log = tmp_path / "calls.log"
+    script = tmp_path / "semgrep"
+    reject = "" if knows_fast_cli else 'case "$*" in *--experimental*) echo "No such option" >&2; exit 2;; esac\n'
+    script.write_text(f'#!/bin/sh\necho "$*" >> {log}\n{reject}echo \'{{"results": [], "errors": []}}\'\n')
+    script.chmod(0o755)
+    return str(script)
+
+
+def test_semgrep_runs_its_fast_cli_and_falls_back_when_it_is_unknown(tmp_path, monkeypatch):
+    from udplint.polyglot import semgrep
+
+    target = tmp_path / "a.c"
+    target.write_text("int x;\n")
+    for knows in (True, False):
+        monkeypatch.setattr(semgrep, "_fast_cli_works", [])
+        (tmp_path / "calls.log").unlink(missing_ok=True)
+        executable = _fake_semgrep(tmp_path, knows)
+        for _ in range(2):
+            assert semgrep._run(executable, tmp_path, [str(target)]) == {"results": [], "errors": []}
+        calls = (tmp_path / "calls.log").read_text().splitlines()
+        fast = ["--experimental" in call for call in calls]
+        # known: fast both times; unknown: tried once, then the usual command line only
+        assert fast == ([True, True] if knows else [True, False, False])

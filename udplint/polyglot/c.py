@@ -128,14 +128,41 @@ class Analysis:
                 if any(k.startswith("N:") for k in targets):
                     # `m.msg_name = &peer`: what a receive writes through m lands in peer
                     edges.append((frozenset(k for k in targets if k.startswith("N:")), sources))
+        copies = self._parameter_copies()
         for call in self.program.calls:
             for function in functions_named(self.program, call.callee, call.fact.path):
                 for arg, param in zip(call.args, function.params):
                     sources = self.keys(arg, call.scope)
                     if sources and param:
                         edges.append((sources, frozenset((function.scope.local(param),))))
+                for source, target in copies.get(function.scope, ()):
+                    if max(source, target) < len(call.args):
+                        sources = self.keys(call.args[source], call.scope)
+                        targets = self.keys(call.args[target], call.scope)
+                        if sources and targets:
+                            edges.append((sources, targets))
         self._edge_cache = edges
         return edges
+
+    def _parameter_copies(self) -> Dict[Scope, Set[tuple]]:
+        """(i, j) for a function that stores what its parameter i holds into what its parameter j
+        points at (`void to_peer(struct sockaddr_in *in, struct peer *out) { out->port =
+        in->sin_port; ... }`): a call's argument i flows into its argument j, so an address
+        converted into the program's own representation, and back, is still the peer."""
+        copies: Dict[Scope, Set[tuple]] = {}
+        for assignment in self.assignments:
+            function = self.program.function_at(assignment.scope)
+            target = c_program.normalize(assignment.to)
+            if function is None or target is None:
+                continue
+            root = re.split(r"\.|->", target)[0]
+            if root not in function.params:
+                continue
+            read = _words(assignment.source)
+            for index, param in enumerate(function.params):
+                if param and param != root and param in read:
+                    copies.setdefault(assignment.scope, set()).add((index, function.params.index(root)))
+        return copies
 
     # --- wildcard addresses and binds -------------------------------------------------------
     def _wildcard_seeds(self) -> Set[str]:

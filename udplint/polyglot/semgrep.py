@@ -30,6 +30,10 @@ class SemgrepFailed(Exception):
     """semgrep ran but did not produce a usable result (crash, timeout, bad rules)."""
 
 
+class _NoReport(SemgrepFailed):
+    """semgrep exited without a JSON report (e.g. it does not know an option)."""
+
+
 def rules_dir() -> Path:
     """The bundled rules: package data in an installed wheel, else <repo>/rules in a checkout."""
     package = Path(udplint.__file__).resolve().parent
@@ -86,9 +90,17 @@ def _batches(files: List[str]) -> Iterable[List[str]]:
         yield batch
 
 
-def _command(executable: str, config: Path, files: Sequence[str]) -> List[str]:
+# semgrep's OCaml command line (`--experimental`, "osemgrep") gives the same JSON report as its
+# Python one, which spends several times semgrep-core's own time and a gigabyte turning a large
+# report (udplint's fact rules report every assignment and call) into JSON. A semgrep without it
+# is run the usual way.
+_FAST_CLI = ["--experimental"]
+_fast_cli_works: List[bool] = []  # [] = not tried yet in this process
+
+
+def _command(executable: str, config: Path, files: Sequence[str], fast: bool = False) -> List[str]:
     return [
-        executable, "scan", "--config", str(config), "--json", "--metrics=off",
+        executable, "scan", *(_FAST_CLI if fast else []), "--config", str(config), "--json", "--metrics=off",
         "--disable-version-check", "--no-git-ignore", "--quiet", "--timeout", "60",
         "--max-target-bytes", "0",  # udplint decides what is too large, not a silent skip
         # (a --config directory loads only its *.yaml files: the rules' test programs beside
@@ -108,10 +120,24 @@ def _timeout(files: Sequence[str]) -> int:
 
 
 def _run(executable: str, config: Path, files: Sequence[str]) -> dict:
+    if _fast_cli_works != [False]:
+        try:
+            report = _run_once(executable, config, files, fast=True)
+        except _NoReport:
+            if _fast_cli_works == [True]:
+                raise  # it worked before: this failure is the scan's, not the command line's
+            _fast_cli_works[:] = [False]
+        else:
+            _fast_cli_works[:] = [True]
+            return report
+    return _run_once(executable, config, files, fast=False)
+
+
+def _run_once(executable: str, config: Path, files: Sequence[str], fast: bool) -> dict:
     env = dict(os.environ, SEMGREP_ENABLE_VERSION_CHECK="0", SEMGREP_SEND_METRICS="off")
     limit = _timeout(files)
     try:
-        proc = subprocess.run(_command(executable, config, files), capture_output=True, text=True,
+        proc = subprocess.run(_command(executable, config, files, fast), capture_output=True, text=True,
                               timeout=limit, env=env, stdin=subprocess.DEVNULL)
     except FileNotFoundError as exc:
         raise SemgrepMissing() from exc
@@ -121,4 +147,4 @@ def _run(executable: str, config: Path, files: Sequence[str]) -> dict:
         return json.loads(proc.stdout)
     except ValueError:
         tail = (proc.stderr or proc.stdout or "").strip().splitlines()[-3:]
-        raise SemgrepFailed(f"semgrep failed (exit {proc.returncode}): {' | '.join(tail) or 'no output'}") from None
+        raise _NoReport(f"semgrep failed (exit {proc.returncode}): {' | '.join(tail) or 'no output'}") from None
