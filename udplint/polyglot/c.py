@@ -171,6 +171,7 @@ class Analysis:
         specific: Set[str] = set()
         zeroed: Set[str] = set()
         port_set: Set[str] = set()
+        enclosing_keys: Dict[str, Set[str]] = {}
         port_zero: Set[str] = set()
         for assignment in self.assignments:
             base = _ADDRESS_TAIL.sub("", assignment.to)
@@ -182,6 +183,10 @@ class Analysis:
                     self.wildcard_origins.append(assignment.scope)
             elif _PORT_FIELD.search(assignment.to):
                 (port_zero if _ZERO_PORT.match(assignment.source) else port_set).update(keys)
+                if not _ZERO_PORT.match(assignment.source):
+                    # `a->addr.in.sin_port = ...` after memset(a): the member lies in zeroed storage
+                    for key in keys:
+                        enclosing_keys.setdefault(key, set()).update(self._root_keys(base, assignment.scope))
             elif assignment.source.lstrip().startswith("{"):
                 zeroed.update(keys)  # an initializer zeroes every member it does not name
             elif base == assignment.to and not assignment.source.lstrip().startswith("{"):
@@ -197,9 +202,16 @@ class Analysis:
                 wildcard.update(self.keys(placed.get("var"), placed.scope))
                 wildcard.add("F:ai_addr")
                 self.wildcard_origins.append(placed.scope)
-        only_port = {k for k in zeroed - specific if k in port_set}
+        only_port = {k for k in port_set - specific if k in zeroed or enclosing_keys.get(k, set()) & zeroed}
         self.specific_keys, self.port_zero_keys = specific, port_zero
         return (wildcard | only_port) - port_zero
+
+    def _root_keys(self, expr: str, scope: Scope) -> FrozenSet[str]:
+        """The keys of the variable a member path starts from (`a` of `a->addr.in`)."""
+        path = c_program.normalize(expr)
+        if path is None or not re.search(r"\.|->", path):
+            return frozenset()
+        return self.keys(re.split(r"\.|->", path)[0], scope)
 
     def _passive_resolution(self) -> bool:
         return any("AI_PASSIVE" in a.source for a in self.assignments)
