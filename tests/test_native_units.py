@@ -183,3 +183,21 @@ def test_semgrep_runs_its_fast_cli_and_falls_back_when_it_is_unknown(tmp_path, m
         fast = ["--experimental" in call for call in calls]
         # known: fast both times; unknown: tried once, then the usual command line only
         assert fast == ([True, True] if knows else [True, False, False])
+
+
+def test_semgrep_runs_are_split_by_source_size_and_their_reports_merged(tmp_path, monkeypatch):
+    from udplint.polyglot import semgrep
+
+    targets = []
+    for index in range(5):
+        target = tmp_path / f"part{index}.c"
+        target.write_text("int x;\n" * 100)  # 700 bytes each
+        targets.append(str(target))
+    monkeypatch.setattr(semgrep, "_fast_cli_works", [])
+    monkeypatch.setattr(semgrep, "_SOURCE_BUDGET", 1500)  # two files per run
+    monkeypatch.setattr(semgrep, "semgrep_executable", lambda: _fake_semgrep(tmp_path, True))
+    monkeypatch.setattr(semgrep, "rules_dir", lambda: tmp_path)
+    assert semgrep.scan(targets) == {"results": [], "errors": []}
+    calls = (tmp_path / "calls.log").read_text().splitlines()
+    named = [[t for t in targets if t in call] for call in calls]
+    assert named == [targets[0:2], targets[2:4], targets[4:5]]

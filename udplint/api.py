@@ -130,7 +130,7 @@ def _analyse_python(files: Sequence[SourceFile], result: CheckResult, options: R
     result.files_checked += analysis.checked
     found = python_findings(analysis.program, analysis.violations, analysis.texts)
     if found:
-        from .fixing import attach_fixes  # the fix (or exact suggestion) each finding offers
+        from .fixing.planning import attach_fixes  # the fix (or exact suggestion) each finding offers
 
         found = attach_fixes(found, analysis)
     return found

@@ -16,7 +16,7 @@ from typing import Dict, List, Optional, Sequence
 import libcst as cst
 
 from ..findings import FileError, Finding
-from . import SAFE, UNSAFE, plan_findings
+from .planning import SAFE, UNSAFE, plan_findings
 from .from_analysis import file_texts, targets_by_finding
 from .plan import render
 from ..atomic import WriteRefused, replace_file

@@ -17,6 +17,10 @@ INSTALL_HINT = "pip install semgrep  (or: pip install 'udplint[polyglot]')"
 SEMGREP_TIMEOUT = 900  # seconds for a run over up to a megabyte; a hung semgrep must not hang CI
 SEMGREP_SECONDS_PER_MB = 240  # and this much more per further megabyte of targets
 _ARG_BUDGET = 100_000  # bytes of file names per semgrep command line (well under ARG_MAX)
+# bytes of source per semgrep run: semgrep holds every match of a run in memory until it writes
+# the report, and udplint's fact rules match every assignment and call, so one run over a large
+# C tree (tens of MB) peaked at 6 GB; runs of a few MB stay in the hundreds of MB.
+_SOURCE_BUDGET = 2_500_000
 
 
 class SemgrepMissing(Exception):
@@ -63,8 +67,9 @@ def check_files(paths: Sequence[Path]) -> Tuple[List[Finding], List[FileError]]:
 
 
 def scan(files: Sequence[str]) -> dict:
-    """One semgrep run of every bundled rule over `files` (split only if the command line would
-    be too long); returns semgrep's JSON report with the results and errors of all parts."""
+    """Run every bundled rule over `files`, in as few semgrep runs as the command line and the
+    source budget allow (facts are per file, so how the files are split changes nothing); returns
+    one JSON report with the results and errors of all runs."""
     if not files:
         return {"results": [], "errors": []}
     executable = semgrep_executable()
@@ -79,15 +84,24 @@ def scan(files: Sequence[str]) -> dict:
 
 def _batches(files: List[str]) -> Iterable[List[str]]:
     batch: List[str] = []
-    size = 0
+    names = source = 0
     for name in files:
-        if batch and size + len(name) + 1 > _ARG_BUDGET:
+        length = _source_size(name)
+        if batch and (names + len(name) + 1 > _ARG_BUDGET or source + length > _SOURCE_BUDGET):
             yield batch
-            batch, size = [], 0
+            batch, names, source = [], 0, 0
         batch.append(name)
-        size += len(name) + 1
+        names += len(name) + 1
+        source += length
     if batch:
         yield batch
+
+
+def _source_size(name: str) -> int:
+    try:
+        return os.path.getsize(name)
+    except OSError:
+        return 0  # semgrep itself reports the file
 
 
 # semgrep's OCaml command line (`--experimental`, "osemgrep") gives the same JSON report as its
@@ -110,12 +124,7 @@ def _command(executable: str, config: Path, files: Sequence[str], fast: bool = F
 
 
 def _timeout(files: Sequence[str]) -> int:
-    size = 0
-    for name in files:
-        try:
-            size += os.path.getsize(name)
-        except OSError:
-            continue  # semgrep itself reports the file
+    size = sum(_source_size(name) for name in files)
     return SEMGREP_TIMEOUT + int(SEMGREP_SECONDS_PER_MB * max(0.0, size / 1e6 - 1))
 
 
