@@ -17,7 +17,7 @@ from ..findings import FileError, Location
 from ..sources import UnreadableSource, read_regular_bytes
 from . import summary as s
 from .facts import ProgramFacts, collect
-from . import prefilter
+from . import gc_pause, prefilter
 from .program import Program
 from .rules import Violation, violations
 from .solver import Solver
@@ -110,7 +110,8 @@ class Engine:
         texts = {src.path.resolve(): src.data for src in selected}
         if not program.modules:
             return Analysis(program, None, [], self.errors, self.stats, checked, texts)
-        solver = Solver(program).solve()
+        with gc_pause.paused():  # millions of short-lived tuples and sets, no cycles among them
+            solver = Solver(program).solve()
         self.stats.solver_steps = solver.steps
         self.stats.budgets = [f"{b.what} (limit {b.limit})" for b in solver.budgets]
         started = self.stats.timed("solve", started)

@@ -18,6 +18,7 @@ from multiprocessing import get_context
 from multiprocessing.connection import wait
 from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
+from . import gc_pause
 from . import summary as s
 
 DEFAULT_FILE_SECONDS = 30.0
@@ -52,6 +53,11 @@ def decode(data: bytes) -> str:
 
 def extract_source(job: Job, stamp: bytes) -> Outcome:
     """The job in this process. Never raises for what a file contains."""
+    with gc_pause.paused():  # a parse allocates a tree of acyclic nodes: nothing to collect
+        return _extract(job, stamp)
+
+
+def _extract(job: Job, stamp: bytes) -> Outcome:
     try:
         text = decode(job.data)
     except (SyntaxError, UnicodeDecodeError, LookupError) as error:
