@@ -16,7 +16,7 @@ import pytest
 
 import udplint.cache
 from udplint.api import RunOptions, check_paths
-from udplint.python import extract, summary
+from udplint.python import extract, summary, workers
 
 FIXTURES = Path(__file__).parent / "fixtures" / "python"
 BUG = """\
@@ -129,6 +129,17 @@ def test_same_findings_for_every_job_count_cold_and_warm(tmp_path):
     assert cold_1 == cold_2 == warm == warm_again
 
 
+@pytest.mark.parametrize("above", [0, float("inf")], ids=["fork-server", "fork"])
+def test_workers_from_a_fork_server_or_forked_find_the_same(above, monkeypatch):
+    monkeypatch.setattr(workers, "_FORK_SERVER_ABOVE", above)
+    started = []
+    real = workers.get_context
+    monkeypatch.setattr(workers, "get_context", lambda *method: started.append(method) or real(*method))
+    found = keys(run([FIXTURES], jobs=2))
+    assert started and all(method == (("forkserver",) if above == 0 else ("fork",)) for method in started)
+    assert len(found) >= 40 and found == keys(run([FIXTURES], jobs=1))
+
+
 def test_a_crashing_worker_is_one_diagnostic_and_the_run_goes_on(project, monkeypatch):
     (project / "crash.py").write_text("import socket\nsocket.socket().sendto(b'', ('h', 1))  # CRASH-ME\n")
     real = extract.summarise
@@ -138,7 +149,9 @@ def test_a_crashing_worker_is_one_diagnostic_and_the_run_goes_on(project, monkey
             os.kill(os.getpid(), signal.SIGSEGV)  # what libcst's parser does on some inputs
         return real(tree)
 
-    monkeypatch.setattr(extract, "summarise", crash_on_marker)  # workers are forked: they see it
+    monkeypatch.setattr(extract, "summarise", crash_on_marker)
+    # forked from this process (not from a fork server), the workers see the patch
+    monkeypatch.setattr(workers, "_FORK_SERVER_ABOVE", float("inf"))
     result = run([project], jobs=2)
     assert [k[:4] for k in keys(result)] == [("server.py", 7, 5, "UDP001")]
     [error] = result.errors

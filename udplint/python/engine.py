@@ -52,6 +52,9 @@ class Stats:
 
 @dataclass
 class Source:
+    """A file handed to the engine, which owns it from then on (it drops the bytes of files the
+    prefilter drops)."""
+
     path: Path
     display: str
     data: bytes
@@ -93,6 +96,10 @@ class Engine:
         unscreened = {id(src) for src in candidates if id(src) in core_ids}
         self.stats.drivers = len(drivers)
         self.stats.prefilter_dropped = len(rest) - len(drivers)
+        kept = {id(src) for src in drivers}
+        for src in rest:
+            if id(src) not in kept:
+                src.data = b""  # never read again: its memory goes to the summaries and the solver
         started = self.stats.timed("prefilter", started)
         selected = core + drivers
         summaries = self._summarise(selected, screened={id(src) for src in core} - unscreened)

@@ -7,21 +7,19 @@ positions of everything else in it.
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Tuple
-
-import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
 from ..catalog import rule
 from ..findings import Finding, Location, Related
 from . import models
-from .extract import call_nodes
 from .facts import Site
-from .parsing import ParseFailure, parse_module
 from .program import ModuleInfo, Program
 from .rules import Violation
 from .values import Const, Sym, Wild
 from .workers import decode
+
+if TYPE_CHECKING:  # libcst (and extraction) load only when a finding needs its position
+    import libcst as cst
 
 Span = Tuple[Location, Location]
 
@@ -46,6 +44,9 @@ class Positions:
         return self._spans[site]
 
     def _load(self, index: int):
+        from .extract import call_nodes
+        from .parsing import ParseFailure, parse_module
+
         if index not in self._trees:
             module = self.program.modules[index]
             try:
@@ -58,6 +59,8 @@ class Positions:
         return self._trees[index]
 
     def _locate(self, site: Site) -> Span:
+        from libcst.metadata import MetadataWrapper, PositionProvider
+
         loaded = self._load(site.module)
         if loaded is None or site.call >= len(loaded[1]):
             return Location(1, 1), Location(1, 1)
