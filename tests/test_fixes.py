@@ -240,6 +240,9 @@ def test_replies_to_stored_peers_get_a_suggestion(tmp_path):
     text = SERVER_HEAD + ("peers = set()\nwhile True:\n    data, sender = s.recvfrom(512)\n    peers.add(sender)\n"
                           "    for peer in peers:\n        s.sendto(data, peer)\n")
     assert _fixed_text(tmp_path, text) == text
+    finding, = check_paths([str(tmp_path / "server.py")], polyglot=False).findings
+    assert "each peer of `peers`" in finding.fix.message and "sendmsg([reply], <that peer's pktinfo>, 0, peer)" \
+        in finding.fix.message
 
 
 def test_a_new_parameter_has_a_default_and_other_objects_methods_are_left_alone(tmp_path):
