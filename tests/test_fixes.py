@@ -240,6 +240,9 @@ def test_replies_to_stored_peers_get_a_suggestion(tmp_path):
     text = SERVER_HEAD + ("peers = set()\nwhile True:\n    data, sender = s.recvfrom(512)\n    peers.add(sender)\n"
                           "    for peer in peers:\n        s.sendto(data, peer)\n")
     assert _fixed_text(tmp_path, text) == text
+    finding, = check_paths([str(tmp_path / "server.py")], polyglot=False).findings
+    assert "each peer of `peers`" in finding.fix.message and "sendmsg([reply], <that peer's pktinfo>, 0, peer)" \
+        in finding.fix.message
 
 
 def test_a_new_parameter_has_a_default_and_other_objects_methods_are_left_alone(tmp_path):
@@ -326,3 +329,44 @@ def test_a_call_in_another_module_is_a_call_of_the_function_only_when_imported_f
     calls = [n for n in project.positions if isinstance(n, cst.Call)]
     assert {project.file_of(c).path: _sees_function(project, c, function) for c in calls} == {
         "pkg/__main__.py": True, "pkg/other.py": False}
+
+
+# -- anyio: the socket changes type, so every use of it must be one the fix rewrites ------------
+ANYIO_SERVER = ("import socket\n\nimport anyio\n\n\nasync def serve(udp):\n    while True:\n"
+                "        data, (host, port) = await udp.receive()\n        await udp.sendto(data, host, port)\n\n\n"
+                "async def main(host):\n    udp = await anyio.create_udp_socket(family=socket.AF_INET, local_port=9999)\n"
+                "    async with udp, anyio.create_task_group() as tg:\n        tg.start_soon(serve, udp)\n")
+
+
+def test_an_anyio_socket_becomes_the_plain_socket_anyio_would_have_made(tmp_path):
+    fixed = _fixed_text(tmp_path, ANYIO_SERVER)
+    assert "    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # anyio's UDP socket cannot" in fixed
+    assert '    udp.bind(("0.0.0.0", 9999))\n' in fixed  # anyio binds the family's wildcard for no host
+    assert "    with udp:\n        async with anyio.create_task_group() as tg:\n            tg.start_soon(serve, udp)\n" in fixed
+    assert "            data, ancdata, _flags, (host, port) = udp.recvmsg(65535, socket.CMSG_SPACE(12))\n" in fixed
+    assert "            udp.sendmsg([data], reply_pktinfo(ancdata), 0, (host, port))\n" in fixed
+    assert _fixed_text(tmp_path, ANYIO_SERVER, unsafe=False) == ANYIO_SERVER  # the socket's type changes
+
+
+@pytest.mark.parametrize("change, why", [
+    (("        tg.start_soon(serve, udp)\n", "        tg.start_soon(serve, udp)\n        print(udp.extra(anyio.abc.SocketAttribute.local_address))\n"),
+     "in a way the fix does not rewrite"),
+    (("        tg.start_soon(serve, udp)\n", "        tg.start_soon(serve, udp)\n        tg.start_soon(serve, udp)\n"),
+     "used elsewhere too"),
+    (("        tg.start_soon(serve, udp)\n", "        for _ in range(2):\n            tg.start_soon(serve, udp)\n"),
+     "passed on in a loop"),
+    (("        tg.start_soon(serve, udp)\n", "        tg.start_soon(serve, udp)\n        await udp.sendto(b'hi', 'localhost', 9)\n"),
+     "received from once and replied on once"),
+    (("async def main(host):\n    udp = await anyio.create_udp_socket(family=socket.AF_INET, local_port",
+      "HOST = '0.0.0.0'\n\n\nasync def main(host):\n    udp = await anyio.create_udp_socket(local_host=HOST, local_port"),
+     "not a literal wildcard"),
+    (("    while True:\n        data, (host, port) = await udp.receive()\n",
+      "    while True:\n        await anyio.sleep(0)\n        data, (host, port) = await udp.receive()\n"),
+     "first statement of a `while` loop"),
+])
+def test_an_anyio_socket_used_otherwise_keeps_the_suggestion(tmp_path, change, why):
+    text = ANYIO_SERVER.replace(*change)
+    assert text != ANYIO_SERVER
+    assert _fixed_text(tmp_path, text) == text
+    finding, = check_paths([str(tmp_path / "server.py")], polyglot=False).findings
+    assert finding.fix.applicability == "display-only" and why in finding.fix.message

@@ -48,8 +48,9 @@ def route_control_data(plan: Plan, source: Source, target: FixTarget, reply: cst
     route = _Route(source, target, plan, module, enlarge, receives)
     ancdata = _control_for(route, source.scope(reply), address, MAX_HOPS)
     if ancdata is None:
-        return ("the reply's address does not come straight from a receive on this socket (through this "
-                "file's calls, threads or queues): no automatic fix")
+        return _stored_peer(source, source.scope(reply), address) or (
+            "the reply's address does not come straight from a receive on this socket (through this "
+            "file's calls, threads or queues): no automatic fix")
     plan_reply(plan, source, reply, target.reply_method, ancdata)
     for function, name in route.new_params.items():
         plan.rebuild[function] = _with_param(name)
@@ -59,6 +60,22 @@ def route_control_data(plan: Plan, source: Source, target: FixTarget, reply: cst
         plan.message += ("; the control data is passed on beside the address (a new `ancdata` parameter, "
                          "attribute or queue item)")
     return None
+
+
+def _stored_peer(source: Source, scope, address: cst.BaseExpression) -> Optional[str]:
+    """What to do by hand when the reply goes to each peer of a collection the code keeps: the
+    source to pin is per peer (the destination of the request it last sent), so it belongs in
+    what the code stores for that peer, which only its author can change."""
+    if not isinstance(address, cst.Name):
+        return None
+    bindings = assigned_names(scope).get(address.value, [])
+    if len(bindings) != 1 or not isinstance(bindings[0], cst.For):
+        return None
+    peer, store = address.value, source.code(bindings[0].iter)
+    return (f"the reply goes to `{peer}`, each peer of `{store}`, later than its request: keep each peer's "
+            f"`pktinfo` (below, from the request it sent last) where the code stores that peer, and reply with "
+            f"`sock.sendmsg([reply], <that peer's pktinfo>, 0, {peer})`; no automatic fix (it changes what the "
+            "code stores)")
 
 
 def carry_from_callbacks(plan: Plan, source: Source, target: FixTarget, reply: cst.Call,

@@ -23,8 +23,6 @@ FRAMEWORK_HINTS = {
                "from a plain socket with the pattern below",
     "gevent": "gevent's DatagramServer replies with sendto(): receive and reply on the socket with the "
               "pattern below",
-    "anyio": "anyio/trio UDP sockets have no sendmsg(): bind one socket per local address, or use a plain "
-             "socket with the pattern below",
     "trio": "trio UDP sockets have no sendmsg() with ancillary data on every platform: use a plain socket "
             "with the pattern below",
 }
@@ -32,7 +30,7 @@ FRAMEWORK_HINTS = {
 
 def plan_target(source: Source, target: FixTarget) -> Plan:
     """The fix for one finding, against the re-parsed file (or files: a `Project`) it edits."""
-    from . import asyncio_fix, plain, socketserver_fix
+    from . import anyio_fix, asyncio_fix, plain, socketserver_fix
 
     if target.kind == "socket":
         return plain.plan(source, target)
@@ -40,6 +38,8 @@ def plan_target(source: Source, target: FixTarget) -> Plan:
         return socketserver_fix.plan(source, target)
     if target.kind == "asyncio":
         return asyncio_fix.plan(source, target)
+    if target.kind == "anyio":
+        return anyio_fix.plan(source, target)
     return suggestion(plain.pattern(FRAMEWORK_HINTS.get(target.kind, "no automatic fix for this framework")))
 
 
