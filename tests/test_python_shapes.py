@@ -132,3 +132,52 @@ def test_distributions_checked_together_do_not_share_attribute_names(tmp_path):
     # inside one distribution the same store and read are one flow
     write(tmp_path / "dist-c", {**server, "srv/client.py": client["tool/client.py"]})
     assert findings(tmp_path / "dist-c", cwd=tmp_path) == [("dist-c/srv/server.py", 8, "UDP001")]
+
+
+def test_a_classmethod_called_through_its_class_binds_its_arguments_after_cls(tmp_path):
+    # `Pool.make(address)`: `cls` is the class, `address` the first argument
+    write(tmp_path, {
+        "server.py": """\
+            import socket
+
+
+            class Pool:
+                @classmethod
+                def make(cls, address=None):
+                    sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+                    sock.bind(address)
+                    return sock
+
+
+            class Server:
+                def __init__(self, host="::", port=623):
+                    info = socket.getaddrinfo(host, port, 0, socket.SOCK_DGRAM)[0]
+                    self.sock = Pool.make(info[4])
+
+                def serve(self):
+                    data, peer = self.sock.recvfrom(512)
+                    self.sock.sendto(data, peer)
+            """,
+    })
+    assert findings(tmp_path, cwd=tmp_path) == [("server.py", 19, "UDP001")]
+
+
+def test_a_received_pair_extended_by_a_tuple_keeps_the_peer_in_place(tmp_path):
+    # `sock.recvfrom(n) + (sock,)`: positions 0 and 1 are still the data and the sender
+    write(tmp_path, {
+        "server.py": """\
+            import socket
+
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sock.bind(("", 623))
+
+
+            def receive(s):
+                return s.recvfrom(512) + (s,)
+
+
+            packet = receive(sock)
+            packet[2].sendto(packet[0], packet[1])
+            """,
+    })
+    assert findings(tmp_path, cwd=tmp_path) == [("server.py", 12, "UDP001")]

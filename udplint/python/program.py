@@ -46,6 +46,14 @@ class FunctionInfo:
         return self.cls is not None and not self.summary.is_static
 
     @property
+    def is_classmethod(self) -> bool:
+        """`@classmethod`: its first parameter is bound to the class, called through the class too."""
+        return self.is_method and any(
+            (type(d) is Name and d.name == "classmethod") or (type(d) is Attr and d.attr == "classmethod")
+            for d in self.summary.decorators
+        )
+
+    @property
     def is_property(self) -> bool:
         """A getter: `@property` / `@functools.cached_property` (a `@x.setter` is defined later)."""
         return self.is_method and any(
