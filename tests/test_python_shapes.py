@@ -181,3 +181,38 @@ def test_a_received_pair_extended_by_a_tuple_keeps_the_peer_in_place(tmp_path):
             """,
     })
     assert findings(tmp_path, cwd=tmp_path) == [("server.py", 12, "UDP001")]
+
+
+def test_a_library_checked_with_an_application_keeps_its_own_finding(tmp_path):
+    # the library's default binds '::' whoever starts it; an application checked in the same run
+    # hands it '0.0.0.0': a finding where the application decides, and the library's own
+    write(tmp_path / "lib", {
+        "setup.py": "",
+        "bmc/__init__.py": "",
+        "bmc/server.py": """\
+            import socket
+
+
+            class Server:
+                def __init__(self, host="::", port=623):
+                    self.sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+                    self.sock.bind((host, port))
+
+                def serve(self):
+                    data, peer = self.sock.recvfrom(512)
+                    self.sock.sendto(data, peer)
+            """,
+    })
+    write(tmp_path / "app", {
+        "setup.py": "",
+        "app/__init__.py": "",
+        "app/main.py": """\
+            from bmc.server import Server
+
+
+            def main():
+                Server(host="0.0.0.0").serve()
+            """,
+    })
+    assert findings(tmp_path / "lib", tmp_path / "app", cwd=tmp_path) == [
+        ("app/app/main.py", 5, "UDP001"), ("lib/bmc/server.py", 11, "UDP001")]
