@@ -216,3 +216,36 @@ def test_a_library_checked_with_an_application_keeps_its_own_finding(tmp_path):
     })
     assert findings(tmp_path / "lib", tmp_path / "app", cwd=tmp_path) == [
         ("app/app/main.py", 5, "UDP001"), ("lib/bmc/server.py", 11, "UDP001")]
+
+
+def test_relative_imports_inside_a_package_folder_named_by_its_version(tmp_path):
+    # an unpacked distribution that is its own package (`__init__.py` at the top, installed under
+    # another name): `from .. import network` must still find the sibling module
+    write(tmp_path / "enip-5.2.5", {
+        "__init__.py": "",
+        "defaults.py": "address = ('', 44818)\n",
+        "server/__init__.py": "",
+        "server/network.py": """\
+            import socket
+
+
+            def server_main(address, target=None):
+                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                sock.bind(address)
+                target(sock)
+            """,
+        "server/main.py": """\
+            from .. import defaults
+            from . import network
+
+
+            def serve(conn):
+                data, addr = conn.recvfrom(512)
+                conn.sendto(data, addr)
+
+
+            def main():
+                network.server_main(address=defaults.address, target=serve)
+            """,
+    })
+    assert findings(tmp_path / "enip-5.2.5", cwd=tmp_path) == [("enip-5.2.5/server/network.py", 6, "UDP001")]
