@@ -132,3 +132,120 @@ def test_distributions_checked_together_do_not_share_attribute_names(tmp_path):
     # inside one distribution the same store and read are one flow
     write(tmp_path / "dist-c", {**server, "srv/client.py": client["tool/client.py"]})
     assert findings(tmp_path / "dist-c", cwd=tmp_path) == [("dist-c/srv/server.py", 8, "UDP001")]
+
+
+def test_a_classmethod_called_through_its_class_binds_its_arguments_after_cls(tmp_path):
+    # `Pool.make(address)`: `cls` is the class, `address` the first argument
+    write(tmp_path, {
+        "server.py": """\
+            import socket
+
+
+            class Pool:
+                @classmethod
+                def make(cls, address=None):
+                    sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+                    sock.bind(address)
+                    return sock
+
+
+            class Server:
+                def __init__(self, host="::", port=623):
+                    info = socket.getaddrinfo(host, port, 0, socket.SOCK_DGRAM)[0]
+                    self.sock = Pool.make(info[4])
+
+                def serve(self):
+                    data, peer = self.sock.recvfrom(512)
+                    self.sock.sendto(data, peer)
+            """,
+    })
+    assert findings(tmp_path, cwd=tmp_path) == [("server.py", 19, "UDP001")]
+
+
+def test_a_received_pair_extended_by_a_tuple_keeps_the_peer_in_place(tmp_path):
+    # `sock.recvfrom(n) + (sock,)`: positions 0 and 1 are still the data and the sender
+    write(tmp_path, {
+        "server.py": """\
+            import socket
+
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sock.bind(("", 623))
+
+
+            def receive(s):
+                return s.recvfrom(512) + (s,)
+
+
+            packet = receive(sock)
+            packet[2].sendto(packet[0], packet[1])
+            """,
+    })
+    assert findings(tmp_path, cwd=tmp_path) == [("server.py", 12, "UDP001")]
+
+
+def test_a_library_checked_with_an_application_keeps_its_own_finding(tmp_path):
+    # the library's default binds '::' whoever starts it; an application checked in the same run
+    # hands it '0.0.0.0': a finding where the application decides, and the library's own
+    write(tmp_path / "lib", {
+        "setup.py": "",
+        "bmc/__init__.py": "",
+        "bmc/server.py": """\
+            import socket
+
+
+            class Server:
+                def __init__(self, host="::", port=623):
+                    self.sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+                    self.sock.bind((host, port))
+
+                def serve(self):
+                    data, peer = self.sock.recvfrom(512)
+                    self.sock.sendto(data, peer)
+            """,
+    })
+    write(tmp_path / "app", {
+        "setup.py": "",
+        "app/__init__.py": "",
+        "app/main.py": """\
+            from bmc.server import Server
+
+
+            def main():
+                Server(host="0.0.0.0").serve()
+            """,
+    })
+    assert findings(tmp_path / "lib", tmp_path / "app", cwd=tmp_path) == [
+        ("app/app/main.py", 5, "UDP001"), ("lib/bmc/server.py", 11, "UDP001")]
+
+
+def test_relative_imports_inside_a_package_folder_named_by_its_version(tmp_path):
+    # an unpacked distribution that is its own package (`__init__.py` at the top, installed under
+    # another name): `from .. import network` must still find the sibling module
+    write(tmp_path / "enip-5.2.5", {
+        "__init__.py": "",
+        "defaults.py": "address = ('', 44818)\n",
+        "server/__init__.py": "",
+        "server/network.py": """\
+            import socket
+
+
+            def server_main(address, target=None):
+                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                sock.bind(address)
+                target(sock)
+            """,
+        "server/main.py": """\
+            from .. import defaults
+            from . import network
+
+
+            def serve(conn):
+                data, addr = conn.recvfrom(512)
+                conn.sendto(data, addr)
+
+
+            def main():
+                network.server_main(address=defaults.address, target=serve)
+            """,
+    })
+    assert findings(tmp_path / "enip-5.2.5", cwd=tmp_path) == [("enip-5.2.5/server/network.py", 6, "UDP001")]

@@ -14,7 +14,9 @@ overall, naming every miss and false alarm.
 A finding matches a case when its location, or one of its related locations, is within SLACK
 lines of the case's bind line, reply line or one of its `also` places, in the same file of the
 same distribution. A bug case is found when at least one finding matches it; an ok case is a
-false alarm when at least one finding matches it. Findings that match no case are listed too
+false alarm when at least one finding matches it, unless the finding matches it only through a
+related location and also matches a bug case (a library's reply line that a look-alike and a bug
+share: the finding on the bug's bind names that reply as related location). Findings that match no case are listed too
 (they are not scored: the corpus labels only the sockets it names).
 
 A benchmark, not a test: it downloads, and the numbers describe today's engine.
@@ -104,7 +106,8 @@ class Finding:
     code: str
     where: str
     message: str
-    hits: List[Hit]
+    hits: List[Hit]  # its own location first (when it lies in a distribution), then its related ones
+    primary: bool = False  # hits[0] is the finding's own location
 
 
 @dataclass
@@ -337,23 +340,37 @@ def to_finding(raw: dict, folder_to_dist: Dict[str, str]) -> Finding:
         if split and split[0] in folder_to_dist:
             hits.append(Hit(folder_to_dist[split[0]], split[1], row))
     where = f"{raw['filename']}:{raw['location']['row']}"
-    return Finding(raw["code"], where, raw["message"], hits)
+    primary = bool(split_path(raw["filename"])) and split_path(raw["filename"])[0] in folder_to_dist
+    return Finding(raw["code"], where, raw["message"], hits, primary)
 
 
-def matches(case: Case, finding: Finding) -> bool:
+def matches(case: Case, finding: Finding, hits: Optional[Sequence[Hit]] = None) -> bool:
     return any(
         hit.distribution == case.distribution and hit.path == place.path and abs(hit.line - place.line) <= SLACK
-        for hit in finding.hits
+        for hit in (finding.hits if hits is None else hits)
         for place in case.places
     )
+
+
+def alarms(case: Case, finding: Finding, bugs: Sequence[Case]) -> bool:
+    """Whether a finding is a false alarm on look-alike `case`: it names one of the case's
+    places, and not only through a related location it shares with a bug case it matches (a
+    library's reply line that a look-alike and a bug both reach: the finding on the bug's bind,
+    with that reply as related location, is about the bug)."""
+    if not matches(case, finding):
+        return False
+    if finding.primary and matches(case, finding, finding.hits[:1]):
+        return True
+    return not any(matches(bug, finding) for bug in bugs)
 
 
 def score(cases: Sequence[Case], findings: Sequence[Finding]) -> Tuple[Dict[str, Score], List[Finding]]:
     per_kind: Dict[str, Score] = defaultdict(Score)
     used = set()
+    bugs = [case for case in cases if case.label == "bug"]
     for case in cases:
         for index, finding in enumerate(findings):
-            if matches(case, finding):
+            if matches(case, finding) if case.label == "bug" else alarms(case, finding, bugs):
                 case.matched_by.append(f"{finding.code} {finding.where}")
                 used.add(index)
         tally = per_kind[case.kind]

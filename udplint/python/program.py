@@ -46,6 +46,14 @@ class FunctionInfo:
         return self.cls is not None and not self.summary.is_static
 
     @property
+    def is_classmethod(self) -> bool:
+        """`@classmethod`: its first parameter is bound to the class, called through the class too."""
+        return self.is_method and any(
+            (type(d) is Name and d.name == "classmethod") or (type(d) is Attr and d.attr == "classmethod")
+            for d in self.summary.decorators
+        )
+
+    @property
     def is_property(self) -> bool:
         """A getter: `@property` / `@functools.cached_property` (a `@x.setter` is defined later)."""
         return self.is_method and any(
@@ -98,7 +106,10 @@ def module_name_for(path: Path) -> Tuple[str, Path, bool]:
     is_package = path.name == "__init__.py"
     parts = [] if is_package else [path.stem]
     directory = path.parent
-    while (directory / "__init__.py").exists() and directory.parent != directory:
+    # a folder whose name is no identifier (`cpppo-5.2.5/`, an unpacked distribution whose package
+    # is installed under another name) is no package Python could import by that name: it is the
+    # root, so relative imports inside it resolve by its files instead of by a name with dots in it
+    while (directory / "__init__.py").exists() and directory.parent != directory and directory.name.isidentifier():
         parts.insert(0, directory.name)
         directory = directory.parent
     return ".".join(parts), directory, is_package

@@ -15,7 +15,7 @@ from . import models
 from .facts import Site
 from .program import ModuleInfo, Program
 from .rules import Violation
-from .values import Const, Sym, Wild
+from .values import Const, Sym, Wild, is_wildcard
 from .workers import decode
 
 if TYPE_CHECKING:  # libcst (and extraction) load only when a finding needs its position
@@ -93,10 +93,11 @@ def findings(program: Program, found: List[Violation], texts: Optional[Dict] = N
     positions = Positions(program, texts)
     out: Dict[Tuple[str, int, int, str], Finding] = {}
     for violation in found:
-        finding = _finding(positions, violation)
-        if finding is not None:
-            key = (finding.filename, finding.location.row, finding.location.column, finding.code)
-            out.setdefault(key, finding)
+        for site in anchors(positions, violation):
+            finding = _finding(positions, violation, site)
+            if finding is not None:
+                key = (finding.filename, finding.location.row, finding.location.column, finding.code)
+                out.setdefault(key, finding)
     return sorted(out.values(), key=Finding.sort_key)
 
 
@@ -104,16 +105,31 @@ def anchor(positions: "Positions", violation: Violation) -> Site:
     """Where a finding sits: where the application decides the wildcard when another module's
     call hands it to the bind; else on the reply when bind and reply share a module, else on the
     bind. The reply is then a related location."""
+    return anchors(positions, violation)[0]
+
+
+def anchors(positions: "Positions", violation: Violation) -> List[Site]:
+    """`anchor`, per checked project: a library checked together with the applications that
+    use it gets one finding where each application hands it the wildcard (the first such call
+    of each project), and one of its own where its own code picks the wildcard (a default
+    reaching the bind without any call from another module), however the others start it."""
     reply, bind = violation.reply, violation.bind
+    own = reply.site if reply.site.module == bind.site.module else bind.site
+    chosen: Dict[int, Site] = {}
     for site in bind.decided_at:
         if site.module != bind.site.module and positions.module(site.module).checked:
-            return site
-    return reply.site if reply.site.module == bind.site.module else bind.site
+            chosen.setdefault(positions.module(site.module).project, site)
+    if not chosen:
+        return [own]
+    out = list(chosen.values())
+    if positions.module(own.module).project not in chosen and any(
+            is_wildcard(host) and not isinstance(host, Wild) for host in bind.hosts):
+        out.append(own)
+    return out
 
 
-def _finding(positions: Positions, violation: Violation) -> Optional[Finding]:
+def _finding(positions: Positions, violation: Violation, site: Site) -> Optional[Finding]:
     reply, bind = violation.reply, violation.bind
-    site = anchor(positions, violation)
     same_module = reply.site.module == site.module
     module = positions.module(site.module)
     if not module.checked:

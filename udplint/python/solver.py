@@ -496,7 +496,8 @@ class Solver:
         for values in parts:  # `[sock] + others`: the items of both lists
             out |= {value for value in values if isinstance(value, Tup)}
         if out:
-            return out
+            # `recvfrom(...) + (sock,)`: the received pair keeps its positions at the front
+            return out | {value for value in parts[0] if isinstance(value, Received)}
         return _joined_texts(parts)
 
     def function(self, index: int) -> Optional[FunctionInfo]:
@@ -676,7 +677,8 @@ class Solver:
                     self.activate_function(method)
                     out |= self.returned(method.index)
             else:
-                out.add(Method(method.index) if isinstance(value, Inst) and method.is_method else Func(method.index))
+                bound = (isinstance(value, Inst) and method.is_method) or method.is_classmethod
+                out.add(Method(method.index) if bound else Func(method.index))
         if isinstance(value, Inst):
             out |= models.framework_attribute(self, value.site, attr)
         return out
