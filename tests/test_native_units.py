@@ -201,3 +201,18 @@ def test_semgrep_runs_are_split_by_source_size_and_their_reports_merged(tmp_path
     calls = (tmp_path / "calls.log").read_text().splitlines()
     named = [[t for t in targets if t in call] for call in calls]
     assert named == [targets[0:2], targets[2:4], targets[4:5]]
+
+
+def test_semgrep_report_quoting_latin1_source_is_read_not_lost(tmp_path, monkeypatch):
+    """A fact message quotes the source as it is: a Latin-1 byte (0xa9 in a C comment or string)
+    arrives in the JSON report as a byte that is not UTF-8. The report is read, that byte replaced."""
+    from udplint.polyglot import semgrep
+
+    target = tmp_path / "a.c"
+    target.write_bytes(b'char *c = "\xa9 1999";\n')
+    script = tmp_path / "semgrep"
+    script.write_bytes(b'#!/bin/sh\nprintf \'{"results": [{"extra": {"message": "from=\\"\\251 1999\\""}}], "errors": []}\'\n')
+    script.chmod(0o755)
+    monkeypatch.setattr(semgrep, "_fast_cli_works", [])
+    report = semgrep._run(str(script), tmp_path, [str(target)])
+    assert report["results"][0]["extra"]["message"] == 'from="\ufffd 1999"'

@@ -17,6 +17,7 @@ The join, by name (see `c_program` for how expressions become keys):
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Set
@@ -69,6 +70,7 @@ class Analysis:
         self._socket_cache: Dict[int, FrozenSet[str]] = {}
         self._reply_cache: Dict[int, bool] = {}
         self._responder_parts: Dict[Scope, bool] = {}
+        self._connect_places: Dict[int, List[Placed]] = {}
         self._multicast_parts: Dict[Scope, Set[str]] = {}
         self.assignments = list(self._assignments())
         self.wildcard = self._propagate(self._wildcard_seeds())
@@ -231,7 +233,9 @@ class Analysis:
         return any(self.components.related(scope, bind.scope) for scope in self.wildcard_origins)
 
     def _stream_sockets(self) -> Set[str]:
-        return self._socket_keys("socket", lambda p: "SOCK_STREAM" in p.get("type"))
+        # `udp ? SOCK_DGRAM : SOCK_STREAM`: a socket() that may be either is not known to be TCP
+        return self._socket_keys("socket", lambda p: "SOCK_STREAM" in p.get("type")
+                                 and "SOCK_DGRAM" not in p.get("type"))
 
     def _socket_keys(self, kind: str, accept=lambda placed: True, near: Optional[Scope] = None) -> Set[str]:
         """Socket keys of the `kind` facts (in the part of the program `near` belongs to), with
@@ -338,7 +342,34 @@ class Analysis:
         """The reply's socket is connect()ed: shown by a connect() of the same file, or one whose
         socket reaches it through a variable or parameter of the reply's file (a struct field of
         the same name in another file may belong to another struct: a client's)."""
-        return any(self._same_socket(connect, send, sock) for connect in self.program.of_kind("connect"))
+        return any(self._same_socket(place, send, sock)
+                   for connect in self.program.of_kind("connect") for place in self._connected_at(connect))
+
+    def _connected_at(self, connect: Placed) -> List[Placed]:
+        """Where a connect() says which socket it connects: itself; for a helper that connects the
+        socket it is handed (`connect_socket(int fd, ...)`), each call of the helper, with the
+        argument it hands over. A helper in a file the reply shares is not evidence that the
+        reply's socket is connected: only a caller handing it that socket is."""
+        # kept: sockets() caches by the identity of the Placed it is given
+        known = self._connect_places.get(id(connect))
+        if known is None:
+            known = self._connect_places[id(connect)] = self._helper_calls(connect)
+        return known
+
+    def _helper_calls(self, connect: Placed) -> List[Placed]:
+        function = self.program.function_at(connect.scope)
+        sock = (connect.get("sock") or "").strip()
+        if function is None or sock not in function.params:
+            return [connect]
+        index = function.params.index(sock)
+        places = []
+        for call in self.program.calls:
+            if call.callee == function.name and len(call.args) > index and \
+                    function in functions_named(self.program, call.callee, call.fact.path):
+                attrs = dict(connect.fact.attrs, sock=call.args[index])
+                fact = dataclasses.replace(call.fact, kind="connect", attrs=attrs)
+                places.append(Placed(fact, call.scope))
+        return places or [connect]
 
     def _same_socket(self, other: Placed, send: Placed, sock: Set[str]) -> bool:
         """`other` is on the reply's socket, by evidence from the reply's file: `other` is in that

@@ -66,7 +66,7 @@ class GoProgram:
         self.by_kind = facts_by_kind(facts)
         self.funcs = self._funcs()
         self._enclosing = Enclosing(self.funcs)
-        self.flow = NameFlow(keep_args=lambda name: name in _WRAPPERS)
+        self.flow = NameFlow(keep_args=lambda name: name in _WRAPPERS, call_labels=_interface_call)
         for func in self.funcs:
             self.flow.funcs.setdefault(func.name, []).append(func)
         self.sockets: List[Socket] = []
@@ -257,6 +257,8 @@ class GoProgram:
         if re.match(r"^net\.(?:IPv4|IPv6loopback|IPv4bcast|IPv4allsys)", expr):
             return Binding(SPECIFIC, expr)
         if re.match(r"^[A-Za-z_][\w.]*$", expr):
+            if LOCAL_ADDRESS in self.flow.labels(path, func, expr):
+                return Binding(SPECIFIC, f"{expr} (one of the host's enumerated addresses)")
             values = self._values(expr, path, func)
             kinds = [self.classify_host(v, vpath, vfunc, depth + 1) for v, vpath, vfunc in values]
             return _combine(kinds, expr)
@@ -317,7 +319,7 @@ class GoProgram:
         conn = self.flow.labels(send.path, func, send.get("conn"))
         if conn & {"joined"} or any(label.startswith("mcast:") for label in conn):
             return None  # a multicast responder: its clients sent to a group, not to us
-        socket = self._reply_socket(conn, peers)
+        socket = self._reply_socket(conn, peers, _is_test(send.path))
         if socket is None:
             return None
         verdict = self._pinning(send, func, socket)
@@ -326,19 +328,22 @@ class GoProgram:
         code, detail = verdict
         return self._finding(send, socket, code, detail)
 
-    def _reply_socket(self, conn_labels, peers: List[str]) -> Optional[Socket]:
-        sockets = self._sockets_of(conn_labels)
+    def _reply_socket(self, conn_labels, peers: List[str], in_test: bool = False) -> Optional[Socket]:
+        # A package's _test.go files are a program of their own (`go test`): a socket one of them
+        # opens says nothing of the sockets the package's own callers hand to its code.
+        own = (lambda found: found) if in_test else (lambda found: [s for s in found if not _is_test(s.fact.path)])
+        sockets = own(self._sockets_of(conn_labels))
         if not sockets:
             for peer in peers:
                 receive = self.kind("receive")[int(peer.split(":")[1])]
                 labels = self.flow.labels(receive.path, self.func_of(receive), receive.get("conn"))
                 if any(label.startswith("mcast:") for label in labels) or "joined" in labels:
                     return None
-                sockets += self._sockets_of(labels)
+                sockets += own(self._sockets_of(labels))
         if not sockets:
             if "connect" in conn_labels:
                 return None
-            sockets = self.sockets  # the socket could not be followed: any server socket of the package
+            sockets = own(self.sockets)  # the socket could not be followed: any server socket of the package
         if not sockets:
             return self._handed_in_socket(peers)
         serving = [s for s in sockets if s.serves]
@@ -554,6 +559,23 @@ def _unquote(literal: str) -> str:
 
 def _host(host: str) -> str:
     return host.strip()
+
+
+# calls that list the host's own interfaces and their addresses: a socket bound to one of these
+# is bound to a specific address (one socket per local address answers from the right one)
+LOCAL_ADDRESS = "local-address"
+_INTERFACE_LISTS = frozenset({"Interfaces", "InterfaceAddrs", "InterfaceByName", "InterfaceByIndex"})
+
+
+def _interface_call(flow: NameFlow, ref, receiver_labels) -> frozenset:
+    """`net.Interfaces()`, `net.InterfaceAddrs()`, and `iface.Addrs()` of an interface they listed."""
+    if ref.last in _INTERFACE_LISTS or (ref.last == "Addrs" and LOCAL_ADDRESS in receiver_labels):
+        return frozenset({LOCAL_ADDRESS})
+    return frozenset()
+
+
+def _is_test(path: str) -> bool:
+    return path.endswith("_test.go")
 
 
 def _classify_hostport(address: str, how: str) -> Binding:

@@ -146,7 +146,11 @@ def _run_once(executable: str, config: Path, files: Sequence[str], fast: bool) -
     env = dict(os.environ, SEMGREP_ENABLE_VERSION_CHECK="0", SEMGREP_SEND_METRICS="off")
     limit = _timeout(files)
     try:
+        # A message quotes the matched source as it is: a Latin-1 comment or string in a C file
+        # arrives as bytes that are not UTF-8. They only ever stand in names' and strings' text,
+        # so they are replaced (U+FFFD) rather than losing the whole report.
         proc = subprocess.run(_command(executable, config, files, fast), capture_output=True, text=True,
+                              encoding="utf-8", errors="replace",
                               timeout=limit, env=env, stdin=subprocess.DEVNULL)
     except FileNotFoundError as exc:
         raise SemgrepMissing() from exc
