@@ -32,7 +32,7 @@ from typing import List, Optional, Tuple, Union
 import libcst as cst
 
 from . import snippets
-from .locate import Source, assigned_names, fresh_name
+from .locate import Source, assigned_names, fresh_name, imported_as
 from .plain import add_common_code, blocking_options, existing_helper_problem, pattern, socket_module
 from .plan import UNSAFE, Plan, suggestion
 from .target import FixTarget
@@ -46,16 +46,6 @@ Problem = str
 
 def _suggest(why: str) -> Plan:
     return suggestion(pattern(f"{why}; {INTRO} (awaited with anyio.wait_readable())"))
-
-
-def _anyio_name(source: Source) -> Optional[str]:
-    for statement in source.tree.body:
-        for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
-            if isinstance(small, cst.Import):
-                for alias in small.names:
-                    if source.code(alias.name) == "anyio":
-                        return alias.asname.name.value if alias.asname else "anyio"
-    return None
 
 
 def _string(expr: Optional[cst.BaseExpression]):
@@ -208,7 +198,7 @@ def plan(source: Source, target: FixTarget) -> Plan:
     if blocked:
         return _suggest(blocked)
     creation, reply = source.find(target.socket), source.find(target.reply)
-    anyio = _anyio_name(source)
+    anyio = imported_as(source, "anyio")
     if creation is None or reply is None or anyio is None or not source.awaited(creation) \
             or not isinstance(creation.func, cst.Attribute) or source.code(creation.func) != f"{anyio}.create_udp_socket":
         return _suggest("the socket is not made by `await anyio.create_udp_socket()` in this file")

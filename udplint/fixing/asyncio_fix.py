@@ -17,7 +17,7 @@ import libcst as cst
 
 from . import snippets
 from .carry import carry_from_callbacks
-from .locate import Source
+from .locate import Source, imported_as
 from .plain import PATTERN, add_common_code, blocking_options, existing_helper_problem, socket_module, with_args
 from .plan import CLASS, UNSAFE, Plan, suggestion
 from .target import FixTarget
@@ -34,17 +34,6 @@ ENDPOINT_KEYWORDS = ADDRESSES | {"family"}  # what PktinfoDatagramTransport.crea
 
 def _suggest(why: str) -> Plan:
     return suggestion(f"{why}; {ASYNCIO_PATTERN}")
-
-
-def _imports_asyncio(source: Source) -> Optional[str]:
-    for statement in source.tree.body:
-        if isinstance(statement, cst.SimpleStatementLine):
-            for small in statement.body:
-                if isinstance(small, cst.Import):
-                    for alias in small.names:
-                        if source.code(alias.name) == "asyncio":
-                            return alias.asname.name.value if alias.asname else "asyncio"
-    return None
 
 
 def _callbacks(source: Source, target: FixTarget) -> Optional[List[cst.FunctionDef]]:
@@ -79,7 +68,7 @@ def plan(source: Source, target: FixTarget) -> Plan:
     if len(positional) != 1 or any(a.star for a in creation.args) or len(keywords & ADDRESSES) != 1 \
             or not keywords <= ENDPOINT_KEYWORDS:
         return _suggest("create_datagram_endpoint() with options the fix does not carry over")
-    asyncio_name = _imports_asyncio(source)
+    asyncio_name = imported_as(source, "asyncio")
     callbacks = _callbacks(source, target)
     if asyncio_name is None or not callbacks:
         return _suggest("the protocol's datagram_received() is not defined once, as (self, data, addr), in this file")

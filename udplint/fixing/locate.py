@@ -190,6 +190,17 @@ def _target_names(target: cst.CSTNode) -> List[str]:
     return []
 
 
+def imported_as(source: Source, module: str) -> Optional[str]:
+    """How the file names `module` when it imports it whole at its top (`import asyncio [as aio]`)."""
+    for statement in source.tree.body:
+        for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
+            if isinstance(small, cst.Import):
+                for alias in small.names:
+                    if source.code(alias.name) == module:
+                        return alias.asname.name.value if alias.asname else module
+    return None
+
+
 def fresh_name(scope: Scope, base: str, taken: Set[str] = frozenset()) -> str:
     """`base`, or `base_2`, ... : a name nothing in `scope` reads or binds."""
     used = names_in(scope) | set(taken)

@@ -20,20 +20,9 @@ from typing import Optional
 import libcst as cst
 
 from . import snippets
-from .locate import Source, fresh_name, names_in
+from .locate import Source, fresh_name, imported_as, names_in
 
 RECEIVE, REPLY = "sock_recvfrom", "sock_sendto"
-
-
-def asyncio_name(source: Source) -> Optional[str]:
-    """How the file names the asyncio module (`import asyncio [as aio]`), if it imports it."""
-    for statement in source.tree.body:
-        for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
-            if isinstance(small, cst.Import):
-                for alias in small.names:
-                    if source.code(alias.name) == "asyncio":
-                        return alias.asname.name.value if alias.asname else "asyncio"
-    return None
 
 
 def plan_receive(plan, source: Source, call: cst.Call, statement: cst.SimpleStatementLine, target: cst.Tuple,
@@ -42,7 +31,7 @@ def plan_receive(plan, source: Source, call: cst.Call, statement: cst.SimpleStat
     Returns (ancdata name, names the receive binds), or None for another shape."""
     from .plain import insert_elements, plain_positional
 
-    asyncio = asyncio_name(source.file_of(call))
+    asyncio = imported_as(source.file_of(call), "asyncio")
     if asyncio is None or len(call.args) != 2 or not plain_positional(call) or len(target.elements) != 2 \
             or not isinstance(statement.body[0].value, cst.Await):
         return None
