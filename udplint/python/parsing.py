@@ -31,10 +31,12 @@ import ast
 import io
 import tokenize
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Optional, Set
+from typing import Iterator, Optional, Set
 
 import libcst as cst
+from libcst._nodes.base import CSTNode
 
 # CPython's messages for a limit of its parser, not for wrong syntax.
 _LIMIT_MESSAGES = ("too many nested parentheses", "too many levels of indentation", "too deeply nested")
@@ -158,13 +160,37 @@ def _libcst_failure(error: cst.ParserSyntaxError) -> ParseFailure:
     return ParseFailure(first, error.raw_line, error.raw_column + 1)
 
 
-def parse_module(text: str) -> cst.Module:
+@contextmanager
+def _parser_built_nodes() -> Iterator[None]:
+    """libcst validates every node it constructs (`CSTNode.__post_init__` runs `_validate`, regular
+    expressions over each piece of whitespace): a quarter of the parse time, and redundant for
+    nodes its own parser builds from text it has just tokenized and parsed (libcst's own comment
+    there says as much). Skipped for the parse only: nodes the fixer builds are still validated."""
+    validating = CSTNode.__dict__["__post_init__"]
+    CSTNode.__post_init__ = _no_validation  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        CSTNode.__post_init__ = validating  # type: ignore[method-assign]
+
+
+def _no_validation(self: CSTNode) -> None:
+    return None
+
+
+def _libcst_parse(text: str) -> cst.Module:
+    with _parser_built_nodes():
+        return cst.parse_module(text)
+
+
+def parse_module(text: str, cpython_accepts: bool = False) -> cst.Module:
     """libcst's Module for `text`, or ParseFailure with a real line:column.
 
     Accepts every text CPython accepts (see the module docstring for indentation), and rejects
     what CPython's parser refuses for its limits before libcst could crash on it.
+    `cpython_accepts`: the caller has just parsed `text` with `ast.parse` without an error.
     """
-    verdict = _cpython_verdict(text)
+    verdict = None if cpython_accepts else _cpython_verdict(text)
     if verdict is None:
         verdict_on_shape = _boolean_chain_too_long(text)
         if verdict_on_shape is not None:
@@ -172,7 +198,7 @@ def parse_module(text: str) -> cst.Module:
     elif verdict.kind == "too-complex" or not _worth_retrying_with_libcst(text, verdict):
         raise verdict
     try:
-        return cst.parse_module(text)
+        return _libcst_parse(text)
     except cst.ParserSyntaxError as error:
         failure = _libcst_failure(error)
     except RecursionError:
@@ -182,7 +208,7 @@ def parse_module(text: str) -> cst.Module:
     normalised = expand_indentation_tabs(text)
     if normalised != text:
         try:
-            return cst.parse_module(normalised)
+            return _libcst_parse(normalised)
         except (cst.ParserSyntaxError, RecursionError):
             pass
     raise failure

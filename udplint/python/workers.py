@@ -62,18 +62,20 @@ def _extract(job: Job, stamp: bytes) -> Outcome:
         text = decode(job.data)
     except (SyntaxError, UnicodeDecodeError, LookupError) as error:
         return Outcome(job.key, kind="decode", reason=str(error))
+    cpython_accepts = False
     if job.screen:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # invalid escape sequences and the like are not ours to report
                 if not names_something_modelled(ast.parse(text)):
                     return Outcome(job.key, kind="screened")
+            cpython_accepts = True  # the parse below need not ask CPython again
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             pass  # not screened: the parse below says what is wrong with it
     from .parsing import ParseFailure, parse_module
 
     try:
-        tree = parse_module(text)
+        tree = parse_module(text, cpython_accepts=cpython_accepts)
     except ParseFailure as failure:
         kind = failure.kind if failure.kind in ("syntax", "too-complex", "decode") else "syntax"
         reason = str(failure) if kind == "syntax" else failure.message
