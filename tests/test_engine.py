@@ -284,3 +284,60 @@ def test_positions_on_tab_indented_lines(tmp_path):
                                      "\t\t\tself.sock.sendto(data, addr)\n")
     [finding] = run([tmp_path]).findings
     assert (finding.location.row, finding.location.column) == (12, 4)
+
+
+PARTS_MODULE = (
+    "# a header comment\r\n"
+    "import socket; import os\r\n"
+    "\r\n"
+    "@decorate(\r\n"
+    "    'x')\r\n"
+    "# a comment between the decorators\r\n"
+    "@other\r\n"
+    "def handler(sock, data, addr):\r\n"
+    "    sock.sendto(data, addr)\r\n"
+    "\r\n"
+    "class Server(Base):\r\n"
+    "\tdef serve(self):\r\n"
+    "\t\tdata, addr = self.sock.recvfrom(512)\r\n"
+    "\t\thandler(self.sock, data, addr)\r\n"
+    "if os.environ.get('X'):\r\n"
+    "    HOST = ''\r\n"
+    "else:\r\n"
+    "    HOST = '127.0.0.1'\r\n"
+    "\x0c\r\n"
+    "sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); sock.bind((HOST, 9))\r\n"
+    "x = '''a string\r\nof lines'''\r\n"
+    "Server().serve()"
+)
+
+
+@pytest.mark.parametrize("path", sorted(FIXTURES.rglob("*.py"))[:40] + [None], ids=lambda p: p.name if p else "crlf")
+def test_a_module_parsed_in_parts_has_the_summary_of_the_whole(path):
+    from udplint.python import parsing
+
+    text = PARTS_MODULE if path is None else path.read_text()
+    tree, refusal = parsing.cpython_parse(text)
+    assert refusal is None
+    parts = parsing.top_level_parts(text, tree, part_chars=1)  # every top-level statement its own part
+    assert "".join(parts) == text
+    assert len(parts) == len({node.lineno for node in tree.body}) or path is not None
+    whole = extract.summarise(parsing.parse_module(text))
+    by_parts = extract.summarise_parts(parsing.parse_in_parts(parts))
+    assert summary.dumps(by_parts, b"t") == summary.dumps(whole, b"t")
+
+
+def test_a_large_module_is_extracted_in_parts_and_reported_as_a_whole(tmp_path, monkeypatch):
+    from udplint.python import parsing
+
+    filler = "".join(f"def helper_{n}(value):\n    return value + {n}\n\n\n" for n in range(800))
+    (tmp_path / "big.py").write_text(filler + BUG)
+    parsed = []
+    real = parsing.parse_module
+    monkeypatch.setattr(parsing, "parse_module", lambda text, **kw: parsed.append(len(text)) or real(text, **kw))
+    result = run([tmp_path], jobs=1)
+    whole = len(filler + BUG)
+    extraction = parsed[:parsed.index(whole)]  # then the report (and the fix) parse the file with the finding
+    assert len(extraction) > 2 and sum(extraction) == whole and max(extraction) < whole / 2
+    row = filler.count("\n") + 7
+    assert [k[:4] for k in keys(result)] == [("big.py", row, 5, "UDP001")]

@@ -8,7 +8,7 @@ parse the same way to find the node of an ordinal again (for positions and fixes
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
@@ -64,7 +64,15 @@ class Extractor:
 
     # -- driving ---------------------------------------------------------------------------
     def module(self, tree: cst.Module) -> s.ModuleSummary:
-        self._body(tree.body)
+        self.statements(tree.body)
+        return self.summary()
+
+    def statements(self, body: Sequence[cst.CSTNode]) -> None:
+        """The next top-level statements of the module, in order (a module parsed in parts
+        gives its parts one after another: the walk, and so every ordinal, is the same)."""
+        self._body(body)
+
+    def summary(self) -> s.ModuleSummary:
         return s.ModuleSummary(
             scopes=tuple(scope.freeze() for scope in self.scopes),
             functions=tuple(self.functions),
@@ -549,6 +557,15 @@ def _decorator_name(decorator: cst.Decorator) -> str:
 
 def summarise(tree: cst.Module) -> s.ModuleSummary:
     return Extractor().module(tree)
+
+
+def summarise_parts(parts: Iterable[cst.Module]) -> s.ModuleSummary:
+    """The summary of a module parsed as consecutive parts of its top-level statements
+    (`parsing.parse_in_parts`): each part's tree is walked and dropped before the next is parsed."""
+    extractor = Extractor()
+    for part in parts:
+        extractor.statements(part.body)
+    return extractor.summary()
 
 
 def call_nodes(tree: cst.Module) -> List[cst.Call]:

@@ -29,11 +29,12 @@ from __future__ import annotations
 
 import ast
 import io
+import re
 import tokenize
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator, Optional, Set
+from typing import Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 from libcst._nodes.base import CSTNode
@@ -44,6 +45,11 @@ TAB_SIZE = 8  # CPython's tokenizer: a tab advances to the next multiple of 8
 MAX_BOOLEAN_OPERANDS = 3000  # libcst parses 3,000 in 0.3 s and segfaults near 10,000
 MAX_RETRY_CHARS = 1_000_000
 MAX_ERROR_LINE_TOKENS = 2000  # libcst needs ~1 s to reject a 1,000-call chain, minutes for 5,000
+# A module is parsed in parts of about this many characters, each a run of whole top-level
+# statements: libcst's tree takes ~430 bytes per source character (110 MB for a 250 KB test
+# module), and a part's tree is dropped once it is summarised.
+PART_CHARS = 16_000
+_LINE_END = re.compile(r"\r\n|\r|\n")  # what CPython's tokenizer counts as a line end
 
 
 @dataclass(eq=False)
@@ -63,21 +69,25 @@ class ParseFailure(Exception):
 
 def _cpython_verdict(text: str) -> Optional[ParseFailure]:
     """None when CPython parses `text`, else why not (kind "too-complex" for its limits)."""
+    return cpython_parse(text)[1]
+
+
+def cpython_parse(text: str) -> Tuple[Optional[ast.Module], Optional[ParseFailure]]:
+    """CPython's tree of `text`, or why CPython refuses it (kind "too-complex" for its limits)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # invalid escapes and the like are not our report
-            ast.parse(text)
+            return ast.parse(text), None
     except SyntaxError as error:
         message = error.msg or "invalid syntax"
         kind = "too-complex" if any(limit in message for limit in _LIMIT_MESSAGES) else "syntax"
         if "\0" in text and error.lineno is None:  # CPython gives no position for a NUL byte
-            return _nul_failure(text, message)
-        return ParseFailure(message, error.lineno or 1, error.offset or 1, kind)
+            return None, _nul_failure(text, message)
+        return None, ParseFailure(message, error.lineno or 1, error.offset or 1, kind)
     except (RecursionError, MemoryError):
-        return ParseFailure("too deeply nested for CPython's parser", 1, 1, "too-complex")
+        return None, ParseFailure("too deeply nested for CPython's parser", 1, 1, "too-complex")
     except ValueError as error:  # null bytes (some Python versions)
-        return _nul_failure(text, str(error)) if "\0" in text else ParseFailure(str(error), 1, 1)
-    return None
+        return None, (_nul_failure(text, str(error)) if "\0" in text else ParseFailure(str(error), 1, 1))
 
 
 def _nul_failure(text: str, message: str) -> ParseFailure:
@@ -212,3 +222,29 @@ def parse_module(text: str, cpython_accepts: bool = False) -> cst.Module:
         except (cst.ParserSyntaxError, RecursionError):
             pass
     raise failure
+
+
+def top_level_parts(text: str, tree: ast.Module, part_chars: int = PART_CHARS) -> List[str]:
+    """`text` cut, at lines where a top-level statement begins (its first decorator), into
+    consecutive parts of about `part_chars` characters; joined, they are `text` again."""
+    starts = sorted({min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", ())])
+                     for node in tree.body})
+    if len(text) <= part_chars or len(starts) < 2:
+        return [text]
+    line_offsets = [0] + [match.end() for match in _LINE_END.finditer(text)]
+    parts: List[str] = []
+    begin = 0
+    for line in starts[1:]:
+        offset = line_offsets[line - 1] if line - 1 < len(line_offsets) else len(text)
+        if offset - begin >= part_chars:
+            parts.append(text[begin:offset])
+            begin = offset
+    parts.append(text[begin:])
+    return parts
+
+
+def parse_in_parts(parts: List[str]) -> Iterator[cst.Module]:
+    """libcst's tree of each part in turn (text CPython accepted as a whole). A part libcst
+    refuses raises ParseFailure: the caller then parses the whole text for the precise report."""
+    for part in parts:
+        yield parse_module(part, cpython_accepts=True)

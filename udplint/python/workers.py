@@ -1,8 +1,10 @@
 """Extraction of one file, and the pool of worker processes that runs it.
 
 `extract_source` is the whole per-file job: decode, a cheap CPython parse (which also refuses what
-CPython refuses, such as 5,000 nested parentheses that crash libcst's parser), the libcst parse,
-and the summary. With more than one job each file is extracted in a worker process of its own
+CPython refuses, such as 5,000 nested parentheses that crash libcst's parser, and says where the
+top-level statements begin), the libcst parse, and the summary. A large module is parsed and
+summarised in parts of whole top-level statements, one part's tree alive at a time: the summary
+is the same, and the peak memory is that of a part, not of the module's whole tree. With more than one job each file is extracted in a worker process of its own
 memory limit and time budget: a file that crashes, hangs or exhausts a worker becomes one
 diagnostic and the run goes on.
 """
@@ -62,20 +64,24 @@ def _extract(job: Job, stamp: bytes) -> Outcome:
         text = decode(job.data)
     except (SyntaxError, UnicodeDecodeError, LookupError) as error:
         return Outcome(job.key, kind="decode", reason=str(error))
-    cpython_accepts = False
-    if job.screen:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # invalid escape sequences and the like are not ours to report
-                if not names_something_modelled(ast.parse(text)):
-                    return Outcome(job.key, kind="screened")
-            cpython_accepts = True  # the parse below need not ask CPython again
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            pass  # not screened: the parse below says what is wrong with it
-    from .parsing import ParseFailure, parse_module
+    from . import extract
+    from .parsing import ParseFailure, cpython_parse, parse_module, top_level_parts
 
+    cpython_tree, _refusal = cpython_parse(text)  # a refusal is reported by the parse below
+    if job.screen and cpython_tree is not None and not names_something_modelled(cpython_tree):
+        return Outcome(job.key, kind="screened")
+    parts = [text] if cpython_tree is None else top_level_parts(text, cpython_tree)
+    accepted = cpython_tree is not None
+    del cpython_tree  # its memory goes to libcst's trees
+    if len(parts) > 1:
+        try:
+            summary = _summary_in_parts(parts, stamp)
+        except Exception as error:  # a bug of ours on this file: one line, the run goes on
+            return Outcome(job.key, kind="internal", reason=f"{type(error).__name__}: {error} (please report)")
+        if summary is not None:
+            return Outcome(job.key, summary=summary)
     try:
-        tree = parse_module(text, cpython_accepts=cpython_accepts)
+        tree = parse_module(text, cpython_accepts=accepted)
     except ParseFailure as failure:
         kind = failure.kind if failure.kind in ("syntax", "too-complex", "decode") else "syntax"
         reason = str(failure) if kind == "syntax" else failure.message
@@ -83,14 +89,24 @@ def _extract(job: Job, stamp: bytes) -> Outcome:
                        column=failure.column if kind == "syntax" else 0)
     except (RecursionError, MemoryError) as error:
         return Outcome(job.key, kind="too-complex", reason=f"{type(error).__name__}")
-    from . import extract
-
     try:
         return Outcome(job.key, summary=s.dumps(extract.summarise(tree), stamp))
     except MemoryError:
         return Outcome(job.key, kind="too-complex", reason="MemoryError")
     except Exception as error:  # a bug of ours on this file (RecursionError included): one line, the run goes on
         return Outcome(job.key, kind="internal", reason=f"{type(error).__name__}: {error} (please report)")
+
+
+def _summary_in_parts(parts: List[str], stamp: bytes) -> Optional[bytes]:
+    """The summary of a module parsed part by part (at most one part's tree alive at a time), or
+    None when a part fails: the whole text is then parsed and summarised, and reports what failed."""
+    from . import extract
+    from .parsing import ParseFailure, parse_in_parts
+
+    try:
+        return s.dumps(extract.summarise_parts(parse_in_parts(parts)), stamp)
+    except (ParseFailure, RecursionError, MemoryError):
+        return None  # the whole text's parse says what is wrong, with the position in the file
 
 
 # Identifiers the screen looks for in code (not in strings or comments): what any model acts on.
