@@ -8,6 +8,7 @@ parse the same way to find the node of an ordinal again (for positions and fixes
 """
 from __future__ import annotations
 
+import sys
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import libcst as cst
@@ -15,6 +16,9 @@ import libcst as cst
 from . import summary as s
 
 _BUILTIN_CONSTANTS = {"True": True, "False": False, "None": None}
+# Names and attributes repeat thousands of times in a module (`self`, `sock`): one string object
+# each, so the pickled summary stores each once and the solver's lookups compare identities.
+_intern = sys.intern
 
 
 class _ScopeBuilder:
@@ -315,7 +319,7 @@ class Extractor:
         kind = type(node)
         if kind is cst.Name:
             self._bind(node.value, s.Binding("assign"))
-            return s.Name(node.value, self.scope)
+            return s.Name(_intern(node.value), self.scope)
         if kind in (cst.Tuple, cst.List):
             elements = tuple(self.target(e.value) for e in node.elements)
             starred = tuple(isinstance(e, cst.StarredElement) for e in node.elements)
@@ -323,7 +327,7 @@ class Extractor:
         if kind is cst.StarredElement:
             return s.Starred(self.target(node.value))
         if kind is cst.Attribute:
-            return s.Attr(self.expr(node.value), node.attr.value)
+            return s.Attr(self.expr(node.value), _intern(node.attr.value))
         if kind is cst.Subscript:
             return self._subscript(node)
         self.expr(node)
@@ -344,10 +348,10 @@ class Extractor:
     def _name(self, node: cst.Name) -> s.Expr:
         if node.value in _BUILTIN_CONSTANTS:
             return s.Const(_BUILTIN_CONSTANTS[node.value])
-        return s.Name(node.value, self.scope)
+        return s.Name(_intern(node.value), self.scope)
 
     def _attribute(self, node: cst.Attribute) -> s.Expr:
-        return s.Attr(self.expr(node.value), node.attr.value)
+        return s.Attr(self.expr(node.value), _intern(node.attr.value))
 
     def _call(self, node: cst.Call) -> s.Expr:
         site = len(self.calls)
