@@ -75,7 +75,13 @@ class Solver:
         self._names: Dict[Tuple[int, int, str], Tuple[frozenset, tuple]] = {}
         self._globals: Dict[Tuple[int, str], Tuple[frozenset, tuple]] = {}
         self._ancestry: Dict[int, Tuple[List[ClassInfo], Set[str]]] = {}
-        self._ancestry_users: Set[int] = set()
+        # rules that read the ancestry or hierarchy of a class, by class: when hierarchies are
+        # recomputed only the readers of a class whose hierarchy changed run again (re-running every
+        # reader on every module load was most of the solve on a large framework)
+        self._hierarchy_users: Dict[int, Set[int]] = defaultdict(set)
+        self._stale_ancestry: Dict[int, tuple] = {}  # what readers saw before the last invalidation
+        self._stale_members: Dict[int, tuple] = {}
+        self._recheck_rule = -1
         self._subclasses_of: Optional[Dict[int, List[ClassInfo]]] = None
         self._members: Dict[int, Tuple[List[ClassInfo], FrozenSet[int]]] = {}  # hierarchy(), remembered
         # which classes hold a value in a per-class slot, by (slot kind, key): reading an
@@ -199,10 +205,8 @@ class Solver:
             self._group = group
             self._rule(self._run_call, site.call, ctx)
         self._group = None
-        self._subclasses_of = None
-        self._members.clear()
         self._methods_by_name = None
-        if self._ancestry:  # bases may name classes of the new module
+        if self._ancestry or self._members:  # bases may name classes of the new module
             self._invalidate_ancestry()
 
     def _returned_parameter(self, module: ModuleInfo, constraint: s.ReturnValue) -> Optional[str]:
@@ -336,11 +340,36 @@ class Solver:
         return self._methods_by_name.get(name, _EMPTY)
 
     def _invalidate_ancestry(self) -> None:
+        """Forget every hierarchy; the recheck rule then wakes the readers of those that changed."""
+        for index, entry in self._ancestry.items():
+            self._stale_ancestry.setdefault(index, _ancestry_shape(entry))
+        for index, entry in self._members.items():
+            self._stale_members.setdefault(index, _members_shape(entry))
         self._ancestry.clear()
         self._subclasses_of = None
         self._members.clear()
-        for user in self._ancestry_users:
-            self._enqueue(user)
+        if self._recheck_rule < 0:
+            self._recheck_rule = len(self._rules)
+            self._rules.append((self._recheck_hierarchies, ()))
+        self._enqueue(self._recheck_rule)
+
+    def _recheck_hierarchies(self) -> None:
+        """Run again the readers of each class whose ancestry or hierarchy is not what they saw.
+        Hierarchies only grow (bases gain values, modules add subclasses), so comparing with the
+        oldest version a reader may have seen is enough."""
+        stale_ancestry, stale_members = self._stale_ancestry, self._stale_members
+        self._stale_ancestry, self._stale_members = {}, {}
+        self._current = -1  # these recomputations are no rule's reads
+        for index, users in list(self._hierarchy_users.items()):
+            if not users:
+                continue
+            seen_ancestry, seen_members = stale_ancestry.get(index), stale_members.get(index)
+            changed = seen_ancestry is None or _ancestry_shape(self.ancestry(index)) != seen_ancestry
+            changed = changed or seen_members is None or _members_shape(self._hierarchy(index)) != seen_members
+            if changed:
+                for user in users:
+                    if user >= 0:
+                        self._enqueue(user)
 
     # -- sites -----------------------------------------------------------------------------------
     def socket_site(self, kind: str, call: s.Call, ctx: Ctx, server_class: Optional[ClassInfo] = None) -> int:
@@ -850,7 +879,7 @@ class Solver:
     def ancestry(self, index: int) -> Tuple[List[ClassInfo], Set[str]]:
         """The project classes in MRO-ish order (the class first) and external bases' qualnames."""
         if self._current >= 0:
-            self._ancestry_users.add(self._current)
+            self._hierarchy_users[index].add(self._current)
         cached = self._ancestry.get(index)
         if cached is not None:
             return cached
@@ -884,15 +913,19 @@ class Solver:
 
     def _hierarchy(self, index: int) -> Tuple[List[ClassInfo], FrozenSet[int]]:
         if self._current >= 0:
-            self._ancestry_users.add(self._current)  # remembered below: the reader still depends on it
+            self._hierarchy_users[index].add(self._current)  # remembered below: the reader still depends on it
         known = self._members.get(index)
         if known is not None:
             return known
         if self._subclasses_of is None:
             subclasses: Dict[int, List[ClassInfo]] = {}
-            for cls in self.program.classes:
-                for ancestor in self.ancestry(cls.index)[0][1:]:
-                    subclasses.setdefault(ancestor.index, []).append(cls)
+            reader, self._current = self._current, -1  # the reader depends on `index`'s hierarchy, not on every class's
+            try:
+                for cls in self.program.classes:
+                    for ancestor in self.ancestry(cls.index)[0][1:]:
+                        subclasses.setdefault(ancestor.index, []).append(cls)
+            finally:
+                self._current = reader
             self._subclasses_of = subclasses
         chain = list(self.ancestry(index)[0])
         seen = {c.index for c in chain}
@@ -986,6 +1019,14 @@ UNKNOWN_PART = "{}"  # a part of a built string whose value is not known: `f"0.0
 
 
 _PER_CLASS_SLOTS = frozenset({"a", "cs"})  # ("a", class, attribute) and ("cs", role, class)
+
+
+def _ancestry_shape(entry: Tuple[List[ClassInfo], Set[str]]) -> tuple:
+    return tuple(cls.index for cls in entry[0]), frozenset(entry[1])
+
+
+def _members_shape(entry: Tuple[List[ClassInfo], FrozenSet[int]]) -> tuple:
+    return tuple(cls.index for cls in entry[0])
 
 
 def _per_class_parts(slot: tuple) -> Tuple[str, int, str]:
