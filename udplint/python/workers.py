@@ -190,7 +190,9 @@ def run_jobs(jobs: List[Job], stamp: bytes, workers: int, seconds: float = DEFAU
             yield extract_source(job, stamp)
         return
     context = _context()
-    pending = list(reversed(jobs))
+    # largest first: the last file handed out is then a small one, and no worker idles at the end
+    # while another parses the biggest module of the run
+    pending = sorted(jobs, key=lambda job: len(job.data))
     slots = [_Slot(context, stamp, memory_mb) for _ in range(min(workers, len(jobs)))]
     try:
         for slot in slots:
