@@ -341,3 +341,23 @@ def test_a_large_module_is_extracted_in_parts_and_reported_as_a_whole(tmp_path, 
     assert len(extraction) > 2 and sum(extraction) == whole and max(extraction) < whole / 2
     row = filler.count("\n") + 7
     assert [k[:4] for k in keys(result)] == [("big.py", row, 5, "UDP001")]
+
+
+def test_a_screened_file_that_becomes_a_driver_is_not_answered_from_the_cache(tmp_path):
+    work = tmp_path / "proj"
+    work.mkdir()
+    # markers only in a comment: screened (nothing to analyse) while `server` holds no socket code
+    (work / "starter.py").write_text("# replies go out with sendto()\nimport server\n\nserver.serve('0.0.0.0')\n")
+    (work / "server.py").write_text("def serve(host):\n    print(host)\n")
+    cache = tmp_path / "cache"
+    assert run([work], cache_dir=cache).findings == []
+    (work / "server.py").write_text(
+        "import socket\n\n\ndef serve(host):\n"
+        "    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+        "    sock.bind((host, 9999))\n"
+        "    data, addr = sock.recvfrom(512)\n"
+        "    sock.sendto(data, addr)\n"
+    )
+    cold = keys(run([work]))
+    assert cold and any(name == "starter.py" for name, *_ in cold)
+    assert keys(run([work], cache_dir=cache)) == cold

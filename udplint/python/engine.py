@@ -132,7 +132,7 @@ class Engine:
         out: Dict[Path, Optional[s.ModuleSummary]] = {}
         for src in selected:
             key = self.cache.key(src.data)
-            summary = self._cached(key)
+            summary = self._cached(key, screened=id(src) in screened)
             if summary is not None:
                 out[src.path] = summary
                 self.stats.cached += 1
@@ -185,8 +185,12 @@ class Engine:
             for path in paths[outcome.key]:
                 self._summaries[path] = summary
 
-    def _cached(self, key: str) -> Optional[s.ModuleSummary]:
+    def _cached(self, key: str, screened: bool = False) -> Optional[s.ModuleSummary]:
+        """The cached summary of bytes `key`; with `screened`, also the screen's "nothing to
+        analyse", kept apart: a file read as a driver (another file changed) must never get it."""
         data = self.cache.get("summaries", key)
+        if data is None and screened:
+            data = self.cache.get("screened", key)
         if data is None:
             self.cache.stats.misses += self.cache.enabled
             return None
@@ -201,7 +205,7 @@ class Engine:
     def _accept(self, outcome: Outcome, display: str) -> Optional[s.ModuleSummary]:
         if outcome.kind == "screened":
             self.stats.screen_dropped += 1
-            self.cache.put("summaries", outcome.key, s.dumps(s.empty_summary(), self.cache.stamp))
+            self.cache.put("screened", outcome.key, s.dumps(s.empty_summary(), self.cache.stamp))
             return s.empty_summary()
         if outcome.summary is None:
             self.errors.append(_file_error(display, outcome))
