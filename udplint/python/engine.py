@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from ..cache import Cache
 from ..findings import FileError, Location
@@ -78,6 +78,7 @@ class Engine:
         self.stats = Stats()
         self.errors: List[FileError] = []
         self._summaries: Dict[Path, Optional[s.ModuleSummary]] = {}
+        self._screened_keys: Set[str] = set()  # bytes the screen found nothing to analyse in
 
     # -- stages --------------------------------------------------------------------------------
     def analyse(self, sources: Sequence[Source], roots: Sequence[Path] = ()) -> Analysis:
@@ -88,21 +89,33 @@ class Engine:
         core, rest = [], []
         for src in sources:
             (core if prefilter.is_core(src.data) else rest).append(src)
-        # one pass over every file: drivers among the rest, and core files that are drivers too
-        # (their markers may be parts of longer names, `MyThreadingUDPServer`: never screened)
-        candidates = prefilter.drivers(core, core + rest)
-        core_ids = {id(src) for src in core}
-        drivers = [src for src in candidates if id(src) not in core_ids]
-        unscreened = {id(src) for src in candidates if id(src) in core_ids}
-        self.stats.drivers = len(drivers)
-        self.stats.prefilter_dropped = len(rest) - len(drivers)
-        kept = {id(src) for src in drivers}
-        for src in rest:
-            if id(src) not in kept:
-                src.data = b""  # never read again: its memory goes to the summaries and the solver
         started = self.stats.timed("prefilter", started)
-        selected = core + drivers
-        summaries = self._summarise(selected, screened={id(src) for src in core} - unscreened)
+        found: Dict[str, List[Source]] = {"drivers": [], "unscreened": []}
+
+        def find_drivers() -> List[Source]:
+            """Drivers among the rest, and core files that are drivers too (their markers may be
+            parts of longer names, `MyThreadingUDPServer`: never screened). Runs while the
+            workers parse the core files: its time is in both stages of `-v`."""
+            began = time.perf_counter()
+            candidates = prefilter.drivers(core, core + rest)
+            core_ids = {id(src) for src in core}
+            found["drivers"] = [src for src in candidates if id(src) not in core_ids]
+            found["unscreened"] = [src for src in candidates if id(src) in core_ids]
+            kept = {id(src) for src in found["drivers"]}
+            for src in rest:
+                if id(src) not in kept:
+                    src.data = b""  # never read again: its memory goes to the summaries and the solver
+            self.stats.drivers = len(found["drivers"])
+            self.stats.prefilter_dropped = len(rest) - len(found["drivers"])
+            self.stats.timed("prefilter", began)
+            return found["drivers"]
+
+        summaries = self._summarise(core, {id(src) for src in core}, later=find_drivers)
+        screened_drivers = [src for src in found["unscreened"] if self.cache.key(src.data) in self._screened_keys]
+        if screened_drivers:  # screened before they were known to be drivers: analysed after all
+            self.stats.screen_dropped -= len(screened_drivers)
+            summaries.update(self._summarise(screened_drivers, set()))
+        selected = core + found["drivers"]
         started = self.stats.timed("extract", started)
         program = Program(self._on_demand, extra_roots=_import_roots(roots, selected))
         for src in selected:
@@ -127,23 +140,37 @@ class Engine:
         self.stats.timed("rules", started)
         return Analysis(program, facts, found, self.errors, self.stats, checked, texts)
 
-    def _summarise(self, selected: Sequence[Source], screened: Set[int]) -> Dict[Path, Optional[s.ModuleSummary]]:
-        jobs: List[Tuple[Job, Source]] = []
+    def _summarise(self, first: Sequence[Source], screened: Set[int],
+                   later: Optional[Callable[[], List[Source]]] = None) -> Dict[Path, Optional[s.ModuleSummary]]:
+        """Summaries of `first` (the ids in `screened` may be screened), then of what `later`
+        returns, which is called while the workers extract `first`."""
         out: Dict[Path, Optional[s.ModuleSummary]] = {}
-        for src in selected:
-            key = self.cache.key(src.data)
-            summary = self._cached(key, screened=id(src) in screened)
-            if summary is not None:
-                out[src.path] = summary
-                self.stats.cached += 1
-            else:
-                jobs.append((Job(key, str(src.path), src.data, screen=id(src) in screened), src))
         by_key: Dict[str, List[Source]] = {}
-        for job, src in jobs:
-            by_key.setdefault(job.key, []).append(src)
-        unique = [job for job, _ in {job.key: (job, src) for job, src in jobs}.values()]
+        selected = list(first)
+
+        def jobs_for(sources: Sequence[Source], screen: Set[int]) -> List[Job]:
+            new: List[Job] = []
+            for src in sources:
+                key = self.cache.key(src.data)
+                summary = self._cached(key, screened=id(src) in screen)
+                if summary is not None:
+                    out[src.path] = summary
+                    self.stats.cached += 1
+                    continue
+                if key not in by_key:  # equal bytes are extracted once
+                    new.append(Job(key, str(src.path), src.data, screen=id(src) in screen))
+                by_key.setdefault(key, []).append(src)
+            return new
+
+        def more() -> List[Job]:
+            assert later is not None
+            sources = later()
+            selected.extend(sources)
+            return jobs_for(sources, set())
+
+        unique = jobs_for(first, screened)
         for outcome in run_jobs(unique, self.cache.stamp, self.options.jobs, self.options.file_seconds,
-                                self.options.file_memory_mb):
+                                self.options.file_memory_mb, more=more if later is not None else None):
             summary = self._accept(outcome, by_key[outcome.key][0].display)
             for src in by_key[outcome.key]:
                 out[src.path] = summary
@@ -191,6 +218,8 @@ class Engine:
         data = self.cache.get("summaries", key)
         if data is None and screened:
             data = self.cache.get("screened", key)
+            if data is not None:
+                self._screened_keys.add(key)
         if data is None:
             self.cache.stats.misses += self.cache.enabled
             return None
@@ -205,6 +234,7 @@ class Engine:
     def _accept(self, outcome: Outcome, display: str) -> Optional[s.ModuleSummary]:
         if outcome.kind == "screened":
             self.stats.screen_dropped += 1
+            self._screened_keys.add(outcome.key)
             self.cache.put("screened", outcome.key, s.dumps(s.empty_summary(), self.cache.stamp))
             return s.empty_summary()
         if outcome.summary is None:

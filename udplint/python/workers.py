@@ -18,7 +18,7 @@ import warnings
 from dataclasses import dataclass
 from multiprocessing import get_context
 from multiprocessing.connection import wait
-from typing import Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from . import gc_pause
 from . import summary as s
@@ -178,26 +178,36 @@ class _Slot:
 
 
 def run_jobs(jobs: List[Job], stamp: bytes, workers: int, seconds: float = DEFAULT_FILE_SECONDS,
-             memory_mb: int = DEFAULT_FILE_MEMORY_MB) -> Iterator[Outcome]:
+             memory_mb: int = DEFAULT_FILE_MEMORY_MB,
+             more: Optional[Callable[[], List[Job]]] = None) -> Iterator[Outcome]:
     """Outcomes of `jobs`, in completion order. `workers == 0` runs them here, in order, with no
-    isolation and no budget (`-j 1`); otherwise each runs in one of `workers` processes."""
-    if not jobs:
-        return
+    isolation and no budget (`-j 1`); otherwise each runs in one of `workers` processes.
+    `more`, called once while the workers parse the first files: jobs known only later (this
+    process decides them meanwhile)."""
     import multiprocessing
 
+    if not jobs and more is not None:
+        jobs, more = more(), None  # nothing to overlap with
+    if not jobs:
+        return
     if workers <= 0 or multiprocessing.current_process().daemon:  # a pool's worker may not fork its own
-        for job in jobs:
+        for job in jobs + (more() if more is not None else []):
             yield extract_source(job, stamp)
         return
     context = _context()
     # largest first: the last file handed out is then a small one, and no worker idles at the end
     # while another parses the biggest module of the run
     pending = sorted(jobs, key=lambda job: len(job.data))
-    slots = [_Slot(context, stamp, memory_mb) for _ in range(min(workers, len(jobs)))]
+    slots = [_Slot(context, stamp, memory_mb) for _ in range(workers if more is not None else min(workers, len(jobs)))]
     try:
         for slot in slots:
             if pending:
                 slot.give(pending.pop())
+        if more is not None:
+            pending = sorted(pending + more(), key=lambda job: len(job.data))
+            for slot in slots:
+                if slot.job is None and pending:
+                    slot.give(pending.pop())
         while any(slot.job is not None for slot in slots):
             busy = [slot for slot in slots if slot.job is not None]
             deadline = min(slot.started for slot in busy) + seconds
