@@ -403,10 +403,10 @@ class Solver:
     def _dict_display_rule(self, site: int, node, ctx: Ctx) -> None:
         for key, value in zip(node.keys, node.values):
             values = self.values(value, ctx)
-            if key is None:  # `**other`: its entries, whatever their keys
+            if key is None:  # `**other`: its entries, under their keys
                 for inner in values:
                     if isinstance(inner, Dct):
-                        self.add(("d", site, self.ANY_KEY), self.read(("d", inner.site, self.ALL_KEYS)))
+                        self.spread_into(site, inner.site)
                 continue
             self.store_key(site, self.values(key, ctx), values)
 
@@ -420,6 +420,16 @@ class Solver:
             self.add(("d", site, self.ANY_KEY), values)
         self.add(("d", site, self.ALL_KEYS), values)
         self.add(("d", site, self.KEYS), keys)
+
+    def spread_into(self, site: int, source: int) -> None:
+        """`{**source}`, `dict(source)`, `d.update(source)`: each entry of `source` is stored
+        under its own key (a read of "host" must not see what was stored under "password")."""
+        for key in self.read(("d", source, self.KEYS)):
+            if isinstance(key, Const) and isinstance(key.value, str):
+                self.store_key(site, [key], self.read(("d", source, key.value)))
+        unkeyed = self.read(("d", source, self.ANY_KEY))
+        if unkeyed:
+            self.store_key(site, [], unkeyed)
 
     def read_key(self, site: int, keys: Optional[Iterable]) -> Set:
         """What `d[key]` may be; keys None: any entry."""

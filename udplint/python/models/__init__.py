@@ -285,7 +285,7 @@ def call_effects(solver: "Solver", call: s.Call, ctx: "Ctx", args: List[Set], kw
             elif method == "update":
                 for value in everything:
                     if isinstance(value, Dct):
-                        solver.store_key(container.site, [], solver.read_key(value.site, None))
+                        solver.spread_into(container.site, value.site)
                 for name, values in kwargs.items():
                     solver.store_key(container.site, [Const(name)], values)
             else:
