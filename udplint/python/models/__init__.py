@@ -51,12 +51,14 @@ PASS_FIRST_ARGUMENT = {
 # decorators of command-line frameworks that give a parameter its default: `@click.option("--host", default="::")`
 OPTION_DECORATORS = {"click.option", "click.argument", "asyncclick.option", "asyncclick.argument",
                      "cloup.option", "cloup.argument"}
+# `typing.cast(T, value)` is `value`
+PASS_SECOND_ARGUMENT = {"typing.cast", "typing_extensions.cast"}
 ENVIRONMENT_LOOKUPS = {"os.getenv", "os.environ.get", "os.environ.setdefault"}
 MERGE_ARGUMENTS = {"select.select", "select.poll", "builtins.zip"}
 # method names whose call the solver must always run (sites, effects, framework plumbing)
 MODELLED_METHODS = frozenset(SITE_METHODS | MUTATORS | set(HIGHER_ORDER) | HIGHER_ORDER_TUPLE_ARGS | {"add_argument"})
 GETADDRINFO = {"socket.getaddrinfo", "trio.socket.getaddrinfo"}
-_USES_ARGUMENTS = PASS_FIRST_ARGUMENT | ENVIRONMENT_LOOKUPS | MERGE_ARGUMENTS | {"builtins.getattr"}
+_USES_ARGUMENTS = PASS_FIRST_ARGUMENT | PASS_SECOND_ARGUMENT | ENVIRONMENT_LOOKUPS | MERGE_ARGUMENTS | {"builtins.getattr"}
 
 
 def label(kind: str) -> str:
@@ -126,6 +128,8 @@ def external_call(solver: "Solver", call: s.Call, qualname: str, ctx: "Ctx") -> 
         return out
     if qualname in PASS_FIRST_ARGUMENT:
         return set(args[0]) if args else set()
+    if qualname in PASS_SECOND_ARGUMENT:
+        return set(args[1]) if len(args) > 1 else set(kwargs.get("val", ()))
     out: Set = set()
     for values in args:  # MERGE_ARGUMENTS
         for value in values:
@@ -209,6 +213,8 @@ def method_result(solver: "Solver", call: s.Call, method: str, receivers, ctx: "
             out |= solver.values(call.args[1].value, ctx)
     if method == "get" and any(isinstance(v, Sym) and v.qualname == "os.environ" for v in receivers):
         out |= solver.values(call.args[1].value, ctx) if len(call.args) > 1 else set()
+    if method == "__new__" and call.args:  # `Headers.__new__(Headers)`: an instance made without __init__
+        out |= {Inst(v.site) for v in solver.values(call.args[0].value, ctx) if isinstance(v, Cls)}
     if method == "__init__" and solver.ctx_class(ctx) is not None:
         out |= _framework_server_init(solver, call, receivers, ctx)
     return out
