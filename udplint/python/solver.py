@@ -964,8 +964,11 @@ class Solver:
             keys = self.values(target.keys[0], ctx) if len(target.keys) == 1 else frozenset()
             for container in dicts:
                 self.store_key(container.site, keys, values)
-            if dicts and len(dicts) == len(containers):
-                return  # only dicts of ours: their keyed slots hold the entry
+            if len(dicts) == len(containers):
+                # only dicts of ours: their keyed slots hold the entry. No container known yet
+                # (a parameter before its callers ran): this rule runs again when one arrives,
+                # and the name must not keep the keys and values as if it were a list
+                return
         for slot in self.target_slots(target, ctx):
             self.add(slot, values)
         if kind is s.Subscript:
