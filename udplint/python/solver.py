@@ -290,7 +290,11 @@ class Solver:
         bucket = self.slots[slot]
         if len(bucket) >= MAX_SLOT_VALUES:
             self._full_slots.add(slot)
-            return
+            # a catch-all still takes sockets and peers (as many as there are socket sites):
+            # which of them arrive before the slot fills is an accident of the rule order
+            values = [v for v in values if type(v) in _ALWAYS_KEPT and v not in bucket]
+            if not values:
+                return
         before = len(bucket)
         bucket.update(values)
         if len(bucket) != before:
@@ -998,6 +1002,7 @@ _MAX_TEXT_LENGTH = 255  # longer than any host name or listener text: a buffer, 
 UNKNOWN_PART = "{}"  # a part of a built string whose value is not known: `f"0.0.0.0:{port}"`
 
 
+_ALWAYS_KEPT = frozenset({Sock, Peer, Received, SockPair})  # values a full slot still takes
 _PER_CLASS_SLOTS = frozenset({"a", "cs"})  # ("a", class, attribute) and ("cs", role, class)
 
 
