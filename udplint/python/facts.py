@@ -161,6 +161,9 @@ def _collect_once(solver: Solver) -> ProgramFacts:
             elif method in RECEIVE_METHODS:
                 facts.receives.append(Site.of(call, ctx))
     for facts in sockets.values():
+        if facts.site.origin >= 0:
+            _inherit_from_helper(facts, sockets[facts.site.origin])
+    for facts in sockets.values():
         _framework_facts(solver, facts, sockets)
         if facts.site.answers_itself:  # the library answers: its reply leaves from where the site binds
             index = facts.site.index
@@ -265,6 +268,15 @@ def _adopt_sockets(solver: Solver, facts: SocketFacts, expr, sockets: Dict[int, 
             facts.connected |= inner.connected
             if inner.family != "unknown":
                 facts.family = inner.family
+
+
+def _inherit_from_helper(facts: SocketFacts, made: SocketFacts) -> None:
+    """A caller's copy of a helper's socket: what the helper did to it, after what the caller did
+    (the caller's own bind decides where a finding on its copy goes)."""
+    facts.binds.extend(made.binds)
+    facts.options |= made.options
+    facts.connected |= made.connected
+    facts.receives.extend(made.receives)
 
 
 def _option_names(solver: Solver, call: s.Call, ctx: Ctx) -> Set[str]:

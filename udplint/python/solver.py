@@ -45,6 +45,7 @@ class SocketSite:
     arg_offset: int = 0  # 1 when created by `Base.__init__(self, ...)`
     synthetic: Dict = field(default_factory=dict)  # argument expressions made up for `*args` (models.base)
     answers_itself: bool = False  # the framework's own protocol replies to each sender (models.twisted)
+    origin: int = -1  # a caller's own copy of the plain socket a helper makes: the helper's site
 
 
 @dataclass
@@ -95,6 +96,8 @@ class Solver:
         # functions that return a parameter as it came (`def to_str(s): ... return s`), by global
         # index: a call's result is what that call passes, not what every caller passes
         self._passthrough: Dict[int, Set[str]] = {}
+        # tuples a helper returns, as seen by one call of it: (module, call ordinal, helper)
+        self._tuple_callers: Dict[int, Tuple[int, int, int]] = {}
         program.listeners.append(self._module_added)
         for module in program.modules:
             self._module_added(module)
@@ -227,7 +230,7 @@ class Solver:
     def _call_result(self, node: s.Call, ctx: Ctx, callee) -> Set:
         """What this call of a project function returns: its return values, and for a parameter
         it returns unchanged, what this call passes there."""
-        out = set(self.read(("r", callee.site)))
+        out = self._callers_own(set(self.read(("r", callee.site))), (ctx.module, node.site, callee.site))
         names = self._passthrough.get(callee.site)
         if not names:
             return out
@@ -244,6 +247,44 @@ class Solver:
             else:
                 out |= self.read(self.param_slot(info, name))  # its default
         return out
+
+    def _callers_own(self, values: Set, call: Tuple[int, int, int]) -> Set:
+        """A plain socket a helper makes and returns is its caller's own: each call of
+        `make_socket()` gets a copy of it (what one caller binds is not what another binds; the
+        copy inherits what the helper itself does to it, see facts). `call` is (module, call
+        ordinal, helper); a tuple the helper returns gives its caller's copies by position."""
+        out = values
+        for value in values:
+            kind = type(value)
+            if kind is Sock or (kind is Tup and self.tuples[value.site][1].func == call[2]):
+                own = self._own_socket(value, call) if kind is Sock else self._own_tuple(value, call)
+                if own != value:
+                    out = (out - {value}) | {own}  # a new set: `values` may be a slot's own
+        return out
+
+    def _own_socket(self, value: Sock, call: Tuple[int, int, int]) -> Sock:
+        made = self.sockets[value.site]
+        if made.kind != "socket" or made.ctx.func != call[2] or made.origin >= 0:
+            return value
+        key = (call[0], call[1], value.site)
+        if key not in self._socket_ids:
+            copy = SocketSite(len(self.sockets), made.kind, made.call, made.ctx, origin=value.site)
+            self._socket_ids[key] = copy.index
+            self.sockets.append(copy)
+        return Sock(self._socket_ids[key])
+
+    def _own_tuple(self, value: Tup, call: Tuple[int, int, int]) -> Tup:
+        node, made_in = self.tuples[value.site]
+        key = (call[0], "Own", call[1], value.site)
+        if key not in self._tuple_ids:
+            self._tuple_ids[key] = len(self.tuples)
+            self.tuples.append((node, made_in))
+            self._tuple_callers[self._tuple_ids[key]] = call
+        return Tup(self._tuple_ids[key])
+
+    def _as_callers_own(self, site: int, values: Set) -> Set:
+        call = self._tuple_callers.get(site) if self._tuple_callers else None
+        return values if call is None else self._callers_own(values, call)
 
     def _defined_in(self, module: ModuleInfo, local: int) -> int:
         """The function (local index) whose body defines function `local`, -1 at module level."""
@@ -454,8 +495,8 @@ class Solver:
         if index < 0:
             index += len(elements)
         if any(node.starred) or not 0 <= index < len(elements):
-            return self.values_of_all(node, ctx)
-        return set(self.values(elements[index], ctx))
+            return self._as_callers_own(site, self.values_of_all(node, ctx))
+        return self._as_callers_own(site, set(self.values(elements[index], ctx)))
 
     def values_of_all(self, node, ctx: Ctx) -> Set:
         out: Set = set()
@@ -716,7 +757,7 @@ class Solver:
             if type(node) is not s.Seq:
                 return set()
             if index is None:
-                return self.values_of_all(node, ctx)
+                return self._as_callers_own(value.site, self.values_of_all(node, ctx))
             return self.tuple_item(value.site, index)
         if isinstance(value, Received):
             if index is None or index == value.peer_index or (index == -1 and value.peer_index == 3):
