@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Set
 
 from .. import summary as s
 from ..values import AddrInfo, Cls, Const, Dct, DictView, Func, Inst, Method, Mod, Received, Sock, SockAddr, Strs, Sym, Tup
-from . import anyio, asyncio, gevent, sockets, socketserver, twisted
+from . import anyio, asyncio, duck, gevent, sockets, socketserver, twisted
 from .base import Model, site_argument
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..solver import Ctx, SocketSite, Solver
 
 MODELS: Dict[str, Model] = {m.kind: m for m in (
-    sockets.MODEL, socketserver.MODEL, asyncio.MODEL, twisted.MODEL, gevent.MODEL, anyio.MODEL,
+    sockets.MODEL, socketserver.MODEL, asyncio.MODEL, twisted.MODEL, gevent.MODEL, anyio.MODEL, duck.MODEL,
 )}
 _CONSTRUCTORS = {name: model.kind for model in MODELS.values() for name in model.constructors}
 _SERVER_BASES = {name: model.kind for model in MODELS.values() for name in model.server_bases}
@@ -111,6 +111,8 @@ def external_call(solver: "Solver", call: s.Call, qualname: str, ctx: "Ctx") -> 
         return _helper_receive(solver, call, ctx, RECEIVE_HELPERS[tail])
     if qualname in GETADDRINFO:
         return {AddrInfo(solver.tuple_site(call, ctx), False)}
+    if duck.makes_datagram_object(qualname, call):
+        return {Sock(solver.socket_site(duck.MODEL.kind, call, ctx))}
     if qualname not in _USES_ARGUMENTS:
         return set()  # most library calls (logging, asserts) carry nothing we track
     args, kwargs = solver.arguments(call, ctx)
