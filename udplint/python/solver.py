@@ -98,6 +98,7 @@ class Solver:
         self._passthrough: Dict[int, Set[str]] = {}
         # tuples a helper returns, as seen by one call of it: (module, call ordinal, helper)
         self._tuple_callers: Dict[int, Tuple[int, int, int]] = {}
+        self._socket_makers: Set[int] = set()  # functions that make a plain socket (global index)
         program.listeners.append(self._module_added)
         for module in program.modules:
             self._module_added(module)
@@ -253,6 +254,8 @@ class Solver:
         `make_socket()` gets a copy of it (what one caller binds is not what another binds; the
         copy inherits what the helper itself does to it, see facts). `call` is (module, call
         ordinal, helper); a tuple the helper returns gives its caller's copies by position."""
+        if call[2] not in self._socket_makers:
+            return values  # nearly every call: the callee makes no plain socket
         out = values
         for value in values:
             kind = type(value)
@@ -394,6 +397,11 @@ class Solver:
             site = SocketSite(len(self.sockets), kind, call, ctx, server_class)
             self._socket_ids[key] = site.index
             self.sockets.append(site)
+            if kind == "socket" and ctx.func >= 0 and ctx.func not in self._socket_makers:
+                self._socket_makers.add(ctx.func)
+                for reader in self._readers.get(("r", ctx.func), ()):  # its callers: copies now
+                    if reader >= 0:
+                        self._enqueue(reader)
             self._rule(models.link_site, self, site)
         return self._socket_ids[key]
 
