@@ -14,7 +14,7 @@ from . import models
 from . import summary as s
 from .models.base import BindSpec
 from .solver import Budget, Ctx, SocketSite, Solver
-from .values import Const, Inst, Peer, SockAddr, Sym, Tup, Wild, is_wildcard, sym_tail
+from .values import RANDOM_NUMBERS, Const, Inst, Peer, SockAddr, Sym, Tup, Wild, is_wildcard, sym_tail
 
 PKTINFO_OPTIONS = {"IP_PKTINFO", "IPV6_RECVPKTINFO", "IPV6_PKTINFO", "IP_RECVDSTADDR", "IPV6_2292PKTINFO"}
 LINUX_PKTINFO_NUMBERS = {("IP", 8), ("IPV6", 49), ("IPV6", 50)}
@@ -49,7 +49,10 @@ class Bind:
 
     @property
     def ephemeral(self) -> bool:
-        return bool(self.ports) and all(isinstance(p, Const) and p.value == 0 for p in self.ports)
+        """Port 0, or a port picked at random (`randint(1024, 65535)`): a client's source port,
+        which no client could be sent to."""
+        return bool(self.ports) and all((isinstance(p, Const) and p.value == 0)
+                                        or (isinstance(p, Sym) and p.qualname in RANDOM_NUMBERS) for p in self.ports)
 
     @property
     def decided_at(self) -> List[Site]:

@@ -20,7 +20,7 @@ from typing import Callable, Deque, Dict, FrozenSet, Iterable, List, NamedTuple,
 from . import models
 from . import summary as s
 from .program import ClassInfo, FunctionInfo, ModuleInfo, Program
-from .values import AddrInfo, Cls, Const, Dct, DictItem, DictView, Func, Inst, Method, Mod, Peer, Received, Rest, Sock, SockAddr, SockPair, Strs, Sym, Tup, mark_wildcards
+from .values import RANDOM_NUMBERS, AddrInfo, Cls, Const, Dct, DictItem, DictView, Func, Inst, Method, Mod, Peer, Received, Rest, Sock, SockAddr, SockPair, Strs, Sym, Tup, mark_wildcards
 
 MAX_SLOT_VALUES = 64  # a slot with more values than this is a catch-all; stop growing it
 MAX_STEPS = 2_000_000  # rule runs; termination is guaranteed by finite slots, this bounds the cost
@@ -561,7 +561,9 @@ class Solver:
         if out:
             # `recvfrom(...) + (sock,)`: the received pair keeps its positions at the front
             return out | {value for value in parts[0] if isinstance(value, Received)}
-        return _joined_texts(parts)
+        random = {value for values in parts for value in values
+                  if type(value) is Sym and value.qualname in RANDOM_NUMBERS}
+        return random or _joined_texts(parts)  # `1025 + randrange(n)` is still a random number
 
     def function(self, index: int) -> Optional[FunctionInfo]:
         return self.program.functions[index] if index >= 0 else None

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Dict, List, Optional, Set
 
 from .. import summary as s
-from ..values import AddrInfo, Cls, Const, Dct, DictView, Func, Inst, Method, Mod, Received, Sock, SockAddr, Strs, Sym, Tup
+from ..values import RANDOM_NUMBERS, AddrInfo, Cls, Const, Dct, DictView, Func, Inst, Method, Mod, Received, Sock, SockAddr, Strs, Sym, Tup
 from . import anyio, asyncio, duck, gevent, sockets, socketserver, twisted
 from .base import Model, site_argument
 
@@ -111,6 +111,8 @@ def external_call(solver: "Solver", call: s.Call, qualname: str, ctx: "Ctx") -> 
         return _helper_receive(solver, call, ctx, RECEIVE_HELPERS[tail])
     if qualname in GETADDRINFO:
         return {AddrInfo(solver.tuple_site(call, ctx), False)}
+    if qualname in RANDOM_NUMBERS:
+        return {Sym(qualname)}  # a number nobody chose: a port picked with it is a client's
     if duck.makes_datagram_object(qualname, call):
         return {Sock(solver.socket_site(duck.MODEL.kind, call, ctx))}
     if qualname not in _USES_ARGUMENTS:
