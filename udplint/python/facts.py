@@ -14,7 +14,7 @@ from . import models
 from . import summary as s
 from .models.base import BindSpec
 from .solver import Budget, Ctx, SocketSite, Solver
-from .values import Const, Inst, Peer, SockAddr, Sym, Tup, Wild, is_wildcard, sym_tail
+from .values import RANDOM_NUMBERS, Const, Inst, Peer, SockAddr, Sym, Tup, Wild, is_wildcard, sym_tail
 
 PKTINFO_OPTIONS = {"IP_PKTINFO", "IPV6_RECVPKTINFO", "IPV6_PKTINFO", "IP_RECVDSTADDR", "IPV6_2292PKTINFO"}
 LINUX_PKTINFO_NUMBERS = {("IP", 8), ("IPV6", 49), ("IPV6", 50)}
@@ -49,7 +49,10 @@ class Bind:
 
     @property
     def ephemeral(self) -> bool:
-        return bool(self.ports) and all(isinstance(p, Const) and p.value == 0 for p in self.ports)
+        """Port 0, or a port picked at random (`randint(1024, 65535)`): a client's source port,
+        which no client could be sent to."""
+        return bool(self.ports) and all((isinstance(p, Const) and p.value == 0)
+                                        or (isinstance(p, Sym) and p.qualname in RANDOM_NUMBERS) for p in self.ports)
 
     @property
     def decided_at(self) -> List[Site]:
@@ -161,6 +164,9 @@ def _collect_once(solver: Solver) -> ProgramFacts:
             elif method in RECEIVE_METHODS:
                 facts.receives.append(Site.of(call, ctx))
     for facts in sockets.values():
+        if facts.site.origin >= 0:
+            _inherit_from_helper(facts, sockets[facts.site.origin])
+    for facts in sockets.values():
         _framework_facts(solver, facts, sockets)
         if facts.site.answers_itself:  # the library answers: its reply leaves from where the site binds
             index = facts.site.index
@@ -265,6 +271,15 @@ def _adopt_sockets(solver: Solver, facts: SocketFacts, expr, sockets: Dict[int, 
             facts.connected |= inner.connected
             if inner.family != "unknown":
                 facts.family = inner.family
+
+
+def _inherit_from_helper(facts: SocketFacts, made: SocketFacts) -> None:
+    """A caller's copy of a helper's socket: what the helper did to it, after what the caller did
+    (the caller's own bind decides where a finding on its copy goes)."""
+    facts.binds.extend(made.binds)
+    facts.options |= made.options
+    facts.connected |= made.connected
+    facts.receives.extend(made.receives)
 
 
 def _option_names(solver: Solver, call: s.Call, ctx: Ctx) -> Set[str]:

@@ -20,7 +20,7 @@ from typing import Callable, Deque, Dict, FrozenSet, Iterable, List, NamedTuple,
 from . import models
 from . import summary as s
 from .program import ClassInfo, FunctionInfo, ModuleInfo, Program
-from .values import AddrInfo, Cls, Const, Dct, DictItem, DictView, Func, Inst, Method, Mod, Peer, Received, Rest, Sock, SockAddr, SockPair, Strs, Sym, Tup, mark_wildcards
+from .values import RANDOM_NUMBERS, AddrInfo, Cls, Const, Dct, DictItem, DictView, Func, Inst, Method, Mod, Peer, Received, Rest, Sock, SockAddr, SockPair, Strs, Sym, Tup, mark_wildcards
 
 MAX_SLOT_VALUES = 64  # a slot with more values than this is a catch-all; stop growing it
 MAX_STEPS = 2_000_000  # rule runs; termination is guaranteed by finite slots, this bounds the cost
@@ -45,6 +45,7 @@ class SocketSite:
     arg_offset: int = 0  # 1 when created by `Base.__init__(self, ...)`
     synthetic: Dict = field(default_factory=dict)  # argument expressions made up for `*args` (models.base)
     answers_itself: bool = False  # the framework's own protocol replies to each sender (models.twisted)
+    origin: int = -1  # a caller's own copy of the plain socket a helper makes: the helper's site
 
 
 @dataclass
@@ -101,6 +102,9 @@ class Solver:
         # functions that return a parameter as it came (`def to_str(s): ... return s`), by global
         # index: a call's result is what that call passes, not what every caller passes
         self._passthrough: Dict[int, Set[str]] = {}
+        # tuples a helper returns, as seen by one call of it: (module, call ordinal, helper)
+        self._tuple_callers: Dict[int, Tuple[int, int, int]] = {}
+        self._socket_makers: Set[int] = set()  # functions that make a plain socket (global index)
         program.listeners.append(self._module_added)
         for module in program.modules:
             self._module_added(module)
@@ -231,7 +235,7 @@ class Solver:
     def _call_result(self, node: s.Call, ctx: Ctx, callee) -> Set:
         """What this call of a project function returns: its return values, and for a parameter
         it returns unchanged, what this call passes there."""
-        out = set(self.read(("r", callee.site)))
+        out = self._callers_own(set(self.read(("r", callee.site))), (ctx.module, node.site, callee.site))
         names = self._passthrough.get(callee.site)
         if not names:
             return out
@@ -248,6 +252,46 @@ class Solver:
             else:
                 out |= self.read(self.param_slot(info, name))  # its default
         return out
+
+    def _callers_own(self, values: Set, call: Tuple[int, int, int]) -> Set:
+        """A plain socket a helper makes and returns is its caller's own: each call of
+        `make_socket()` gets a copy of it (what one caller binds is not what another binds; the
+        copy inherits what the helper itself does to it, see facts). `call` is (module, call
+        ordinal, helper); a tuple the helper returns gives its caller's copies by position."""
+        if call[2] not in self._socket_makers:
+            return values  # nearly every call: the callee makes no plain socket
+        out = values
+        for value in values:
+            kind = type(value)
+            if kind is Sock or (kind is Tup and self.tuples[value.site][1].func == call[2]):
+                own = self._own_socket(value, call) if kind is Sock else self._own_tuple(value, call)
+                if own != value:
+                    out = (out - {value}) | {own}  # a new set: `values` may be a slot's own
+        return out
+
+    def _own_socket(self, value: Sock, call: Tuple[int, int, int]) -> Sock:
+        made = self.sockets[value.site]
+        if made.kind != "socket" or made.ctx.func != call[2] or made.origin >= 0:
+            return value
+        key = (call[0], call[1], value.site)
+        if key not in self._socket_ids:
+            copy = SocketSite(len(self.sockets), made.kind, made.call, made.ctx, origin=value.site)
+            self._socket_ids[key] = copy.index
+            self.sockets.append(copy)
+        return Sock(self._socket_ids[key])
+
+    def _own_tuple(self, value: Tup, call: Tuple[int, int, int]) -> Tup:
+        node, made_in = self.tuples[value.site]
+        key = (call[0], "Own", call[1], value.site)
+        if key not in self._tuple_ids:
+            self._tuple_ids[key] = len(self.tuples)
+            self.tuples.append((node, made_in))
+            self._tuple_callers[self._tuple_ids[key]] = call
+        return Tup(self._tuple_ids[key])
+
+    def _as_callers_own(self, site: int, values: Set) -> Set:
+        call = self._tuple_callers.get(site) if self._tuple_callers else None
+        return values if call is None else self._callers_own(values, call)
 
     def _defined_in(self, module: ModuleInfo, local: int) -> int:
         """The function (local index) whose body defines function `local`, -1 at module level."""
@@ -294,7 +338,11 @@ class Solver:
         bucket = self.slots[slot]
         if len(bucket) >= MAX_SLOT_VALUES:
             self._full_slots.add(slot)
-            return
+            # a catch-all still takes sockets and peers (as many as there are socket sites):
+            # which of them arrive before the slot fills is an accident of the rule order
+            values = [v for v in values if type(v) in _ALWAYS_KEPT and v not in bucket]
+            if not values:
+                return
         before = len(bucket)
         bucket.update(values)
         if len(bucket) != before:
@@ -378,6 +426,11 @@ class Solver:
             site = SocketSite(len(self.sockets), kind, call, ctx, server_class)
             self._socket_ids[key] = site.index
             self.sockets.append(site)
+            if kind == "socket" and ctx.func >= 0 and ctx.func not in self._socket_makers:
+                self._socket_makers.add(ctx.func)
+                for reader in self._readers.get(("r", ctx.func), ()):  # its callers: copies now
+                    if reader >= 0:
+                        self._enqueue(reader)
             self._rule(models.link_site, self, site)
         return self._socket_ids[key]
 
@@ -432,10 +485,10 @@ class Solver:
     def _dict_display_rule(self, site: int, node, ctx: Ctx) -> None:
         for key, value in zip(node.keys, node.values):
             values = self.values(value, ctx)
-            if key is None:  # `**other`: its entries, whatever their keys
+            if key is None:  # `**other`: its entries, under their keys
                 for inner in values:
                     if isinstance(inner, Dct):
-                        self.add(("d", site, self.ANY_KEY), self.read(("d", inner.site, self.ALL_KEYS)))
+                        self.spread_into(site, inner.site)
                 continue
             self.store_key(site, self.values(key, ctx), values)
 
@@ -449,6 +502,16 @@ class Solver:
             self.add(("d", site, self.ANY_KEY), values)
         self.add(("d", site, self.ALL_KEYS), values)
         self.add(("d", site, self.KEYS), keys)
+
+    def spread_into(self, site: int, source: int) -> None:
+        """`{**source}`, `dict(source)`, `d.update(source)`: each entry of `source` is stored
+        under its own key (a read of "host" must not see what was stored under "password")."""
+        for key in self.read(("d", source, self.KEYS)):
+            if isinstance(key, Const) and isinstance(key.value, str):
+                self.store_key(site, [key], self.read(("d", source, key.value)))
+        unkeyed = self.read(("d", source, self.ANY_KEY))
+        if unkeyed:
+            self.store_key(site, [], unkeyed)
 
     def read_key(self, site: int, keys: Optional[Iterable]) -> Set:
         """What `d[key]` may be; keys None: any entry."""
@@ -469,8 +532,8 @@ class Solver:
         if index < 0:
             index += len(elements)
         if any(node.starred) or not 0 <= index < len(elements):
-            return self.values_of_all(node, ctx)
-        return set(self.values(elements[index], ctx))
+            return self._as_callers_own(site, self.values_of_all(node, ctx))
+        return self._as_callers_own(site, set(self.values(elements[index], ctx)))
 
     def values_of_all(self, node, ctx: Ctx) -> Set:
         out: Set = set()
@@ -527,7 +590,9 @@ class Solver:
         if out:
             # `recvfrom(...) + (sock,)`: the received pair keeps its positions at the front
             return out | {value for value in parts[0] if isinstance(value, Received)}
-        return _joined_texts(parts)
+        random = {value for values in parts for value in values
+                  if type(value) is Sym and value.qualname in RANDOM_NUMBERS}
+        return random or _joined_texts(parts)  # `1025 + randrange(n)` is still a random number
 
     def function(self, index: int) -> Optional[FunctionInfo]:
         return self.program.functions[index] if index >= 0 else None
@@ -731,7 +796,7 @@ class Solver:
             if type(node) is not s.Seq:
                 return set()
             if index is None:
-                return self.values_of_all(node, ctx)
+                return self._as_callers_own(value.site, self.values_of_all(node, ctx))
             return self.tuple_item(value.site, index)
         if isinstance(value, Received):
             if index is None or index == value.peer_index or (index == -1 and value.peer_index == 3):
@@ -987,8 +1052,11 @@ class Solver:
             keys = self.values(target.keys[0], ctx) if len(target.keys) == 1 else frozenset()
             for container in dicts:
                 self.store_key(container.site, keys, values)
-            if dicts and len(dicts) == len(containers):
-                return  # only dicts of ours: their keyed slots hold the entry
+            if len(dicts) == len(containers):
+                # only dicts of ours: their keyed slots hold the entry. No container known yet
+                # (a parameter before its callers ran): this rule runs again when one arrives,
+                # and the name must not keep the keys and values as if it were a list
+                return
         for slot in self.target_slots(target, ctx):
             self.add(slot, values)
         if kind is s.Subscript:
@@ -1018,6 +1086,7 @@ _MAX_TEXT_LENGTH = 255  # longer than any host name or listener text: a buffer, 
 UNKNOWN_PART = "{}"  # a part of a built string whose value is not known: `f"0.0.0.0:{port}"`
 
 
+_ALWAYS_KEPT = frozenset({Sock, Peer, Received, SockPair})  # values a full slot still takes
 _PER_CLASS_SLOTS = frozenset({"a", "cs"})  # ("a", class, attribute) and ("cs", role, class)
 
 

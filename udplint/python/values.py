@@ -86,6 +86,10 @@ class Method:
 
 Value = Union[Const, Sym, Sock, Peer, Received, SockPair, Tup, Func, Cls, Inst, Method]
 
+# library calls whose result is a random number: a port picked with them is a client's, like port 0
+RANDOM_NUMBERS = frozenset({"random.randint", "random.randrange", "random.choice", "secrets.randbelow",
+                            "secrets.choice"})
+
 WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "0", "::", "::0", "0:0:0:0:0:0:0:0", "[::]", "*"})
 WILDCARD_SYMBOLS = frozenset({"INADDR_ANY", "IN6ADDR_ANY", "in6addr_any"})
 

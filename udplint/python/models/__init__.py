@@ -10,15 +10,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Dict, List, Optional, Set
 
 from .. import summary as s
-from ..values import AddrInfo, Cls, Const, Dct, DictView, Func, Inst, Method, Mod, Received, Sock, SockAddr, Strs, Sym, Tup
-from . import anyio, asyncio, gevent, sockets, socketserver, twisted
+from ..values import RANDOM_NUMBERS, AddrInfo, Cls, Const, Dct, DictView, Func, Inst, Method, Mod, Received, Sock, SockAddr, Strs, Sym, Tup
+from . import anyio, asyncio, duck, gevent, sockets, socketserver, twisted
 from .base import Model, site_argument
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..solver import Ctx, SocketSite, Solver
 
 MODELS: Dict[str, Model] = {m.kind: m for m in (
-    sockets.MODEL, socketserver.MODEL, asyncio.MODEL, twisted.MODEL, gevent.MODEL, anyio.MODEL,
+    sockets.MODEL, socketserver.MODEL, asyncio.MODEL, twisted.MODEL, gevent.MODEL, anyio.MODEL, duck.MODEL,
 )}
 _CONSTRUCTORS = {name: model.kind for model in MODELS.values() for name in model.constructors}
 _SERVER_BASES = {name: model.kind for model in MODELS.values() for name in model.server_bases}
@@ -51,12 +51,14 @@ PASS_FIRST_ARGUMENT = {
 # decorators of command-line frameworks that give a parameter its default: `@click.option("--host", default="::")`
 OPTION_DECORATORS = {"click.option", "click.argument", "asyncclick.option", "asyncclick.argument",
                      "cloup.option", "cloup.argument"}
+# `typing.cast(T, value)` is `value`
+PASS_SECOND_ARGUMENT = {"typing.cast", "typing_extensions.cast"}
 ENVIRONMENT_LOOKUPS = {"os.getenv", "os.environ.get", "os.environ.setdefault"}
 MERGE_ARGUMENTS = {"select.select", "select.poll", "builtins.zip"}
 # method names whose call the solver must always run (sites, effects, framework plumbing)
 MODELLED_METHODS = frozenset(SITE_METHODS | MUTATORS | set(HIGHER_ORDER) | HIGHER_ORDER_TUPLE_ARGS | {"add_argument"})
 GETADDRINFO = {"socket.getaddrinfo", "trio.socket.getaddrinfo"}
-_USES_ARGUMENTS = PASS_FIRST_ARGUMENT | ENVIRONMENT_LOOKUPS | MERGE_ARGUMENTS | {"builtins.getattr"}
+_USES_ARGUMENTS = PASS_FIRST_ARGUMENT | PASS_SECOND_ARGUMENT | ENVIRONMENT_LOOKUPS | MERGE_ARGUMENTS | {"builtins.getattr"}
 
 
 def label(kind: str) -> str:
@@ -109,6 +111,10 @@ def external_call(solver: "Solver", call: s.Call, qualname: str, ctx: "Ctx") -> 
         return _helper_receive(solver, call, ctx, RECEIVE_HELPERS[tail])
     if qualname in GETADDRINFO:
         return {AddrInfo(solver.tuple_site(call, ctx), False)}
+    if qualname in RANDOM_NUMBERS:
+        return {Sym(qualname)}  # a number nobody chose: a port picked with it is a client's
+    if duck.makes_datagram_object(qualname, call):
+        return {Sock(solver.socket_site(duck.MODEL.kind, call, ctx))}
     if qualname not in _USES_ARGUMENTS:
         return set()  # most library calls (logging, asserts) carry nothing we track
     args, kwargs = solver.arguments(call, ctx)
@@ -126,6 +132,8 @@ def external_call(solver: "Solver", call: s.Call, qualname: str, ctx: "Ctx") -> 
         return out
     if qualname in PASS_FIRST_ARGUMENT:
         return set(args[0]) if args else set()
+    if qualname in PASS_SECOND_ARGUMENT:
+        return set(args[1]) if len(args) > 1 else set(kwargs.get("val", ()))
     out: Set = set()
     for values in args:  # MERGE_ARGUMENTS
         for value in values:
@@ -209,6 +217,8 @@ def method_result(solver: "Solver", call: s.Call, method: str, receivers, ctx: "
             out |= solver.values(call.args[1].value, ctx)
     if method == "get" and any(isinstance(v, Sym) and v.qualname == "os.environ" for v in receivers):
         out |= solver.values(call.args[1].value, ctx) if len(call.args) > 1 else set()
+    if method == "__new__" and call.args:  # `Headers.__new__(Headers)`: an instance made without __init__
+        out |= {Inst(v.site) for v in solver.values(call.args[0].value, ctx) if isinstance(v, Cls)}
     if method == "__init__" and solver.ctx_class(ctx) is not None:
         out |= _framework_server_init(solver, call, receivers, ctx)
     return out
@@ -285,7 +295,7 @@ def call_effects(solver: "Solver", call: s.Call, ctx: "Ctx", args: List[Set], kw
             elif method == "update":
                 for value in everything:
                     if isinstance(value, Dct):
-                        solver.store_key(container.site, [], solver.read_key(value.site, None))
+                        solver.spread_into(container.site, value.site)
                 for name, values in kwargs.items():
                     solver.store_key(container.site, [Const(name)], values)
             else:
