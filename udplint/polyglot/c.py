@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Set
+from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 from udplint.catalog import rule
 from udplint.findings import Finding, Location, Related
@@ -78,6 +78,9 @@ class Analysis:
         self.options = program.of_kind("option")
         self.pktinfo = program.of_kind("pktinfo")
         self.components = Components(program, self.assignments)
+        self.sends, self.wrapped = wrapper_sends(program)
+        self.connects, wrapped_connects = wrapper_sites(program, "connect", lambda placed: "addr")
+        self.wrapped.update(wrapped_connects)
 
     # --- assignments, calls, propagation ----------------------------------------------------
     def _assignments(self) -> Iterable[Assignment]:
@@ -314,7 +317,7 @@ class Analysis:
         stream = self._stream_sockets()
         binds = [b for b in binds if not (self.sockets(b) & stream)]
         findings = []
-        for send in self.program.of_kind("send"):
+        for send in self.sends:
             if not self.is_reply(send) or self._echoes_received_control(send):
                 continue
             if self._reply_pktinfo_built(send.scope):
@@ -330,7 +333,40 @@ class Analysis:
             half_fix = any(_words(o.get("opt")) & PKTINFO_OPTIONS for o in self.options
                            if self.components.related(o.scope, send.scope))
             findings.append(self._finding("UDP002" if half_fix else "UDP001", send, bind))
+        return findings + self._connects_to_peers(binds, stream)
+
+    def _connects_to_peers(self, binds: List[Placed], stream: Set[str]) -> List[Finding]:
+        """`recvfrom(fd, ..., &peer)` then `connect(fd, &peer)` on the wildcard-bound socket (a UDP
+        "accept"): the kernel fixes the connected socket's source by route at connect time, so every
+        later write() answers from that address, not the one the client sent to."""
+        findings = []
+        receives, _ = wrapper_sites(self.program, "receive", lambda placed: "peer")
+        for connect in self.connects:
+            if not self._connects_to_received_peer(connect, receives):
+                continue
+            sock = self.sockets(connect)
+            multicast = self._multicast_near(connect.scope)
+            if sock & (multicast | stream) or self._reply_pktinfo_built(connect.scope):
+                continue
+            related_binds = [b for b in binds if self.components.related(b.scope, connect.scope)]
+            bind = self._bind_for(connect, sock, related_binds, multicast)
+            if bind is not None:
+                findings.append(self._finding("UDP001", connect, bind))
         return findings
+
+    def _connects_to_received_peer(self, connect: Placed, receives: List[Placed]) -> bool:
+        """The connect() is to the address a receive of the same function just learned, on the same
+        socket (`recvfrom(fd, ..., MSG_PEEK, &peer, &len); connect(fd, &peer, len)`): by the
+        variable itself, not by a struct field that another function's peer shares a name with."""
+        addr = self.keys(connect.get("addr"), connect.scope)
+        sock = self.keys(connect.get("sock"), connect.scope)
+        for receive in receives:
+            if receive.scope != connect.scope or receive.fact.line > connect.fact.line:
+                continue
+            peer = self.keys(receive.get("peer"), receive.scope)
+            if addr & peer and sock & self.keys(receive.get("sock"), receive.scope):
+                return True
+        return False
 
     def _multicast_near(self, scope: Scope) -> Set[str]:
         part = self.components.root(scope)
@@ -387,7 +423,7 @@ class Analysis:
             return False
         part = self.components.root(send.scope)  # the answer is the same for every send of a part
         if part not in self._responder_parts:
-            near = [s for s in self.program.of_kind("send") if self.components.related(s.scope, send.scope)]
+            near = [s for s in self.sends if self.components.related(s.scope, send.scope)]
             self._responder_parts[part] = not any(self.components.related(b.scope, send.scope)
                                                   for b in self.binds()) \
                 and all(self.is_reply(other) for other in near)
@@ -420,10 +456,13 @@ class Analysis:
 
     def _finding(self, code: str, send: Placed, bind: Optional[Placed]) -> Finding:
         info = rule(code)
-        call = send.get("call") or "sendto"
+        call = send.get("call") or ("connect" if send.fact.kind == "connect" else "sendto")
         via = f" (through {send.get('via')}())" if send.get("via") else ""
         where = f"{bind.fact.path}:{bind.fact.line}" if bind else "outside this program (it never calls bind())"
-        if code == "UDP001":
+        if send.fact.kind == "connect":
+            what = (f"{call}(){via} of a UDP socket bound to a wildcard address ({where}) to the sender of a datagram "
+                    f"fixes the source of every later reply by route, not to the address the client sent to")
+        elif code == "UDP001":
             bound = f"bound to a wildcard address ({where})" if bind else f"bound {where}"
             what = f"reply with {call}(){via} to the sender of a UDP socket {bound} does not pin the source address"
         else:
@@ -432,6 +471,10 @@ class Analysis:
                     f"carries no pktinfo control message")
         related = (Related(bind.fact.path, Location(bind.fact.line, bind.fact.column), "socket bound to a wildcard "
                            "address here"),) if bind else ()
+        inner = self.wrapped.get(id(send))
+        if inner is not None:
+            related += (Related(inner.fact.path, Location(inner.fact.line, inner.fact.column),
+                                f"{send.get('via')}() makes the {inner.get('call') or call}() call here"),)
         return self._make(code, send.fact, f"{what}; {info.why}", related)
 
     def _make(self, code: str, fact: NativeFact, message: str, related: tuple = ()) -> Finding:
@@ -500,6 +543,57 @@ class Analysis:
                                              assignment.scope) & msg:
                 return False
         return True
+
+
+WRAPPER_DEPTH = 4  # wrappers of wrappers of ... sendto(): deeper chains are followed no further
+
+
+def wrapper_sends(program: CProgram) -> Tuple[List[Placed], Dict[int, Placed]]:
+    """The program's sends as its replies are made: a send whose destination (or msghdr) is a
+    parameter of its function (`Sendto(fd, buf, n, flags, to, tolen)`, `send_packet(sock, to,
+    pkt)`) is the project's own wrapper, followed like any function: it sends at each call site,
+    to that call's argument, on the call's socket argument when its socket is a parameter too.
+    A finding then sits on the call that answers a peer, not once inside the wrapper for every
+    caller. Returns the sends (wrapped ones replaced by their call sites, when there are any) and,
+    for each call-site send (by id), the send inside the wrapper it reaches."""
+    return wrapper_sites(program, "send", lambda placed: "dest" if placed.get("dest") else "msg")
+
+
+def wrapper_sites(program: CProgram, kind: str, role_of) -> Tuple[List[Placed], Dict[int, Placed]]:
+    """The `kind` facts hoisted through the functions that wrap them (see `wrapper_sends`);
+    `role_of(fact)` names the attribute that must be a parameter for the function to be a wrapper."""
+    sites: List[Placed] = []
+    wrapped: Dict[int, Placed] = {}
+    pending = [(placed, placed, 0) for placed in program.of_kind(kind)]
+    while pending:
+        placed, inner, depth = pending.pop()
+        callers = _call_sites(program, placed, role_of(placed)) if depth < WRAPPER_DEPTH else []
+        if not callers:
+            sites.append(placed)
+            if placed is not inner:
+                wrapped[id(placed)] = inner
+        pending += [(site, inner, depth + 1) for site in callers]
+    return sites, wrapped
+
+
+def _call_sites(program: CProgram, placed: Placed, role: str) -> List[Placed]:
+    function = program.function_at(placed.scope)
+    target = c_program.normalize(placed.get(role))
+    if function is None or target is None or target not in function.params:
+        return []
+    sock = c_program.normalize(placed.get("sock"))
+    sites = []
+    for call in program.calls:
+        if call.callee != function.name or function not in functions_named(program, call.callee, call.fact.path):
+            continue
+        args = dict(zip(function.params, call.args))
+        if target not in args:
+            continue
+        attrs = dict(placed.fact.attrs, via=function.name)
+        attrs[role] = args[target]
+        attrs["sock"] = args.get(sock, placed.get("sock")) if sock else placed.get("sock")
+        sites.append(Placed(dataclasses.replace(call.fact, kind=placed.fact.kind, attrs=attrs), call.scope))
+    return sites
 
 
 class Components:
