@@ -378,8 +378,18 @@ class Analysis:
         """The reply's socket is connect()ed: shown by a connect() of the same file, or one whose
         socket reaches it through a variable or parameter of the reply's file (a struct field of
         the same name in another file may belong to another struct: a client's)."""
-        return any(self._same_socket(place, send, sock)
+        return any(self._same_socket(place, send, sock) and self._named_alike(place, send, sock)
                    for connect in self.program.of_kind("connect") for place in self._connected_at(connect))
+
+    def _named_alike(self, connect: Placed, send: Placed, sock: Set[str]) -> bool:
+        """The connect() names the reply's socket as more than a struct field's name: a variable
+        they share (the connect()'s own, not every name that flows into a field of that name), or
+        the same path (`c->fd` both). A proxy's two sockets are often fields of one
+        name in two members (`cnx->local.fd` connected to the backend, `cnx->remote.fd` answering
+        the client), and only one of them is connected."""
+        shared = self.keys(connect.get("sock"), connect.scope) & sock
+        same_path = c_program.normalize(connect.get("sock")) == c_program.normalize(send.get("sock"))
+        return same_path or any(not key.startswith("F:") for key in shared)
 
     def _connected_at(self, connect: Placed) -> List[Placed]:
         """Where a connect() says which socket it connects: itself; for a helper that connects the
