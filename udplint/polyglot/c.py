@@ -73,7 +73,7 @@ class Analysis:
         self._connect_places: Dict[int, List[Placed]] = {}
         self._multicast_parts: Dict[Scope, Set[str]] = {}
         self.assignments = list(self._assignments())
-        self.wildcard = self._propagate(self._wildcard_seeds())
+        self.wildcard = self._propagate(self._through_out_parameters(self._wildcard_seeds()))
         self.peers = self._propagate(self._peer_seeds())
         self.options = program.of_kind("option")
         self.pktinfo = program.of_kind("pktinfo")
@@ -178,12 +178,16 @@ class Analysis:
         port_set: Set[str] = set()
         enclosing_keys: Dict[str, Set[str]] = {}
         port_zero: Set[str] = set()
+        host_roots: Set[str] = set()  # variables whose sockaddr member gets a host
+        port_roots: Set[str] = set()  # variables whose sockaddr member gets a non-zero port
+        aliases = self._pointer_aliases()
         for assignment in self.assignments:
             base = _ADDRESS_TAIL.sub("", assignment.to)
             keys = self.keys(base, assignment.scope)
             if _HOST_FIELD.search(assignment.to):
                 is_wild = _WILDCARD_VALUE.match(assignment.source)
                 (wildcard if is_wild else specific).update(keys)
+                (wildcard if is_wild else host_roots).update(self._root_keys(base, assignment.scope))
                 if is_wild and _SOCKADDR_HOST.search(assignment.to):
                     self.wildcard_origins.append(assignment.scope)
             elif _PORT_FIELD.search(assignment.to):
@@ -192,9 +196,10 @@ class Analysis:
                     # `a->addr.in.sin_port = ...` after memset(a): the member lies in zeroed storage
                     for key in keys:
                         enclosing_keys.setdefault(key, set()).update(self._root_keys(base, assignment.scope))
+                    port_roots.update(self._root_keys(base, assignment.scope))
             elif assignment.source.lstrip().startswith("{"):
                 zeroed.update(keys)  # an initializer zeroes every member it does not name
-            elif base == assignment.to and not assignment.source.lstrip().startswith("{"):
+            elif base == assignment.to and (assignment.scope, assignment.fact.line, assignment.to) not in aliases:
                 specific.update(keys)  # a whole address copied in: whatever it holds
         passive = self._passive_resolution()
         for placed in self.program.of_kind("address"):
@@ -209,7 +214,40 @@ class Analysis:
                 self.wildcard_origins.append(placed.scope)
         only_port = {k for k in port_set - specific if k in zeroed or enclosing_keys.get(k, set()) & zeroed}
         self.specific_keys, self.port_zero_keys = specific, port_zero
+        # `memset(a, 0, ...); a->u.in.sin_port = htons(port)`: the record `a` itself is the wildcard
+        only_port |= (port_roots & zeroed) - host_roots - specific
         return (wildcard | only_port) - port_zero
+
+    def _pointer_aliases(self) -> Set[tuple]:
+        """(scope, line, to) of `p = (native_t *)q` and `p = &x`: `p` points at what it is given
+        (another view of the caller's address), it is not an address copied in."""
+        return {(a.scope, a.fact.line, a.to) for a in self.assignments
+                if re.search(r"\*\s*\)", a.source) or a.source.lstrip().startswith("&")}
+
+    def _through_out_parameters(self, seeds: Set[str]) -> Set[str]:
+        """A helper that makes a wildcard address in what its parameter points at (`any_port(&local,
+        port)` zeroes `*a` and sets only the port) makes its caller's argument one; also when it
+        writes through a cast copy of the parameter (`native_t *a = (native_t *)va;`). The caller's
+        own host assignment to that variable wins (it makes the address specific)."""
+        found = set(seeds)
+        for assignment in self.assignments:
+            function = self.program.function_at(assignment.scope)
+            source = c_program.normalize(assignment.source)
+            if function is not None and source in function.params and \
+                    self.keys(assignment.to, assignment.scope) & found:
+                found.add(function.scope.local(source))
+        changed = True
+        while changed:
+            changed = False
+            for call in self.program.calls:
+                for function in functions_named(self.program, call.callee, call.fact.path):
+                    for arg, param in zip(call.args, function.params):
+                        if param and function.scope.local(param) in found:
+                            new = self.keys(arg, call.scope) - found - self.specific_keys
+                            if new:
+                                found |= new
+                                changed = True
+        return found
 
     def _root_keys(self, expr: str, scope: Scope) -> FrozenSet[str]:
         """The keys of the variable a member path starts from (`a` of `a->addr.in`)."""
@@ -230,6 +268,11 @@ class Analysis:
         address: a sockaddr host set to the wildcard, or a passive getaddrinfo()."""
         keys = self.keys(bind.get("addr"), bind.scope)
         if keys & self.wildcard:
+            return True
+        # `bind(fd, &local->addr.sock, ...)` where the whole record `local` points at is the wildcard:
+        # the variable says more than the field names, which other records share
+        root = self._root_keys(bind.get("addr"), bind.scope)
+        if root & self.wildcard and not root & self.specific_keys:
             return True
         if keys & (self.specific_keys | self.port_zero_keys) or not keys:
             return False
