@@ -74,7 +74,7 @@ class Analysis:
         self._multicast_parts: Dict[Scope, Set[str]] = {}
         self.assignments = list(self._assignments())
         self.wildcard = self._propagate(self._through_out_parameters(self._wildcard_seeds()))
-        self.peers = self._propagate(self._peer_seeds())
+        self.peers = self._with_callback_pairs(self._peer_seeds())
         self.options = program.of_kind("option")
         self.pktinfo = program.of_kind("pktinfo")
         self.components = Components(program, self.assignments)
@@ -278,6 +278,24 @@ class Analysis:
             return False
         return any(self.components.related(scope, bind.scope) for scope in self.wildcard_origins)
 
+    def _on_stream_socket(self, placed: Placed) -> bool:
+        """`placed` is on a socket() of type SOCK_STREAM: one whose own variable flows into it, or
+        one of the same file stored in a field of the same name. A library's TCP transport in
+        another file stores its socket in the same `t->sock` field as the UDP one."""
+        sock = self.sockets(placed)
+        if not sock:
+            return False
+        for socket_fact in self._stream_socket_facts():
+            shared = self.keys(socket_fact.get("sock"), socket_fact.scope) & sock
+            if any(not key.startswith("F:") for key in shared) or \
+                    (shared and socket_fact.fact.path == placed.fact.path):
+                return True
+        return False
+
+    def _stream_socket_facts(self) -> List[Placed]:
+        return [p for p in self.program.of_kind("socket")
+                if "SOCK_STREAM" in p.get("type") and "SOCK_DGRAM" not in p.get("type")]
+
     def _stream_sockets(self) -> Set[str]:
         # `udp ? SOCK_DGRAM : SOCK_STREAM`: a socket() that may be either is not known to be TCP
         return self._socket_keys("socket", lambda p: "SOCK_STREAM" in p.get("type")
@@ -343,6 +361,39 @@ class Analysis:
                             changed = True
         return written
 
+    def _with_callback_pairs(self, seeds: Set[str]) -> Set[str]:
+        """The peers, also through a pair of callbacks installed side by side into one object
+        (`t->f_recv = udp_recv; t->f_send = udp_send;`, `{ .recv = r, .send = s }`): the framework
+        that calls them hands the send what the receive gave back through the parameter of the
+        same name and place (`void **opaque`: "where the PDU came from, to send the reply there")."""
+        peers = self._propagate(seeds)
+        extra = set()
+        for group in self._installed_together():
+            for receiver in group:
+                for sender in group:
+                    if sender is receiver:
+                        continue
+                    for index, param in enumerate(sender.params):
+                        if param and index < len(receiver.params) and receiver.params[index] == param \
+                                and receiver.scope.local(param) in peers:
+                            extra.add(sender.scope.local(param))
+        return self._propagate(seeds | extra) if extra - peers else peers
+
+    def _installed_together(self) -> List[List[c_program.Function]]:
+        """Functions of one file stored into members of the same object in one function."""
+        groups: Dict[tuple, List[c_program.Function]] = {}
+        for assignment in self.assignments:
+            target, source = c_program.normalize(assignment.to), c_program.normalize(assignment.source)
+            if target is None or source is None or not re.search(r"\.|->", target):
+                continue
+            functions = [f for f in self.program.functions.get(source, ()) if f.path == assignment.scope.path]
+            owner = re.sub(r"(?:\.|->)\w+$", "", target)
+            for function in functions:
+                group = groups.setdefault((assignment.scope, owner), [])
+                if function not in group:
+                    group.append(function)
+        return [group for group in groups.values() if len(group) > 1]
+
     def is_reply(self, send: Placed) -> bool:
         known = self._reply_cache.get(id(send))
         if known is None:
@@ -357,8 +408,7 @@ class Analysis:
 
     def udp001_002(self) -> List[Finding]:
         binds = [b for b in self.binds() if self.is_wildcard_bind(b)]
-        stream = self._stream_sockets()
-        binds = [b for b in binds if not (self.sockets(b) & stream)]
+        binds = [b for b in binds if not self._on_stream_socket(b)]
         findings = []
         for send in self.sends:
             if not self.is_reply(send) or self._echoes_received_control(send):
@@ -367,18 +417,17 @@ class Analysis:
                 continue
             sock = self.sockets(send)
             multicast = self._multicast_near(send.scope)
-            if sock & (multicast | stream) or self._connected(send, sock):
+            if sock & multicast or self._on_stream_socket(send) or self._connected(send, sock):
                 continue
             related_binds = [b for b in binds if self.components.related(b.scope, send.scope)]
             bind = self._bind_for(send, sock, related_binds, multicast)
             if bind is None and not self._bound_elsewhere_responder(send, multicast):
                 continue
-            half_fix = any(_words(o.get("opt")) & PKTINFO_OPTIONS for o in self.options
-                           if self.components.related(o.scope, send.scope))
+            half_fix = self._pktinfo_enabled_for(send, bind)
             findings.append(self._finding("UDP002" if half_fix else "UDP001", send, bind))
-        return findings + self._connects_to_peers(binds, stream)
+        return findings + self._connects_to_peers(binds)
 
-    def _connects_to_peers(self, binds: List[Placed], stream: Set[str]) -> List[Finding]:
+    def _connects_to_peers(self, binds: List[Placed]) -> List[Finding]:
         """`recvfrom(fd, ..., &peer)` then `connect(fd, &peer)` on the wildcard-bound socket (a UDP
         "accept"): the kernel fixes the connected socket's source by route at connect time, so every
         later write() answers from that address, not the one the client sent to."""
@@ -389,7 +438,7 @@ class Analysis:
                 continue
             sock = self.sockets(connect)
             multicast = self._multicast_near(connect.scope)
-            if sock & (multicast | stream) or self._reply_pktinfo_built(connect.scope):
+            if sock & multicast or self._on_stream_socket(connect) or self._reply_pktinfo_built(connect.scope):
                 continue
             related_binds = [b for b in binds if self.components.related(b.scope, connect.scope)]
             bind = self._bind_for(connect, sock, related_binds, multicast)
@@ -410,6 +459,15 @@ class Analysis:
             if addr & peer and sock & self.keys(receive.get("sock"), receive.scope):
                 return True
         return False
+
+    def _pktinfo_enabled_for(self, send: Placed, bind: Optional[Placed]) -> bool:
+        """Packet info is switched on where this reply's socket is made: in the reply's or the
+        bind's file, or next to the reply by calls (not by another transport of the library)."""
+        files = {send.fact.path} | ({bind.fact.path} if bind else set())
+        near = self._call_neighbourhood(send.scope)
+        return any(_words(o.get("opt")) & PKTINFO_OPTIONS for o in self.options
+                   if self.components.related(o.scope, send.scope)
+                   and (o.fact.path in files or o.scope in near))
 
     def _multicast_near(self, scope: Scope) -> Set[str]:
         part = self.components.root(scope)
@@ -495,10 +553,13 @@ class Analysis:
         return unicast[0] if unicast else None
 
     def _reply_pktinfo_built(self, scope: Scope) -> bool:
-        """A pktinfo control message for sending is built in the reply's part of the program (a
-        sendto() next to it is a fallback, e.g. for requests without packet info)."""
+        """A pktinfo control message for sending is built next to the reply: in its function, in
+        what that function calls, or in what its callers call (a sendto() there is a fallback,
+        e.g. for requests without packet info). Another transport of the same library that pins
+        its source says nothing about this one."""
+        near = self._call_neighbourhood(scope)
         for placed in self.pktinfo:
-            if not self.components.related(placed.scope, scope):
+            if placed.scope not in near:
                 continue
             target = placed.get("target")
             if target.endswith("cmsg_type") and _words(placed.get("value")) & REPLY_CMSG_TYPES:
@@ -506,6 +567,23 @@ class Analysis:
             if re.search(r"\b(?:ipi_spec_dst|ipi6_addr)\b", target):
                 return True
         return False
+
+    def _call_neighbourhood(self, scope: Scope) -> Set[Scope]:
+        if not hasattr(self, "_callees"):
+            self._callees: Dict[Scope, Set[Scope]] = {}
+            self._callers: Dict[Scope, Set[Scope]] = {}
+            for call in self.program.calls:
+                for function in functions_named(self.program, call.callee, call.fact.path):
+                    self._callees.setdefault(call.scope, set()).add(function.scope)
+                    self._callers.setdefault(function.scope, set()).add(call.scope)
+        near: Set[Scope] = set()
+        pending = [scope] + sorted(self._callers.get(scope, ()), key=str)
+        while pending:
+            current = pending.pop()
+            if current not in near:
+                near.add(current)
+                pending += self._callees.get(current, ())
+        return near
 
     def _finding(self, code: str, send: Placed, bind: Optional[Placed]) -> Finding:
         info = rule(code)
