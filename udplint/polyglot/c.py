@@ -602,10 +602,10 @@ class Analysis:
                     f"carries no pktinfo control message")
         related = (Related(bind.fact.path, Location(bind.fact.line, bind.fact.column), "socket bound to a wildcard "
                            "address here"),) if bind else ()
-        inner = self.wrapped.get(id(send))
-        if inner is not None:
+        for outer, inner in zip([send] + self.wrapped.get(id(send), []), self.wrapped.get(id(send), [])):
+            what_call = inner.get("via") and f"{inner.get('via')}()" or f"{inner.get('call') or call}()"
             related += (Related(inner.fact.path, Location(inner.fact.line, inner.fact.column),
-                                f"{send.get('via')}() makes the {inner.get('call') or call}() call here"),)
+                                f"{outer.get('via')}() makes the {what_call} call here"),)
         return self._make(code, send.fact, f"{what}; {info.why}", related)
 
     def _make(self, code: str, fact: NativeFact, message: str, related: tuple = ()) -> Finding:
@@ -679,38 +679,46 @@ class Analysis:
 WRAPPER_DEPTH = 4  # wrappers of wrappers of ... sendto(): deeper chains are followed no further
 
 
-def wrapper_sends(program: CProgram) -> Tuple[List[Placed], Dict[int, Placed]]:
+def wrapper_sends(program: CProgram) -> Tuple[List[Placed], Dict[int, List[Placed]]]:
     """The program's sends as its replies are made: a send whose destination (or msghdr) is a
     parameter of its function (`Sendto(fd, buf, n, flags, to, tolen)`, `send_packet(sock, to,
     pkt)`) is the project's own wrapper, followed like any function: it sends at each call site,
     to that call's argument, on the call's socket argument when its socket is a parameter too.
     A finding then sits on the call that answers a peer, not once inside the wrapper for every
-    caller. Returns the sends (wrapped ones replaced by their call sites, when there are any) and,
-    for each call-site send (by id), the send inside the wrapper it reaches."""
-    return wrapper_sites(program, "send", lambda placed: "dest" if placed.get("dest") else "msg")
+    caller. A function that learns the peer itself (`dg_echo(fd, cli, len)` receives into `cli`
+    and answers it) is the handler, not a wrapper: its reply stays where it is.
+    Returns the sends (wrapped ones replaced by their call sites, when there are any) and, for
+    each call-site send (by id), the sends it goes through, innermost last."""
+    receives, inside = wrapper_sites(program, "receive", lambda placed: "peer")
+    every_level = receives + [r for site in receives for r in inside.get(id(site), [])]
+    learned = {(r.scope, key) for r in every_level if r.get("peer") for key in program.keys(r.get("peer"), r.scope)}
+    return wrapper_sites(program, "send", lambda placed: "dest" if placed.get("dest") else "msg",
+                         stop=lambda function, target: (function.scope, function.scope.local(target)) in learned)
 
 
-def wrapper_sites(program: CProgram, kind: str, role_of) -> Tuple[List[Placed], Dict[int, Placed]]:
+def wrapper_sites(program: CProgram, kind: str, role_of, stop=lambda function, target: False) \
+        -> Tuple[List[Placed], Dict[int, List[Placed]]]:
     """The `kind` facts hoisted through the functions that wrap them (see `wrapper_sends`);
-    `role_of(fact)` names the attribute that must be a parameter for the function to be a wrapper."""
+    `role_of(fact)` names the attribute that must be a parameter for the function to be a wrapper,
+    `stop(function, parameter)` says when it is not one after all."""
     sites: List[Placed] = []
-    wrapped: Dict[int, Placed] = {}
-    pending = [(placed, placed, 0) for placed in program.of_kind(kind)]
+    wrapped: Dict[int, List[Placed]] = {}
+    pending = [(placed, []) for placed in program.of_kind(kind)]
     while pending:
-        placed, inner, depth = pending.pop()
-        callers = _call_sites(program, placed, role_of(placed)) if depth < WRAPPER_DEPTH else []
+        placed, inside = pending.pop()
+        callers = _call_sites(program, placed, role_of(placed), stop) if len(inside) < WRAPPER_DEPTH else []
         if not callers:
             sites.append(placed)
-            if placed is not inner:
-                wrapped[id(placed)] = inner
-        pending += [(site, inner, depth + 1) for site in callers]
+            if inside:
+                wrapped[id(placed)] = inside
+        pending += [(site, [placed] + inside) for site in callers]
     return sites, wrapped
 
 
-def _call_sites(program: CProgram, placed: Placed, role: str) -> List[Placed]:
+def _call_sites(program: CProgram, placed: Placed, role: str, stop) -> List[Placed]:
     function = program.function_at(placed.scope)
     target = c_program.normalize(placed.get(role))
-    if function is None or target is None or target not in function.params:
+    if function is None or target is None or target not in function.params or stop(function, target):
         return []
     sock = c_program.normalize(placed.get("sock"))
     sites = []
