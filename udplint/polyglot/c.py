@@ -60,7 +60,22 @@ def join(facts: List[NativeFact], sources: Mapping[str, str], notes: Optional[Li
     this join is a closure over the program's finite set of keys, so it has no budget to report.)"""
     program = c_program.build([f for f in facts if f.language == "c"], sources)
     analysis = Analysis(program)
-    return analysis.udp001_002() + analysis.udp003()
+    return merge_related(analysis.udp001_002()) + analysis.udp003()
+
+
+def merge_related(findings: List[Finding]) -> List[Finding]:
+    """One finding per place and code: a wrapper call that reaches several sends of the wrapper
+    (`handle(req, from)` answering on two paths) is one reply, related to each of them."""
+    merged: Dict[tuple, Finding] = {}
+    for finding in findings:
+        key = (finding.filename, finding.location, finding.code)
+        known = merged.get(key)
+        if known is None:
+            merged[key] = finding
+        else:
+            extra = tuple(r for r in finding.related if r not in known.related)
+            merged[key] = dataclasses.replace(known, related=known.related + extra)
+    return list(merged.values())
 
 
 class Analysis:
@@ -550,6 +565,8 @@ class Analysis:
             wild = [b for b in same if b in wildcard_binds]
             return wild[0] if wild else None
         unicast = [b for b in wildcard_binds if not (self.sockets(b) & multicast)]
+        # nearest first: a bind of the reply's own file before one of a client module beside it
+        unicast.sort(key=lambda b: b.fact.path != send.fact.path)
         return unicast[0] if unicast else None
 
     def _reply_pktinfo_built(self, scope: Scope) -> bool:
