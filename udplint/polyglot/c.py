@@ -42,6 +42,12 @@ _ZERO_PORT = re.compile(r"^\s*(?:0+|htons\s*\(\s*0+\s*\))\s*$")
 _NULL = re.compile(r"^\s*(?:NULL|0|nullptr|\(\s*(?:const\s+)?char\s*\*\s*\)\s*(?:NULL|0))\s*$")
 _DESIGNATED = re.compile(r"\.\s*([A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)*)\s*=\s*(\{[^{}]*\}|[^,{}]+)")
 _IFINDEX_WORD = re.compile(r"\b(?:\w*ifindex|if_index|iif|ifi)\b")
+# sockaddr types of families with no IP source address (Unix, netlink, packet, IPX, ...)
+_NON_IP_FAMILY = re.compile(r"^\s*(?:AF|PF)_(?:UNIX|LOCAL|NETLINK|PACKET|IPX|CAN|VSOCK|BLUETOOTH|ALG|TIPC)\s*$")
+_NON_IP_SOCKADDR = re.compile(r"\bstruct\s+sockaddr_(?:un|nl|ll|ipx|can|vm|rc|l2|hci|alg|pppox|x25|ax25|at|tipc)\b")
+_IP_SOCKADDR = re.compile(r"\b(?:sockaddr_in6?|sockaddr_storage|in6?_addr|addrinfo|in_pktinfo|in6_pktinfo)\b")
+# what a file that handles IP addresses names (sockaddr_storage alone is any family's storage)
+_IP_FILE_WORDS = re.compile(r"\b(?:sockaddr_in6?|addrinfo|INADDR_ANY|in6addr_any|in6?_pktinfo|AF_INET6?|PF_INET6?)\b")
 _PLATFORM_IPI_ADDR = re.compile(r"\b(?:WSASendMsg|_WIN32|__NetBSD__)\b")
 
 
@@ -293,6 +299,26 @@ class Analysis:
             return False
         return any(self.components.related(scope, bind.scope) for scope in self.wildcard_origins)
 
+    def _non_ip(self, placed: Placed) -> bool:
+        """The call sits (or its wrapper's call does) in a function whose addresses are all of a
+        non-IP family: a control socket's `struct sockaddr_un from`, a netlink `sockaddr_nl`."""
+        scopes = [placed.scope] + [inner.scope for inner in self.wrapped.get(id(placed), [])]
+        if any(self._non_ip_file(scope.path) for scope in scopes):
+            return True
+        for scope in scopes:
+            function = self.program.function_at(scope)
+            if function is not None and _NON_IP_SOCKADDR.search(function.body) and \
+                    not _IP_SOCKADDR.search(function.body):
+                return True
+        return False
+
+    def _non_ip_file(self, path: str) -> bool:
+        """Every socket() of the file is of a non-IP family (`socket(PF_UNIX, SOCK_DGRAM, 0)` for a
+        control interface) and the file names no IP address type."""
+        families = [p.get("family") for p in self.program.of_kind("socket") if p.fact.path == path]
+        return bool(families) and all(_NON_IP_FAMILY.match(f) for f in families) and \
+            not _IP_FILE_WORDS.search(self.program.sources.get(path, ""))
+
     def _on_stream_socket(self, placed: Placed) -> bool:
         """`placed` is on a socket() of type SOCK_STREAM: one whose own variable flows into it, or
         one of the same file stored in a field of the same name. A library's TCP transport in
@@ -423,7 +449,7 @@ class Analysis:
 
     def udp001_002(self) -> List[Finding]:
         binds = [b for b in self.binds() if self.is_wildcard_bind(b)]
-        binds = [b for b in binds if not self._on_stream_socket(b)]
+        binds = [b for b in binds if not self._on_stream_socket(b) and not self._non_ip(b)]
         findings = []
         for send in self.sends:
             if not self.is_reply(send) or self._echoes_received_control(send):
@@ -432,7 +458,8 @@ class Analysis:
                 continue
             sock = self.sockets(send)
             multicast = self._multicast_near(send.scope)
-            if sock & multicast or self._on_stream_socket(send) or self._connected(send, sock):
+            if sock & multicast or self._on_stream_socket(send) or self._non_ip(send) or \
+                    self._connected(send, sock):
                 continue
             related_binds = [b for b in binds if self.components.related(b.scope, send.scope)]
             bind = self._bind_for(send, sock, related_binds, multicast)
