@@ -307,8 +307,8 @@ class Analysis:
             return True
         for scope in scopes:
             function = self.program.function_at(scope)
-            if function is not None and _NON_IP_SOCKADDR.search(function.body) and \
-                    not _IP_SOCKADDR.search(function.body):
+            body = c_program.without_comments(function.body) if function is not None else ""
+            if _NON_IP_SOCKADDR.search(body) and not _IP_SOCKADDR.search(body):
                 return True
         return False
 
