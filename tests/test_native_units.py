@@ -93,8 +93,9 @@ def test_join_unit_peer_through_parameter():
              fact("bind", 8, sock="fd", addr="&sin"), fact("receive", 9, call="recvfrom", sock="fd", peer="&peer"),
              fact("call", 10, callee="reply")]
     findings = c.join(facts, {"d/a.c": source})
-    assert [(f.code, f.location.row) for f in findings] == [("UDP001", 2)]
-    assert findings[0].related[0].location.row == 8
+    # the wrapper is followed like any function: the reply is its call, and its sendto is related
+    assert [(f.code, f.location.row) for f in findings] == [("UDP001", 10)]
+    assert [r.location.row for r in findings[0].related] == [8, 2]
     connected = facts + [fact("connect", 9, sock="fd", addr="&srv")]
     assert c.join(connected, {"d/a.c": source}) == []
 

@@ -13,6 +13,8 @@ void keep(struct conn *c, const struct sockaddr_storage *from, struct msghdr *m,
     // ruleid: udplint.fact.c.assign
     copy = *from;
     // ruleid: udplint.fact.c.assign
+    copy = *(struct sockaddr_storage *)from;
+    // ruleid: udplint.fact.c.assign
     m->msg_name = &copy;
     // ruleid: udplint.fact.c.assign
     sin.sin_addr.s_addr = htonl(INADDR_ANY);

@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Set
+from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 from udplint.catalog import rule
 from udplint.findings import Finding, Location, Related
@@ -42,6 +42,12 @@ _ZERO_PORT = re.compile(r"^\s*(?:0+|htons\s*\(\s*0+\s*\))\s*$")
 _NULL = re.compile(r"^\s*(?:NULL|0|nullptr|\(\s*(?:const\s+)?char\s*\*\s*\)\s*(?:NULL|0))\s*$")
 _DESIGNATED = re.compile(r"\.\s*([A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)*)\s*=\s*(\{[^{}]*\}|[^,{}]+)")
 _IFINDEX_WORD = re.compile(r"\b(?:\w*ifindex|if_index|iif|ifi)\b")
+# sockaddr types of families with no IP source address (Unix, netlink, packet, IPX, ...)
+_NON_IP_FAMILY = re.compile(r"^\s*(?:AF|PF)_(?:UNIX|LOCAL|NETLINK|PACKET|IPX|CAN|VSOCK|BLUETOOTH|ALG|TIPC)\s*$")
+_NON_IP_SOCKADDR = re.compile(r"\bstruct\s+sockaddr_(?:un|nl|ll|ipx|can|vm|rc|l2|hci|alg|pppox|x25|ax25|at|tipc)\b")
+_IP_SOCKADDR = re.compile(r"\b(?:sockaddr_in6?|sockaddr_storage|in6?_addr|addrinfo|in_pktinfo|in6_pktinfo)\b")
+# what a file that handles IP addresses names (sockaddr_storage alone is any family's storage)
+_IP_FILE_WORDS = re.compile(r"\b(?:sockaddr_in6?|addrinfo|INADDR_ANY|in6addr_any|in6?_pktinfo|AF_INET6?|PF_INET6?)\b")
 _PLATFORM_IPI_ADDR = re.compile(r"\b(?:WSASendMsg|_WIN32|__NetBSD__)\b")
 
 
@@ -60,7 +66,22 @@ def join(facts: List[NativeFact], sources: Mapping[str, str], notes: Optional[Li
     this join is a closure over the program's finite set of keys, so it has no budget to report.)"""
     program = c_program.build([f for f in facts if f.language == "c"], sources)
     analysis = Analysis(program)
-    return analysis.udp001_002() + analysis.udp003()
+    return merge_related(analysis.udp001_002()) + analysis.udp003()
+
+
+def merge_related(findings: List[Finding]) -> List[Finding]:
+    """One finding per place and code: a wrapper call that reaches several sends of the wrapper
+    (`handle(req, from)` answering on two paths) is one reply, related to each of them."""
+    merged: Dict[tuple, Finding] = {}
+    for finding in findings:
+        key = (finding.filename, finding.location, finding.code)
+        known = merged.get(key)
+        if known is None:
+            merged[key] = finding
+        else:
+            extra = tuple(r for r in finding.related if r not in known.related)
+            merged[key] = dataclasses.replace(known, related=known.related + extra)
+    return list(merged.values())
 
 
 class Analysis:
@@ -73,11 +94,14 @@ class Analysis:
         self._connect_places: Dict[int, List[Placed]] = {}
         self._multicast_parts: Dict[Scope, Set[str]] = {}
         self.assignments = list(self._assignments())
-        self.wildcard = self._propagate(self._wildcard_seeds())
-        self.peers = self._propagate(self._peer_seeds())
+        self.wildcard = self._propagate(self._through_out_parameters(self._wildcard_seeds()))
+        self.peers = self._with_callback_pairs(self._peer_seeds())
         self.options = program.of_kind("option")
         self.pktinfo = program.of_kind("pktinfo")
         self.components = Components(program, self.assignments)
+        self.sends, self.wrapped = wrapper_sends(program)
+        self.connects, wrapped_connects = wrapper_sites(program, "connect", lambda placed: "addr")
+        self.wrapped.update(wrapped_connects)
 
     # --- assignments, calls, propagation ----------------------------------------------------
     def _assignments(self) -> Iterable[Assignment]:
@@ -175,12 +199,16 @@ class Analysis:
         port_set: Set[str] = set()
         enclosing_keys: Dict[str, Set[str]] = {}
         port_zero: Set[str] = set()
+        host_roots: Set[str] = set()  # variables whose sockaddr member gets a host
+        port_roots: Set[str] = set()  # variables whose sockaddr member gets a non-zero port
+        aliases = self._pointer_aliases()
         for assignment in self.assignments:
             base = _ADDRESS_TAIL.sub("", assignment.to)
             keys = self.keys(base, assignment.scope)
             if _HOST_FIELD.search(assignment.to):
                 is_wild = _WILDCARD_VALUE.match(assignment.source)
                 (wildcard if is_wild else specific).update(keys)
+                (wildcard if is_wild else host_roots).update(self._root_keys(base, assignment.scope))
                 if is_wild and _SOCKADDR_HOST.search(assignment.to):
                     self.wildcard_origins.append(assignment.scope)
             elif _PORT_FIELD.search(assignment.to):
@@ -189,9 +217,10 @@ class Analysis:
                     # `a->addr.in.sin_port = ...` after memset(a): the member lies in zeroed storage
                     for key in keys:
                         enclosing_keys.setdefault(key, set()).update(self._root_keys(base, assignment.scope))
+                    port_roots.update(self._root_keys(base, assignment.scope))
             elif assignment.source.lstrip().startswith("{"):
                 zeroed.update(keys)  # an initializer zeroes every member it does not name
-            elif base == assignment.to and not assignment.source.lstrip().startswith("{"):
+            elif base == assignment.to and (assignment.scope, assignment.fact.line, assignment.to) not in aliases:
                 specific.update(keys)  # a whole address copied in: whatever it holds
         passive = self._passive_resolution()
         for placed in self.program.of_kind("address"):
@@ -206,7 +235,40 @@ class Analysis:
                 self.wildcard_origins.append(placed.scope)
         only_port = {k for k in port_set - specific if k in zeroed or enclosing_keys.get(k, set()) & zeroed}
         self.specific_keys, self.port_zero_keys = specific, port_zero
+        # `memset(a, 0, ...); a->u.in.sin_port = htons(port)`: the record `a` itself is the wildcard
+        only_port |= (port_roots & zeroed) - host_roots - specific
         return (wildcard | only_port) - port_zero
+
+    def _pointer_aliases(self) -> Set[tuple]:
+        """(scope, line, to) of `p = (native_t *)q` and `p = &x`: `p` points at what it is given
+        (another view of the caller's address), it is not an address copied in."""
+        return {(a.scope, a.fact.line, a.to) for a in self.assignments
+                if re.search(r"\*\s*\)", a.source) or a.source.lstrip().startswith("&")}
+
+    def _through_out_parameters(self, seeds: Set[str]) -> Set[str]:
+        """A helper that makes a wildcard address in what its parameter points at (`any_port(&local,
+        port)` zeroes `*a` and sets only the port) makes its caller's argument one; also when it
+        writes through a cast copy of the parameter (`native_t *a = (native_t *)va;`). The caller's
+        own host assignment to that variable wins (it makes the address specific)."""
+        found = set(seeds)
+        for assignment in self.assignments:
+            function = self.program.function_at(assignment.scope)
+            source = c_program.normalize(assignment.source)
+            if function is not None and source in function.params and \
+                    self.keys(assignment.to, assignment.scope) & found:
+                found.add(function.scope.local(source))
+        changed = True
+        while changed:
+            changed = False
+            for call in self.program.calls:
+                for function in functions_named(self.program, call.callee, call.fact.path):
+                    for arg, param in zip(call.args, function.params):
+                        if param and function.scope.local(param) in found:
+                            new = self.keys(arg, call.scope) - found - self.specific_keys
+                            if new:
+                                found |= new
+                                changed = True
+        return found
 
     def _root_keys(self, expr: str, scope: Scope) -> FrozenSet[str]:
         """The keys of the variable a member path starts from (`a` of `a->addr.in`)."""
@@ -228,9 +290,52 @@ class Analysis:
         keys = self.keys(bind.get("addr"), bind.scope)
         if keys & self.wildcard:
             return True
+        # `bind(fd, &local->addr.sock, ...)` where the whole record `local` points at is the wildcard:
+        # the variable says more than the field names, which other records share
+        root = self._root_keys(bind.get("addr"), bind.scope)
+        if root & self.wildcard and not root & self.specific_keys:
+            return True
         if keys & (self.specific_keys | self.port_zero_keys) or not keys:
             return False
         return any(self.components.related(scope, bind.scope) for scope in self.wildcard_origins)
+
+    def _non_ip(self, placed: Placed) -> bool:
+        """The call sits (or its wrapper's call does) in a function whose addresses are all of a
+        non-IP family: a control socket's `struct sockaddr_un from`, a netlink `sockaddr_nl`."""
+        scopes = [placed.scope] + [inner.scope for inner in self.wrapped.get(id(placed), [])]
+        if any(self._non_ip_file(scope.path) for scope in scopes):
+            return True
+        for scope in scopes:
+            function = self.program.function_at(scope)
+            body = c_program.without_comments(function.body) if function is not None else ""
+            if _NON_IP_SOCKADDR.search(body) and not _IP_SOCKADDR.search(body):
+                return True
+        return False
+
+    def _non_ip_file(self, path: str) -> bool:
+        """Every socket() of the file is of a non-IP family (`socket(PF_UNIX, SOCK_DGRAM, 0)` for a
+        control interface) and the file names no IP address type."""
+        families = [p.get("family") for p in self.program.of_kind("socket") if p.fact.path == path]
+        return bool(families) and all(_NON_IP_FAMILY.match(f) for f in families) and \
+            not _IP_FILE_WORDS.search(self.program.sources.get(path, ""))
+
+    def _on_stream_socket(self, placed: Placed) -> bool:
+        """`placed` is on a socket() of type SOCK_STREAM: one whose own variable flows into it, or
+        one of the same file stored in a field of the same name. A library's TCP transport in
+        another file stores its socket in the same `t->sock` field as the UDP one."""
+        sock = self.sockets(placed)
+        if not sock:
+            return False
+        for socket_fact in self._stream_socket_facts():
+            shared = self.keys(socket_fact.get("sock"), socket_fact.scope) & sock
+            if any(not key.startswith("F:") for key in shared) or \
+                    (shared and socket_fact.fact.path == placed.fact.path):
+                return True
+        return False
+
+    def _stream_socket_facts(self) -> List[Placed]:
+        return [p for p in self.program.of_kind("socket")
+                if "SOCK_STREAM" in p.get("type") and "SOCK_DGRAM" not in p.get("type")]
 
     def _stream_sockets(self) -> Set[str]:
         # `udp ? SOCK_DGRAM : SOCK_STREAM`: a socket() that may be either is not known to be TCP
@@ -297,6 +402,39 @@ class Analysis:
                             changed = True
         return written
 
+    def _with_callback_pairs(self, seeds: Set[str]) -> Set[str]:
+        """The peers, also through a pair of callbacks installed side by side into one object
+        (`t->f_recv = udp_recv; t->f_send = udp_send;`, `{ .recv = r, .send = s }`): the framework
+        that calls them hands the send what the receive gave back through the parameter of the
+        same name and place (`void **opaque`: "where the PDU came from, to send the reply there")."""
+        peers = self._propagate(seeds)
+        extra = set()
+        for group in self._installed_together():
+            for receiver in group:
+                for sender in group:
+                    if sender is receiver:
+                        continue
+                    for index, param in enumerate(sender.params):
+                        if param and index < len(receiver.params) and receiver.params[index] == param \
+                                and receiver.scope.local(param) in peers:
+                            extra.add(sender.scope.local(param))
+        return self._propagate(seeds | extra) if extra - peers else peers
+
+    def _installed_together(self) -> List[List[c_program.Function]]:
+        """Functions of one file stored into members of the same object in one function."""
+        groups: Dict[tuple, List[c_program.Function]] = {}
+        for assignment in self.assignments:
+            target, source = c_program.normalize(assignment.to), c_program.normalize(assignment.source)
+            if target is None or source is None or not re.search(r"\.|->", target):
+                continue
+            functions = [f for f in self.program.functions.get(source, ()) if f.path == assignment.scope.path]
+            owner = re.sub(r"(?:\.|->)\w+$", "", target)
+            for function in functions:
+                group = groups.setdefault((assignment.scope, owner), [])
+                if function not in group:
+                    group.append(function)
+        return [group for group in groups.values() if len(group) > 1]
+
     def is_reply(self, send: Placed) -> bool:
         known = self._reply_cache.get(id(send))
         if known is None:
@@ -311,26 +449,67 @@ class Analysis:
 
     def udp001_002(self) -> List[Finding]:
         binds = [b for b in self.binds() if self.is_wildcard_bind(b)]
-        stream = self._stream_sockets()
-        binds = [b for b in binds if not (self.sockets(b) & stream)]
+        binds = [b for b in binds if not self._on_stream_socket(b) and not self._non_ip(b)]
         findings = []
-        for send in self.program.of_kind("send"):
+        for send in self.sends:
             if not self.is_reply(send) or self._echoes_received_control(send):
                 continue
             if self._reply_pktinfo_built(send.scope):
                 continue
             sock = self.sockets(send)
             multicast = self._multicast_near(send.scope)
-            if sock & (multicast | stream) or self._connected(send, sock):
+            if sock & multicast or self._on_stream_socket(send) or self._non_ip(send) or \
+                    self._connected(send, sock):
                 continue
             related_binds = [b for b in binds if self.components.related(b.scope, send.scope)]
             bind = self._bind_for(send, sock, related_binds, multicast)
             if bind is None and not self._bound_elsewhere_responder(send, multicast):
                 continue
-            half_fix = any(_words(o.get("opt")) & PKTINFO_OPTIONS for o in self.options
-                           if self.components.related(o.scope, send.scope))
+            half_fix = self._pktinfo_enabled_for(send, bind)
             findings.append(self._finding("UDP002" if half_fix else "UDP001", send, bind))
+        return findings + self._connects_to_peers(binds)
+
+    def _connects_to_peers(self, binds: List[Placed]) -> List[Finding]:
+        """`recvfrom(fd, ..., &peer)` then `connect(fd, &peer)` on the wildcard-bound socket (a UDP
+        "accept"): the kernel fixes the connected socket's source by route at connect time, so every
+        later write() answers from that address, not the one the client sent to."""
+        findings = []
+        receives, _ = wrapper_sites(self.program, "receive", lambda placed: "peer")
+        for connect in self.connects:
+            if not self._connects_to_received_peer(connect, receives):
+                continue
+            sock = self.sockets(connect)
+            multicast = self._multicast_near(connect.scope)
+            if sock & multicast or self._on_stream_socket(connect) or self._reply_pktinfo_built(connect.scope):
+                continue
+            related_binds = [b for b in binds if self.components.related(b.scope, connect.scope)]
+            bind = self._bind_for(connect, sock, related_binds, multicast)
+            if bind is not None:
+                findings.append(self._finding("UDP001", connect, bind))
         return findings
+
+    def _connects_to_received_peer(self, connect: Placed, receives: List[Placed]) -> bool:
+        """The connect() is to the address a receive of the same function just learned, on the same
+        socket (`recvfrom(fd, ..., MSG_PEEK, &peer, &len); connect(fd, &peer, len)`): by the
+        variable itself, not by a struct field that another function's peer shares a name with."""
+        addr = self.keys(connect.get("addr"), connect.scope)
+        sock = self.keys(connect.get("sock"), connect.scope)
+        for receive in receives:
+            if receive.scope != connect.scope or receive.fact.line > connect.fact.line:
+                continue
+            peer = self.keys(receive.get("peer"), receive.scope)
+            if addr & peer and sock & self.keys(receive.get("sock"), receive.scope):
+                return True
+        return False
+
+    def _pktinfo_enabled_for(self, send: Placed, bind: Optional[Placed]) -> bool:
+        """Packet info is switched on where this reply's socket is made: in the reply's or the
+        bind's file, or next to the reply by calls (not by another transport of the library)."""
+        files = {send.fact.path} | ({bind.fact.path} if bind else set())
+        near = self._call_neighbourhood(send.scope)
+        return any(_words(o.get("opt")) & PKTINFO_OPTIONS for o in self.options
+                   if self.components.related(o.scope, send.scope)
+                   and (o.fact.path in files or o.scope in near))
 
     def _multicast_near(self, scope: Scope) -> Set[str]:
         part = self.components.root(scope)
@@ -342,8 +521,18 @@ class Analysis:
         """The reply's socket is connect()ed: shown by a connect() of the same file, or one whose
         socket reaches it through a variable or parameter of the reply's file (a struct field of
         the same name in another file may belong to another struct: a client's)."""
-        return any(self._same_socket(place, send, sock)
+        return any(self._same_socket(place, send, sock) and self._named_alike(place, send, sock)
                    for connect in self.program.of_kind("connect") for place in self._connected_at(connect))
+
+    def _named_alike(self, connect: Placed, send: Placed, sock: Set[str]) -> bool:
+        """The connect() names the reply's socket as more than a struct field's name: a variable
+        they share (the connect()'s own, not every name that flows into a field of that name), or
+        the same path (`c->fd` both). A proxy's two sockets are often fields of one
+        name in two members (`cnx->local.fd` connected to the backend, `cnx->remote.fd` answering
+        the client), and only one of them is connected."""
+        shared = self.keys(connect.get("sock"), connect.scope) & sock
+        same_path = c_program.normalize(connect.get("sock")) == c_program.normalize(send.get("sock"))
+        return same_path or any(not key.startswith("F:") for key in shared)
 
     def _connected_at(self, connect: Placed) -> List[Placed]:
         """Where a connect() says which socket it connects: itself; for a helper that connects the
@@ -387,7 +576,7 @@ class Analysis:
             return False
         part = self.components.root(send.scope)  # the answer is the same for every send of a part
         if part not in self._responder_parts:
-            near = [s for s in self.program.of_kind("send") if self.components.related(s.scope, send.scope)]
+            near = [s for s in self.sends if self.components.related(s.scope, send.scope)]
             self._responder_parts[part] = not any(self.components.related(b.scope, send.scope)
                                                   for b in self.binds()) \
                 and all(self.is_reply(other) for other in near)
@@ -403,13 +592,18 @@ class Analysis:
             wild = [b for b in same if b in wildcard_binds]
             return wild[0] if wild else None
         unicast = [b for b in wildcard_binds if not (self.sockets(b) & multicast)]
+        # nearest first: a bind of the reply's own file before one of a client module beside it
+        unicast.sort(key=lambda b: b.fact.path != send.fact.path)
         return unicast[0] if unicast else None
 
     def _reply_pktinfo_built(self, scope: Scope) -> bool:
-        """A pktinfo control message for sending is built in the reply's part of the program (a
-        sendto() next to it is a fallback, e.g. for requests without packet info)."""
+        """A pktinfo control message for sending is built next to the reply: in its function, in
+        what that function calls, or in what its callers call (a sendto() there is a fallback,
+        e.g. for requests without packet info). Another transport of the same library that pins
+        its source says nothing about this one."""
+        near = self._call_neighbourhood(scope)
         for placed in self.pktinfo:
-            if not self.components.related(placed.scope, scope):
+            if placed.scope not in near:
                 continue
             target = placed.get("target")
             if target.endswith("cmsg_type") and _words(placed.get("value")) & REPLY_CMSG_TYPES:
@@ -418,12 +612,32 @@ class Analysis:
                 return True
         return False
 
+    def _call_neighbourhood(self, scope: Scope) -> Set[Scope]:
+        if not hasattr(self, "_callees"):
+            self._callees: Dict[Scope, Set[Scope]] = {}
+            self._callers: Dict[Scope, Set[Scope]] = {}
+            for call in self.program.calls:
+                for function in functions_named(self.program, call.callee, call.fact.path):
+                    self._callees.setdefault(call.scope, set()).add(function.scope)
+                    self._callers.setdefault(function.scope, set()).add(call.scope)
+        near: Set[Scope] = set()
+        pending = [scope] + sorted(self._callers.get(scope, ()), key=str)
+        while pending:
+            current = pending.pop()
+            if current not in near:
+                near.add(current)
+                pending += self._callees.get(current, ())
+        return near
+
     def _finding(self, code: str, send: Placed, bind: Optional[Placed]) -> Finding:
         info = rule(code)
-        call = send.get("call") or "sendto"
+        call = send.get("call") or ("connect" if send.fact.kind == "connect" else "sendto")
         via = f" (through {send.get('via')}())" if send.get("via") else ""
         where = f"{bind.fact.path}:{bind.fact.line}" if bind else "outside this program (it never calls bind())"
-        if code == "UDP001":
+        if send.fact.kind == "connect":
+            what = (f"{call}(){via} of a UDP socket bound to a wildcard address ({where}) to the sender of a datagram "
+                    f"fixes the source of every later reply by route, not to the address the client sent to")
+        elif code == "UDP001":
             bound = f"bound to a wildcard address ({where})" if bind else f"bound {where}"
             what = f"reply with {call}(){via} to the sender of a UDP socket {bound} does not pin the source address"
         else:
@@ -432,6 +646,10 @@ class Analysis:
                     f"carries no pktinfo control message")
         related = (Related(bind.fact.path, Location(bind.fact.line, bind.fact.column), "socket bound to a wildcard "
                            "address here"),) if bind else ()
+        for outer, inner in zip([send] + self.wrapped.get(id(send), []), self.wrapped.get(id(send), [])):
+            what_call = inner.get("via") and f"{inner.get('via')}()" or f"{inner.get('call') or call}()"
+            related += (Related(inner.fact.path, Location(inner.fact.line, inner.fact.column),
+                                f"{outer.get('via')}() makes the {what_call} call here"),)
         return self._make(code, send.fact, f"{what}; {info.why}", related)
 
     def _make(self, code: str, fact: NativeFact, message: str, related: tuple = ()) -> Finding:
@@ -500,6 +718,65 @@ class Analysis:
                                              assignment.scope) & msg:
                 return False
         return True
+
+
+WRAPPER_DEPTH = 4  # wrappers of wrappers of ... sendto(): deeper chains are followed no further
+
+
+def wrapper_sends(program: CProgram) -> Tuple[List[Placed], Dict[int, List[Placed]]]:
+    """The program's sends as its replies are made: a send whose destination (or msghdr) is a
+    parameter of its function (`Sendto(fd, buf, n, flags, to, tolen)`, `send_packet(sock, to,
+    pkt)`) is the project's own wrapper, followed like any function: it sends at each call site,
+    to that call's argument, on the call's socket argument when its socket is a parameter too.
+    A finding then sits on the call that answers a peer, not once inside the wrapper for every
+    caller. A function that learns the peer itself (`dg_echo(fd, cli, len)` receives into `cli`
+    and answers it) is the handler, not a wrapper: its reply stays where it is.
+    Returns the sends (wrapped ones replaced by their call sites, when there are any) and, for
+    each call-site send (by id), the sends it goes through, innermost last."""
+    receives, inside = wrapper_sites(program, "receive", lambda placed: "peer")
+    every_level = receives + [r for site in receives for r in inside.get(id(site), [])]
+    learned = {(r.scope, key) for r in every_level if r.get("peer") for key in program.keys(r.get("peer"), r.scope)}
+    return wrapper_sites(program, "send", lambda placed: "dest" if placed.get("dest") else "msg",
+                         stop=lambda function, target: (function.scope, function.scope.local(target)) in learned)
+
+
+def wrapper_sites(program: CProgram, kind: str, role_of, stop=lambda function, target: False) \
+        -> Tuple[List[Placed], Dict[int, List[Placed]]]:
+    """The `kind` facts hoisted through the functions that wrap them (see `wrapper_sends`);
+    `role_of(fact)` names the attribute that must be a parameter for the function to be a wrapper,
+    `stop(function, parameter)` says when it is not one after all."""
+    sites: List[Placed] = []
+    wrapped: Dict[int, List[Placed]] = {}
+    pending = [(placed, []) for placed in program.of_kind(kind)]
+    while pending:
+        placed, inside = pending.pop()
+        callers = _call_sites(program, placed, role_of(placed), stop) if len(inside) < WRAPPER_DEPTH else []
+        if not callers:
+            sites.append(placed)
+            if inside:
+                wrapped[id(placed)] = inside
+        pending += [(site, [placed] + inside) for site in callers]
+    return sites, wrapped
+
+
+def _call_sites(program: CProgram, placed: Placed, role: str, stop) -> List[Placed]:
+    function = program.function_at(placed.scope)
+    target = c_program.normalize(placed.get(role))
+    if function is None or target is None or target not in function.params or stop(function, target):
+        return []
+    sock = c_program.normalize(placed.get("sock"))
+    sites = []
+    for call in program.calls:
+        if call.callee != function.name or function not in functions_named(program, call.callee, call.fact.path):
+            continue
+        args = dict(zip(function.params, call.args))
+        if target not in args:
+            continue
+        attrs = dict(placed.fact.attrs, via=function.name)
+        attrs[role] = args[target]
+        attrs["sock"] = args.get(sock, placed.get("sock")) if sock else placed.get("sock")
+        sites.append(Placed(dataclasses.replace(call.fact, kind=placed.fact.kind, attrs=attrs), call.scope))
+    return sites
 
 
 class Components:

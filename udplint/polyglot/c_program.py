@@ -345,6 +345,11 @@ def build(facts: Sequence[NativeFact], sources: Mapping[str, str]) -> CProgram:
     return program
 
 
+def without_comments(text: str) -> str:
+    """The text with its comments blanked (a commented-out declaration declares nothing)."""
+    return _COMMENT.sub(" ", text)
+
+
 def _blank_comments_and_strings(text: str) -> str:
     """Comments and string literals as spaces (newlines kept), so offsets stay those of the text."""
     return re.sub(r"/\*.*?\*/|//[^\n]*|\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*'",

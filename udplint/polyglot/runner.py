@@ -39,11 +39,11 @@ C_FILE_PATTERN = re.compile(
     rb"\b(?:recvfrom|recvmsg|recvmmsg|sendto|sendmsg|sendmmsg|bind|connect|setsockopt|getaddrinfo|socket)\s*\("
     rb"|\bsockaddr|\bipi6?_\w+|\bmsghdr\b|\bmmsghdr\b|\bINADDR_ANY\b|\bin6addr_any\b|\bIN6ADDR_ANY_INIT\b"
     rb"|\bAI_PASSIVE\b|\bSOCK_DGRAM\b|\bcmsg_type\b")
-# C, per program: UDP001/UDP002 need a receive and a send to an address in the same program
-# (a wrapper function or macro of the program calls them by these names too), UDP003 a pktinfo
-# field; a program with neither is dropped whole.
+# C, per program: UDP001/UDP002 need a receive and a send to an address (or a connect() to the
+# sender, a UDP "accept") in the same program (a wrapper function or macro of the program calls
+# them by these names too), UDP003 a pktinfo field; a program with neither is dropped whole.
 C_RECEIVE_PATTERN = re.compile(rb"\brecv(?:from|msg|mmsg)\s*\(")
-C_SEND_PATTERN = re.compile(rb"\bsend(?:to|msg|mmsg)\s*\(")
+C_SEND_PATTERN = re.compile(rb"\b(?:send(?:to|msg|mmsg)|connect)\s*\(")
 C_PKTINFO_PATTERN = re.compile(rb"\bipi6?_(?:spec_dst|addr|ifindex)\b")
 
 # Go and Java, per file: a file without any of these names no datagram socket, peer address or
