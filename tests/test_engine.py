@@ -379,3 +379,13 @@ def test_a_driver_whose_markers_are_parts_of_longer_names_is_analysed(tmp_path, 
     (tmp_path / "dist" / "run.py").write_text("from echolib.server import EchoUDPServer\n\nEchoUDPServer('::', 7).serve()\n")
     result = run([tmp_path / "dist"], jobs=jobs)
     assert [(Path(f.filename).name, f.location.row, f.code) for f in result.findings] == [("run.py", 3, "UDP001")]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_positions_in_a_file_without_a_final_newline(tmp_path, newline):
+    body = BUG.replace("while True:\n    data, addr = sock.recvfrom(1024)\n    sock.sendto(data, addr)\n",
+                       "def reply(data, addr):\n    sock.sendto(data, addr)\n\n\n"
+                       "data, addr = sock.recvfrom(1024)\nreply(data, addr)")
+    (tmp_path / "server.py").write_bytes(body.replace("\n", newline).encode())
+    [finding] = run([tmp_path]).findings
+    assert (finding.location.row, finding.location.column) == (6, 5)

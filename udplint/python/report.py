@@ -68,9 +68,10 @@ class Positions:
         node = calls[site.call]
         for position, statement in enumerate(tree.body):
             if _contains(statement, node):
-                # (an empty body still prints a newline: the header alone is counted for the first)
+                # (an empty body still prints a newline: the header alone is counted for the first;
+                # the statements before this one end with a newline even when the file does not)
                 offset = len(tree.header) if position == 0 else \
-                    tree.with_changes(body=tree.body[:position], footer=()).code.count("\n")
+                    tree.with_changes(body=tree.body[:position], footer=(), has_trailing_newline=True).code.count("\n")
                 # the module's own indentation and newline, so columns on tab-indented lines are right
                 alone = MetadataWrapper(tree.with_changes(body=[statement], header=(), footer=()), unsafe_skip_copy=True)
                 where = alone.resolve(PositionProvider)[node]
