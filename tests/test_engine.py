@@ -214,17 +214,22 @@ def test_verbose_says_where_the_time_goes(project):
         assert stage in done.stderr
 
 
-def test_a_driver_script_without_socket_markers_is_analysed(tmp_path):
-    """The wildcard is decided in a script that only calls the library's server class."""
-    package = tmp_path / "dist" / "echolib"
+def echo_library(dist, class_name):
+    """dist/echolib/server.py: a server class whose host comes from its caller."""
+    package = dist / "echolib"
     package.mkdir(parents=True)
     (package / "__init__.py").write_text("")
     (package / "server.py").write_text(
-        "import socket\n\n\nclass EchoServer:\n    def __init__(self, host, port):\n"
+        f"import socket\n\n\nclass {class_name}:\n    def __init__(self, host, port):\n"
         "        self.sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)\n"
         "        self.sock.bind((host, port))\n\n    def serve(self):\n        while True:\n"
         "            data, peer = self.sock.recvfrom(512)\n            self.sock.sendto(data, peer)\n"
     )
+
+
+def test_a_driver_script_without_socket_markers_is_analysed(tmp_path):
+    """The wildcard is decided in a script that only calls the library's server class."""
+    echo_library(tmp_path / "dist", "EchoServer")
     examples = tmp_path / "dist" / "examples"
     examples.mkdir()
     (examples / "run.py").write_text("from echolib.server import EchoServer\n\nEchoServer('::', 7).serve()\n")
@@ -367,15 +372,7 @@ def test_a_screened_file_that_becomes_a_driver_is_not_answered_from_the_cache(tm
 def test_a_driver_whose_markers_are_parts_of_longer_names_is_analysed(tmp_path, jobs):
     """`EchoUDPServer` holds a marker, so run.py is core, yet it names nothing the screen looks
     for: it is screened while the drivers are still being found, then analysed as one."""
-    package = tmp_path / "dist" / "echolib"
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text("")
-    (package / "server.py").write_text(
-        "import socket\n\n\nclass EchoUDPServer:\n    def __init__(self, host, port):\n"
-        "        self.sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)\n"
-        "        self.sock.bind((host, port))\n\n    def serve(self):\n        while True:\n"
-        "            data, peer = self.sock.recvfrom(512)\n            self.sock.sendto(data, peer)\n"
-    )
+    echo_library(tmp_path / "dist", "EchoUDPServer")
     (tmp_path / "dist" / "run.py").write_text("from echolib.server import EchoUDPServer\n\nEchoUDPServer('::', 7).serve()\n")
     result = run([tmp_path / "dist"], jobs=jobs)
     assert [(Path(f.filename).name, f.location.row, f.code) for f in result.findings] == [("run.py", 3, "UDP001")]
