@@ -9,6 +9,7 @@ package constants, flag defaults and keyed config fields.
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -298,7 +299,13 @@ class GoProgram:
         return found
 
     def _argument_values(self, name: str, path: str, func: str) -> List[Tuple[str, str, str]]:
-        return self.flow.arguments_for(name, path, func)
+        """The arguments of the calls that pass parameter `name`. A `_test.go` file is a program of
+        its own: the loopback address a test hands a package's API says nothing of what the
+        package's callers pass, so tests count only for test code (a test helper package)."""
+        found = self.flow.arguments_for(name, path, func)
+        if _is_test_code(path):
+            return found
+        return [value for value in found if not _is_test(value[1])]
 
     # --- replies -------------------------------------------------------------------------------
     def findings(self) -> List[Finding]:
@@ -576,6 +583,28 @@ def _interface_call(flow: NameFlow, ref, receiver_labels) -> frozenset:
 
 def _is_test(path: str) -> bool:
     return path.endswith("_test.go")
+
+
+# directories of test helper packages: `integrationtests/tools/proxy`, `internal/testutil`,
+# Go's `<name>test` convention (`httptest`, `stuntest`), `e2e`
+_TEST_TREE = re.compile(r"(?:tests?|testing|testdata|testutils?|testhelpers?|integrationtests?|e2e|[a-z0-9]+test)")
+
+
+def _is_test_code(path: str) -> bool:
+    """A `_test.go` file, or a file of a package that lives in a test tree (a helper that only
+    tests import: its sockets are bound where those tests say)."""
+    return _is_test(path) or any(_TEST_TREE.fullmatch(part) for part in _package_dirs(os.path.dirname(path)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _package_dirs(directory: str) -> Tuple[str, ...]:
+    """The directories from the module root (the nearest go.mod above) down to the package; without
+    a go.mod, the last three (a checkout's own `test/` parent says nothing of the package)."""
+    parts = os.path.abspath(directory).split(os.sep)
+    for depth in range(len(parts), 1, -1):
+        if os.path.isfile(os.sep.join(parts[:depth] + ["go.mod"])):
+            return tuple(parts[depth:])
+    return tuple(parts[-3:])
 
 
 def _classify_hostport(address: str, how: str) -> Binding:
