@@ -91,6 +91,7 @@ class JavaProgram:
         self.flow.outer = outer_functions(self.funcs)
         self.handlers: List[Tuple[FuncDef, str]] = []
         self._declared_cache: Dict[Tuple[str, str], Set[str]] = {}
+        self._declare_locals()
         self._assignments_by_name: Optional[Dict[str, List[Tuple[str, NativeFact]]]] = None
         self._load_flows()
         self._seed()
@@ -155,6 +156,14 @@ class JavaProgram:
         if name in self._declared(path, func):
             return name
         return "this." + name
+
+    def _declare_locals(self) -> None:
+        """A method's parameters and declared locals shadow the fields of the same name, also
+        while nothing labelled them yet: `DatagramPacket packet;` built for a multicast group is not
+        some other class's `packet` field that holds a request (fields are followed by name)."""
+        for func in self.funcs:
+            for name in self._declared(func.path, func.name):
+                self.flow.locals.setdefault((func.path, func.name, name), set())
 
     def _declared(self, path: str, func: str) -> Set[str]:
         key = (path, func)
