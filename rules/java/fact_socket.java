@@ -18,5 +18,7 @@ class Sockets {
         ServerSocket d = new ServerSocket(port);
         // ok: udplint.fact.java.socket
         bootstrap.channel(NioServerSocketChannel.class);
+        // ok: udplint.fact.java.socket
+        MulticastSocket[] perInterface = new MulticastSocket[port];
     }
 }

@@ -9,6 +9,7 @@ package constants, flag defaults and keyed config fields.
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -63,6 +64,7 @@ def join(facts: Sequence[NativeFact], sources: Mapping[str, str],
 class GoProgram:
     def __init__(self, facts: Sequence[NativeFact], sources: Mapping[str, str]) -> None:
         self.text = SourceText(sources)
+        self.text_sources = sources
         self.by_kind = facts_by_kind(facts)
         self.funcs = self._funcs()
         self._enclosing = Enclosing(self.funcs)
@@ -110,8 +112,21 @@ class GoProgram:
                                         self.text.span(fact) or fact.get("from")))
         for fact in self.kind("return"):
             self.flow.returns_of.append(Flow(fact.path, self.func_of(fact), (), fact.get("values")))
+        self._load_positional_literals()
         for fact in self.kind("call"):
             self.flow.calls.append(self._call(fact))
+
+    def _load_positional_literals(self) -> None:
+        """`Server{conn, nil, false}` fills the struct's fields in declaration order (the field
+        rule sees only keyed literals): each value flows into its field by name."""
+        structs = _struct_fields(self.text_sources)
+        if not structs:
+            return
+        for kind, key in (("return", "values"), ("assign", "from"), ("call", "args")):
+            for fact in self.kind(kind):
+                for type_name, values in _positional_literals(fact.get(key), structs):
+                    for name, value in zip(structs[type_name], values):
+                        self.flow.flows.append(Flow(fact.path, self.func_of(fact), ("." + name,), value))
 
     def _call(self, fact: NativeFact) -> Call:
         callee = fact.get("callee")
@@ -298,7 +313,13 @@ class GoProgram:
         return found
 
     def _argument_values(self, name: str, path: str, func: str) -> List[Tuple[str, str, str]]:
-        return self.flow.arguments_for(name, path, func)
+        """The arguments of the calls that pass parameter `name`. A `_test.go` file is a program of
+        its own: the loopback address a test hands a package's API says nothing of what the
+        package's callers pass, so tests count only for test code (a test helper package)."""
+        found = self.flow.arguments_for(name, path, func)
+        if _is_test_code(path):
+            return found
+        return [value for value in found if not _is_test(value[1])]
 
     # --- replies -------------------------------------------------------------------------------
     def findings(self) -> List[Finding]:
@@ -536,6 +557,49 @@ def _go_params(text: str, method: bool) -> Tuple[str, ...]:
     return tuple(p.split()[0] for p in parts)
 
 
+_STRUCT_DECL = re.compile(r"\btype\s+([A-Za-z_]\w*)\s+struct\s*\{")
+
+
+def _struct_fields(sources: Mapping[str, str]) -> Dict[str, Tuple[str, ...]]:
+    """Each struct type of the package -> its field names in declaration order (an embedded
+    `*net.UDPConn` is the field `UDPConn`). A name declared twice (build-tagged files) is dropped."""
+    found: Dict[str, Tuple[str, ...]] = {}
+    twice = set()
+    for text in sources.values():
+        for match in _STRUCT_DECL.finditer(text):
+            open_at = match.end() - 1
+            body = strip_strings(text[open_at + 1:matching_paren(text, open_at)])
+            names: List[str] = []
+            for line in body.splitlines():
+                line = re.sub(r"//.*", "", line).strip()
+                embedded = re.fullmatch(r"\*?(?:[A-Za-z_]\w*\.)?([A-Za-z_]\w*)", line)
+                declared = re.match(r"([A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*)*)\s+\S", line)
+                if embedded:
+                    names.append(embedded.group(1))
+                elif declared:
+                    names += [n.strip() for n in declared.group(1).split(",")]
+            name = match.group(1)
+            if name in found:
+                twice.add(name)
+            found[name] = tuple(names)
+    return {name: fields for name, fields in found.items() if name not in twice and fields}
+
+
+def _positional_literals(text: str, structs: Mapping[str, Tuple[str, ...]]) -> List[Tuple[str, List[str]]]:
+    """(type, values) of each unkeyed `T{a, b, c}` of a known struct type in `text` whose values
+    are as many as its fields."""
+    found = []
+    for match in re.finditer(r"(?<![\w.])(?:[A-Za-z_]\w*\.)?([A-Za-z_]\w*)\s*\{", text or ""):
+        fields = structs.get(match.group(1))
+        if not fields:
+            continue
+        open_at = match.end() - 1
+        values = split_top_level(text[open_at + 1:matching_paren(text, open_at)])
+        if len(values) == len(fields) and not any(_keyed_fields(v) for v in values if ":" in v):
+            found.append((match.group(1), values))
+    return found
+
+
 def _call_args(text: str) -> List[str]:
     text = text.lstrip()
     if not text.startswith("("):
@@ -576,6 +640,28 @@ def _interface_call(flow: NameFlow, ref, receiver_labels) -> frozenset:
 
 def _is_test(path: str) -> bool:
     return path.endswith("_test.go")
+
+
+# directories of test helper packages: `integrationtests/tools/proxy`, `internal/testutil`,
+# Go's `<name>test` convention (`httptest`, `stuntest`), `e2e`
+_TEST_TREE = re.compile(r"(?:tests?|testing|testdata|testutils?|testhelpers?|integrationtests?|e2e|[a-z0-9]+test)")
+
+
+def _is_test_code(path: str) -> bool:
+    """A `_test.go` file, or a file of a package that lives in a test tree (a helper that only
+    tests import: its sockets are bound where those tests say)."""
+    return _is_test(path) or any(_TEST_TREE.fullmatch(part) for part in _package_dirs(os.path.dirname(path)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _package_dirs(directory: str) -> Tuple[str, ...]:
+    """The directories from the module root (the nearest go.mod above) down to the package; without
+    a go.mod, the last three (a checkout's own `test/` parent says nothing of the package)."""
+    parts = os.path.abspath(directory).split(os.sep)
+    for depth in range(len(parts), 1, -1):
+        if os.path.isfile(os.sep.join(parts[:depth] + ["go.mod"])):
+            return tuple(parts[depth:])
+    return tuple(parts[-3:])
 
 
 def _classify_hostport(address: str, how: str) -> Binding:

@@ -91,6 +91,7 @@ class JavaProgram:
         self.flow.outer = outer_functions(self.funcs)
         self.handlers: List[Tuple[FuncDef, str]] = []
         self._declared_cache: Dict[Tuple[str, str], Set[str]] = {}
+        self._declare_locals()
         self._assignments_by_name: Optional[Dict[str, List[Tuple[str, NativeFact]]]] = None
         self._load_flows()
         self._seed()
@@ -155,6 +156,14 @@ class JavaProgram:
         if name in self._declared(path, func):
             return name
         return "this." + name
+
+    def _declare_locals(self) -> None:
+        """A method's parameters and declared locals shadow the fields of the same name, also
+        while nothing labelled them yet: `DatagramPacket packet;` built for a multicast group is not
+        some other class's `packet` field that holds a request (fields are followed by name)."""
+        for func in self.funcs:
+            for name in self._declared(func.path, func.name):
+                self.flow.locals.setdefault((func.path, func.name, name), set())
 
     def _declared(self, path: str, func: str) -> Set[str]:
         key = (path, func)
@@ -427,7 +436,7 @@ class JavaProgram:
         return False
 
     def _reply_socket(self, send: NativeFact, conn: Labels, peers: Set[str]) -> Optional[Socket]:
-        sockets = self._labelled(conn)
+        sockets = self._own_class_first(send, send.get("conn"), self._labelled(conn))
         frameworks = {"jdk"}
         for peer in sorted(peers):
             index = peer.split(":")[1]
@@ -436,7 +445,8 @@ class JavaProgram:
                 continue
             receive = self.kind("receive")[int(index)]
             if not sockets:
-                sockets = self._labelled(self.flow.labels(receive.path, self.func_of(receive), receive.get("conn")))
+                sockets = self._own_class_first(receive, receive.get("conn"), self._labelled(
+                    self.flow.labels(receive.path, self.func_of(receive), receive.get("conn"))))
         if not sockets:
             # the socket could not be followed: a framework's sockets anywhere in the tree (Netty and
             # MINA handlers never see theirs), JDK sockets only in the files of the send and receive
@@ -448,6 +458,16 @@ class JavaProgram:
         if not serving:
             return None
         return min(serving, key=lambda s: (s.binding.kind != WILDCARD, s.fact.path, s.fact.line))
+
+    @staticmethod
+    def _own_class_first(use: NativeFact, conn: str, sockets: List[Socket]) -> List[Socket]:
+        """Fields are followed by name across the tree, so `sock` also holds the sockets of other
+        classes with a field of that name. A bare field or `this.x` names this class's own field:
+        when this file opens one of the sockets, those are the ones it means (a socket of an
+        inherited field, opened in another file, is still found when this file opens none)."""
+        own_field = re.fullmatch(r"(?:this\.)?[A-Za-z_$][\w$]*", conn.strip()) is not None
+        mine = [s for s in sockets if s.fact.path == use.path]
+        return mine if own_field and mine else sockets
 
     def _labelled(self, labels: Labels) -> List[Socket]:
         return [self.sockets[int(label.split(":")[1])] for label in sorted(labels) if label.startswith("sock:")]

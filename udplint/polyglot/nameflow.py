@@ -118,7 +118,7 @@ class PathRef:
 
 def paths_in(expr: str, keep_args: Callable[[str], bool]) -> List[PathRef]:
     """The name paths of an expression, skipping the arguments of calls that do not wrap them."""
-    text = strip_strings(expr)
+    text = _fold_indexes(strip_strings(expr))
     refs: List[PathRef] = []
     pos = 0
     while True:
@@ -133,6 +133,26 @@ def paths_in(expr: str, keep_args: Callable[[str], bool]) -> List[PathRef]:
         if is_call and not keep_args(parts[-1]):
             pos = matching_paren(text, match.end() - 1) + 1
     return refs
+
+
+_INDEX_THEN_FIELD = re.compile(r"\[([^\[\]]*)\](?=\s*\.\s*[A-Za-z_$])")
+
+
+def _fold_indexes(text: str) -> str:
+    """`queue[k].Addr` -> `queue.Addr, k`: an element's field is read by its field name like any
+    other field access (the index expressions stay in the text, for what they carry)."""
+    indexes: List[str] = []
+
+    def drop(match: "re.Match[str]") -> str:
+        indexes.append(match.group(1))
+        return ""
+
+    while True:
+        folded = _INDEX_THEN_FIELD.sub(drop, text)
+        if folded == text:
+            break
+        text = folded
+    return text + "".join(f", {index}" for index in indexes if index.strip())
 
 
 def target_names(text: str) -> List[str]:
