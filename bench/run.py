@@ -88,7 +88,8 @@ def _unpack(archive: Path, target: Path) -> None:
 
 
 def count_py(paths: List[Path]) -> int:
-    return sum(1 for p in paths for f in Path(p).rglob("*.py") if f.is_file())
+    """The .py files the tools check: site-packages is excluded by udplint and ruff alike."""
+    return sum(1 for p in paths for f in Path(p).rglob("*.py") if f.is_file() and "site-packages" not in f.parts)
 
 
 def tool_path(name: str) -> Optional[str]:
