@@ -83,6 +83,7 @@ class Solver:
         self._stale_ancestry: Dict[int, tuple] = {}  # what readers saw before the last invalidation
         self._stale_members: Dict[int, tuple] = {}
         self._recheck_rule = -1
+        self._building_subclasses = False
         self._subclasses_of: Optional[Dict[int, List[ClassInfo]]] = None
         self._members: Dict[int, Tuple[List[ClassInfo], FrozenSet[int]]] = {}  # hierarchy(), remembered
         # which classes hold a value in a per-class slot, by (slot kind, key): reading an
@@ -983,14 +984,22 @@ class Solver:
         if known is not None:
             return known
         if self._subclasses_of is None:
+            if self._building_subclasses:
+                # asked again while the table is being built: a base named through an attribute
+                # whose value reads a hierarchy (`class A(registry.base)`). Its ancestors alone, not
+                # remembered; building the table again here recursed once per class of the program
+                chain = list(self.ancestry(index)[0])
+                return chain, frozenset(c.index for c in chain)
             subclasses: Dict[int, List[ClassInfo]] = {}
             reader, self._current = self._current, -1  # the reader depends on `index`'s hierarchy, not on every class's
+            self._building_subclasses = True
             try:
                 for cls in self.program.classes:
                     for ancestor in self.ancestry(cls.index)[0][1:]:
                         subclasses.setdefault(ancestor.index, []).append(cls)
             finally:
                 self._current = reader
+                self._building_subclasses = False
             self._subclasses_of = subclasses
         chain = list(self.ancestry(index)[0])
         seen = {c.index for c in chain}
