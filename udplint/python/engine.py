@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Set
 
 from ..cache import Cache
 from ..findings import FileError, Location
@@ -90,7 +90,8 @@ class Engine:
         for src in sources:
             (core if prefilter.is_core(src.data) else rest).append(src)
         started = self.stats.timed("prefilter", started)
-        found: Dict[str, List[Source]] = {"drivers": [], "unscreened": []}
+        drivers: List[Source] = []  # found by find_drivers(), while the core files are extracted
+        core_drivers: List[Source] = []
 
         def find_drivers() -> List[Source]:
             """Drivers among the rest, and core files that are drivers too (their markers may be
@@ -99,23 +100,23 @@ class Engine:
             began = time.perf_counter()
             candidates = prefilter.drivers(core, core + rest)
             core_ids = {id(src) for src in core}
-            found["drivers"] = [src for src in candidates if id(src) not in core_ids]
-            found["unscreened"] = [src for src in candidates if id(src) in core_ids]
-            kept = {id(src) for src in found["drivers"]}
+            drivers.extend(src for src in candidates if id(src) not in core_ids)
+            core_drivers.extend(src for src in candidates if id(src) in core_ids)
+            kept = {id(src) for src in drivers}
             for src in rest:
                 if id(src) not in kept:
                     src.data = b""  # never read again: its memory goes to the summaries and the solver
-            self.stats.drivers = len(found["drivers"])
-            self.stats.prefilter_dropped = len(rest) - len(found["drivers"])
+            self.stats.drivers = len(drivers)
+            self.stats.prefilter_dropped = len(rest) - len(drivers)
             self.stats.timed("prefilter", began)
-            return found["drivers"]
+            return drivers
 
         summaries = self._summarise(core, {id(src) for src in core}, later=find_drivers)
-        screened_drivers = [src for src in found["unscreened"] if self.cache.key(src.data) in self._screened_keys]
+        screened_drivers = [src for src in core_drivers if self.cache.key(src.data) in self._screened_keys]
         if screened_drivers:  # screened before they were known to be drivers: analysed after all
             self.stats.screen_dropped -= len(screened_drivers)
             summaries.update(self._summarise(screened_drivers, set()))
-        selected = core + found["drivers"]
+        selected = core + drivers
         started = self.stats.timed("extract", started)
         program = Program(self._on_demand, extra_roots=_import_roots(roots, selected))
         for src in selected:

@@ -4,8 +4,8 @@
 CPython refuses, such as 5,000 nested parentheses that crash libcst's parser, and says where the
 top-level statements begin), the libcst parse, and the summary. A large module is parsed and
 summarised in parts of whole top-level statements, one part's tree alive at a time: the summary
-is the same, and the peak memory is that of a part, not of the module's whole tree. With more than one job each file is extracted in a worker process of its own
-memory limit and time budget: a file that crashes, hangs or exhausts a worker becomes one
+is the same, and the peak memory is that of a part, not of the module's whole tree. With more
+than one job each file is extracted in a worker process of its own memory limit and time budget: a file that crashes, hangs or exhausts a worker becomes one
 diagnostic and the run goes on.
 """
 from __future__ import annotations
@@ -14,11 +14,10 @@ import ast
 import os
 import signal
 import time
-import warnings
 from dataclasses import dataclass
 from multiprocessing import get_context
 from multiprocessing.connection import wait
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Callable, Iterator, List, Optional
 
 from . import gc_pause
 from . import summary as s
@@ -197,17 +196,13 @@ def run_jobs(jobs: List[Job], stamp: bytes, workers: int, seconds: float = DEFAU
     context = _context()
     # largest first: the last file handed out is then a small one, and no worker idles at the end
     # while another parses the biggest module of the run
-    pending = sorted(jobs, key=lambda job: len(job.data))
+    pending = sorted(jobs, key=_size)
     slots = [_Slot(context, stamp, memory_mb) for _ in range(workers if more is not None else min(workers, len(jobs)))]
     try:
-        for slot in slots:
-            if pending:
-                slot.give(pending.pop())
+        _give_idle(slots, pending)
         if more is not None:
-            pending = sorted(pending + more(), key=lambda job: len(job.data))
-            for slot in slots:
-                if slot.job is None and pending:
-                    slot.give(pending.pop())
+            pending = sorted(pending + more(), key=_size)
+            _give_idle(slots, pending)
         while any(slot.job is not None for slot in slots):
             busy = [slot for slot in slots if slot.job is not None]
             deadline = min(slot.started for slot in busy) + seconds
@@ -270,6 +265,17 @@ def _resident_bytes() -> int:
             return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError):
         return 0  # not Linux: fork, as before
+
+
+def _size(job: Job) -> int:
+    return len(job.data)
+
+
+def _give_idle(slots: List[_Slot], pending: List[Job]) -> None:
+    """Each idle slot gets the largest pending job (`pending` is sorted by size, largest last)."""
+    for slot in slots:
+        if slot.job is None and pending:
+            slot.give(pending.pop())
 
 
 def _died(slot: _Slot) -> Outcome:
