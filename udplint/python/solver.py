@@ -85,6 +85,7 @@ class Solver:
         self._recheck_rule = -1
         self._building_subclasses = False
         self._subclasses_of: Optional[Dict[int, List[ClassInfo]]] = None
+        self._unfiled: List[int] = []  # classes loaded since the subclass table was built
         self._members: Dict[int, Tuple[List[ClassInfo], FrozenSet[int]]] = {}  # hierarchy(), remembered
         # which classes hold a value in a per-class slot, by (slot kind, key): reading an
         # attribute of an instance reads only the classes of its hierarchy that hold it (a base
@@ -210,9 +211,7 @@ class Solver:
             self._group = group
             self._rule(self._run_call, site.call, ctx)
         self._group = None
-        self._methods_by_name = None
-        if self._ancestry or self._members:  # bases may name classes of the new module
-            self._invalidate_ancestry()
+        self._classes_added(module)
 
     def _returned_parameter(self, module: ModuleInfo, constraint: s.ReturnValue) -> Optional[str]:
         """The parameter a `return name` gives back unchanged (never rebound in the body), or None."""
@@ -388,15 +387,65 @@ class Solver:
             self._methods_by_name = table
         return self._methods_by_name.get(name, _EMPTY)
 
+    def _classes_added(self, module: ModuleInfo) -> None:
+        """A new module's classes extend hierarchies; they change no ancestry already known (a base
+        naming a module not yet loaded loads it while the base is evaluated). They are filed into the
+        subclass table at the next hierarchy read or recheck, forgetting only their ancestors'
+        hierarchies: forgetting all of them on every on-demand load was most of a large solve."""
+        if self._methods_by_name is not None:
+            for cls in self._new_classes(module):
+                for method in cls.methods:
+                    self._methods_by_name[method].add(cls.index)
+        if self._subclasses_of is None or self._building_subclasses:
+            return  # the table is built from every class when next asked for (a build in progress sees them too)
+        new = self._new_classes(module)
+        if new:
+            self._unfiled.extend(cls.index for cls in new)
+            self._enqueue_recheck()
+
+    def _new_classes(self, module: ModuleInfo) -> List[ClassInfo]:
+        start = module.class_offset
+        return self.program.classes[start:start + len(module.summary.classes)]
+
+    def _file_new_classes(self) -> None:
+        """Add classes loaded since the subclass table was built to their ancestors' entries."""
+        while self._unfiled and self._subclasses_of is not None:
+            index = self._unfiled.pop()
+            reader, self._current = self._current, -1  # the reader depends on one hierarchy, not on this class's
+            try:
+                chain = self.ancestry(index)[0]
+            finally:
+                self._current = reader
+            if self._subclasses_of is None:
+                break  # evaluating its bases forgot every hierarchy: the rebuilt table holds it
+            cls = self.program.classes[index]
+            for ancestor in chain[1:]:
+                self._subclasses_of.setdefault(ancestor.index, []).append(cls)
+                known = self._members.pop(ancestor.index, None)
+                if known is not None:
+                    self._stale_members.setdefault(ancestor.index, _members_shape(known))
+        if self._subclasses_of is None:
+            self._unfiled.clear()
+
     def _invalidate_ancestry(self) -> None:
         """Forget every hierarchy; the recheck rule then wakes the readers of those that changed."""
         for index, entry in self._ancestry.items():
             self._stale_ancestry.setdefault(index, _ancestry_shape(entry))
         for index, entry in self._members.items():
             self._stale_members.setdefault(index, _members_shape(entry))
+        for index, users in self._hierarchy_users.items():  # read but not remembered: assume changed
+            if users:
+                if index not in self._ancestry:
+                    self._stale_ancestry.setdefault(index, None)
+                if index not in self._members:
+                    self._stale_members.setdefault(index, None)
         self._ancestry.clear()
         self._subclasses_of = None
         self._members.clear()
+        self._unfiled.clear()
+        self._enqueue_recheck()
+
+    def _enqueue_recheck(self) -> None:
         if self._recheck_rule < 0:
             self._recheck_rule = len(self._rules)
             self._rules.append((self._recheck_hierarchies, ()))
@@ -405,16 +454,18 @@ class Solver:
     def _recheck_hierarchies(self) -> None:
         """Run again the readers of each class whose ancestry or hierarchy is not what they saw.
         Hierarchies only grow (bases gain values, modules add subclasses), so comparing with the
-        oldest version a reader may have seen is enough."""
+        oldest version a reader may have seen is enough. A class in neither stale table kept its
+        entries, so what its readers saw still holds."""
+        self._current = -1  # these recomputations are no rule's reads
+        self._file_new_classes()
         stale_ancestry, stale_members = self._stale_ancestry, self._stale_members
         self._stale_ancestry, self._stale_members = {}, {}
-        self._current = -1  # these recomputations are no rule's reads
-        for index, users in list(self._hierarchy_users.items()):
+        for index in set(stale_ancestry) | set(stale_members):
+            users = self._hierarchy_users.get(index)
             if not users:
                 continue
-            seen_ancestry, seen_members = stale_ancestry.get(index), stale_members.get(index)
-            changed = seen_ancestry is None or _ancestry_shape(self.ancestry(index)) != seen_ancestry
-            changed = changed or seen_members is None or _members_shape(self._hierarchy(index)) != seen_members
+            changed = _differs(stale_ancestry, index, lambda: _ancestry_shape(self.ancestry(index)))
+            changed = changed or _differs(stale_members, index, lambda: _members_shape(self._hierarchy(index)))
             if changed:
                 for user in users:
                     if user >= 0:
@@ -980,6 +1031,8 @@ class Solver:
     def _hierarchy(self, index: int) -> Tuple[List[ClassInfo], FrozenSet[int]]:
         if self._current >= 0:
             self._hierarchy_users[index].add(self._current)  # remembered below: the reader still depends on it
+        if self._unfiled:
+            self._file_new_classes()
         known = self._members.get(index)
         if known is not None:
             return known
@@ -987,7 +1040,10 @@ class Solver:
             if self._building_subclasses:
                 # asked again while the table is being built: a base named through an attribute
                 # whose value reads a hierarchy (`class A(registry.base)`). Its ancestors alone, not
-                # remembered; building the table again here recursed once per class of the program
+                # remembered (its readers are rechecked once the table is built); building the
+                # table again here recursed once per class of the program
+                self._stale_members.setdefault(index, None)
+                self._enqueue_recheck()
                 chain = list(self.ancestry(index)[0])
                 return chain, frozenset(c.index for c in chain)
             subclasses: Dict[int, List[ClassInfo]] = {}
@@ -1101,6 +1157,14 @@ _PER_CLASS_SLOTS = frozenset({"a", "cs"})  # ("a", class, attribute) and ("cs", 
 
 def _ancestry_shape(entry: Tuple[List[ClassInfo], Set[str]]) -> tuple:
     return tuple(cls.index for cls in entry[0]), frozenset(entry[1])
+
+
+def _differs(stale: Dict[int, Optional[tuple]], index: int, now: Callable[[], tuple]) -> bool:
+    """Whether a class's entry differs from what its readers saw (None: they saw one not remembered)."""
+    if index not in stale:
+        return False
+    seen = stale[index]
+    return seen is None or now() != seen
 
 
 def _members_shape(entry: Tuple[List[ClassInfo], FrozenSet[int]]) -> tuple:
