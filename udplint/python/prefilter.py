@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Dict, List, Protocol, Sequence, Set
+from typing import Dict, Iterator, List, Protocol, Sequence, Set, Tuple
 
 from .models import MARKERS
 from .program import STDLIB_TOP_LEVEL
@@ -73,37 +73,36 @@ def drivers(core: Sequence[HasBytes], rest: Sequence[HasBytes]) -> List[HasBytes
         return []
     names = ModuleNames()
     wanted: Set[str] = {names.of(src.path) for src in core}
-    short = {name.rsplit(".", 1)[-1] for name in wanted}
     holders = [src for src in rest if holds_wildcard(src.data)]
     # a core module counts as a wildcard's source only when it holds one: importing a library's
     # server module alone decides nothing about where it binds (its own defaults are analysed
     # in it, with or without this caller)
     wild_names = {names.of(src.path) for src in holders}
     wild_names |= {names.of(src.path) for src in core if holds_wildcard(src.data)}
-    wild_short = {name.rsplit(".", 1)[-1] for name in wild_names}
     holding = {id(src) for src in holders}
-    encoded = [part.encode("utf-8", "surrogateescape") for part in short]  # file names may be any bytes
-    remaining = [src for src in rest if any(part in src.data for part in encoded)]
-    imports = {id(src): imported_names(src.data) for src in remaining}
-
-    def imports_any(src: HasBytes, full: Set[str], tails: Set[str]) -> bool:
-        return any(name in full or name.rsplit(".", 1)[-1] in tails for name in imports[id(src)])
-
+    # a driver may import a core module or another driver (which a first look at its bytes
+    # cannot know yet): every file that imports anything is a candidate
+    importers: Dict[str, List[HasBytes]] = {}
+    imports: Dict[int, Set[str]] = {}
+    for src in rest:
+        if b"import" in src.data:
+            imports[id(src)] = imported_modules(src.data, names.package_of(src.path))
+            for name in imports[id(src)]:
+                importers.setdefault(name, []).append(src)
     chosen: List[HasBytes] = []
-    grew = True
-    while grew:
-        grew = False
-        for src in list(remaining):
-            if not imports_any(src, wanted, short):
+    decided: Set[int] = set()
+    todo = list(wanted)
+    while todo:
+        for src in importers.get(todo.pop(), ()):
+            if id(src) in decided:
                 continue
-            remaining.remove(src)
-            if id(src) not in holding and not imports_any(src, wild_names, wild_short):
-                continue
-            chosen.append(src)
-            name = names.of(src.path)
-            wanted.add(name)
-            short.add(name.rsplit(".", 1)[-1])
-            grew = True
+            decided.add(id(src))
+            if id(src) in holding or not imports[id(src)].isdisjoint(wild_names):
+                chosen.append(src)
+                name = names.of(src.path)
+                if name not in wanted:
+                    wanted.add(name)
+                    todo.append(name)
     return chosen
 
 
@@ -112,6 +111,7 @@ class ModuleNames:
 
     def __init__(self) -> None:
         self._packages: Dict[Path, str] = {}
+        self._folders: Dict[Path, str] = {}  # by the folder as written
 
     def _package(self, directory: Path) -> str:
         if directory not in self._packages:
@@ -122,28 +122,66 @@ class ModuleNames:
                 self._packages[directory] = ""
         return self._packages[directory]
 
+    def package_of(self, path: Path) -> str:
+        """The package a module's relative imports start from (an `__init__.py` is its own)."""
+        folder = path.parent
+        if folder not in self._folders:  # resolving each file's folder again was most of the cost
+            self._folders[folder] = self._package(folder.resolve())
+        return self._folders[folder]
+
     def of(self, path: Path) -> str:
-        package = self._package(path.parent.resolve())
+        package = self.package_of(path)
         if path.name == "__init__.py":
             return package
         return f"{package}.{path.stem}" if package else path.stem
 
 
-def imported_names(data: bytes) -> Set[str]:
-    """Project module names a file imports, read off its bytes (relative ones by their text)."""
+def imported_modules(data: bytes, package: str) -> Set[str]:
+    """The project modules a file in `package` may import, as the names `ModuleNames` gives them,
+    read off its bytes: `from a import b` may import `a` or `a.b`; a relative import starts from
+    the file's package; an absolute one may also be a sibling (the solver resolves imports from
+    the importer's folder too, for script-style code)."""
     names: Set[str] = set()
-    for dots, module, members, plain in _IMPORTS.findall(data):
+    for dots, module, members, plain in _import_statements(data):
         if plain:
             for part in plain.split(b","):
                 name = part.strip().split(b" as ")[0].strip()
                 if name:
-                    names.add(name.decode("ascii", "replace"))
+                    names.update(_absolute(name.decode("ascii", "replace"), 0, package))
             continue
-        base = module.decode("ascii", "replace")
-        if base:
-            names.add(base)
+        level = len(dots)
+        bases = _absolute(module.decode("ascii", "replace"), level, package)
+        names.update(base for base in bases if base)
         for member in re.split(rb"[\s,()\\]+", members):
             if member and member != b"as":
                 text = member.decode("ascii", "replace")
-                names.add(f"{base}.{text}" if base else text)
+                names.update(f"{base}.{text}" if base else text for base in bases)
     return {n for n in names if n and n.split(".")[0] not in STDLIB_TOP_LEVEL}
+
+
+def _import_statements(data: bytes) -> Iterator[Tuple[bytes, bytes, bytes, bytes]]:
+    """`_IMPORTS`' groups for each import statement, trying only the lines that say `import`
+    (matching the pattern at every line start of a large tree took most of this stage)."""
+    at = data.find(b"import")
+    tried = -1
+    while at >= 0:
+        start = data.rfind(b"\n", 0, at) + 1
+        if start != tried:
+            tried = start
+            found = _IMPORTS.match(data, start)
+            if found is not None:
+                yield found.groups(b"")
+        at = data.find(b"import", at + 6)
+
+
+def _absolute(module: str, level: int, package: str) -> List[str]:
+    """The absolute names `module` may mean in `package` (`level` leading dots)."""
+    parts = package.split(".") if package else []
+    if level:
+        if level - 1 > len(parts):
+            return []
+        parts = parts[: len(parts) - (level - 1)]
+        return [".".join(parts + ([module] if module else []))]
+    if not module:
+        return []
+    return [module] + ([f"{package}.{module}"] if package else [])
