@@ -1,39 +1,75 @@
 """Abstract values that flow through a program. Each is small, hashable and names its origin."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Set, Union
+from dataclasses import dataclass, fields
+from typing import Callable, Dict, Set, Type, TypeVar, Union
+
+T = TypeVar("T")
 
 
-@dataclass(frozen=True)
+def interned(cls: Type[T]) -> Type[T]:
+    """One object per distinct value: equal values are the same object, so sets and dicts of them
+    compare by identity, in C (the generated `__eq__` and `__hash__` of frozen dataclasses were a
+    fifth of a large solve). Apply over `@dataclass(frozen=True, eq=False)`."""
+    names = [f.name for f in fields(cls)]
+    initialise: Callable = cls.__init__
+    table: Dict[tuple, object] = {}
+    typed = cls.__name__ == "Const"  # Const(1), Const(1.0) and Const(True) are three values
+
+    def __new__(klass, *args, **kwargs):
+        if kwargs:
+            args = args + tuple(kwargs[name] for name in names[len(args):])
+        key = (args, type(args[0])) if typed else args
+        known = table.get(key)
+        if known is None:
+            known = object.__new__(klass)
+            initialise(known, *args)
+            table[key] = known
+        return known
+
+    def __reduce__(self):
+        return cls, tuple(getattr(self, name) for name in names)
+
+    cls.__new__ = __new__
+    cls.__init__ = lambda self, *args, **kwargs: None
+    cls.__reduce__ = __reduce__
+    return cls
+
+
+@interned
+@dataclass(frozen=True, eq=False)
 class Const:
     """A literal: str, int, bytes, bool or None."""
 
     value: object
 
 
-@dataclass(frozen=True)
+@interned
+@dataclass(frozen=True, eq=False)
 class Sym:
     """A name from a module outside the project, e.g. `socket.SOCK_DGRAM`."""
 
     qualname: str
 
 
-@dataclass(frozen=True)
+@interned
+@dataclass(frozen=True, eq=False)
 class Sock:
     """A socket or a framework endpoint created at one site (index into Flow.sockets)."""
 
     site: int
 
 
-@dataclass(frozen=True)
+@interned
+@dataclass(frozen=True, eq=False)
 class Peer:
     """The address a peer sent from, as returned by a receive on socket `site`."""
 
     site: int
 
 
-@dataclass(frozen=True)
+@interned
+@dataclass(frozen=True, eq=False)
 class Received:
     """The tuple a receive returns; `peer_index` is where the peer address sits in it."""
 
@@ -41,7 +77,8 @@ class Received:
     peer_index: int
 
 
-@dataclass(frozen=True)
+@interned
+@dataclass(frozen=True, eq=False)
 class SockPair:
     """A tuple holding a socket at `index` (socketserver's `request`, asyncio's (transport, protocol))."""
 
@@ -49,35 +86,40 @@ class SockPair:
     index: int
 
 
-@dataclass(frozen=True)
+@interned
+@dataclass(frozen=True, eq=False)
 class Tup:
     """A tuple/list display, evaluated lazily by position (index into Flow.tuples)."""
 
     site: int
 
 
-@dataclass(frozen=True)
+@interned
+@dataclass(frozen=True, eq=False)
 class Func:
     """A function or lambda of the project (index into Project.functions)."""
 
     site: int
 
 
-@dataclass(frozen=True)
+@interned
+@dataclass(frozen=True, eq=False)
 class Cls:
     """A class of the project (index into Project.classes)."""
 
     site: int
 
 
-@dataclass(frozen=True)
+@interned
+@dataclass(frozen=True, eq=False)
 class Inst:
     """An instance of a project class."""
 
     site: int
 
 
-@dataclass(frozen=True)
+@interned
+@dataclass(frozen=True, eq=False)
 class Method:
     """A project function bound to an instance (`self.handle`), so calls skip `self`."""
 
@@ -94,7 +136,8 @@ WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "0", "::", "::0", "0:0:0:0:0:0:0:0", 
 WILDCARD_SYMBOLS = frozenset({"INADDR_ANY", "IN6ADDR_ANY", "in6addr_any"})
 
 
-@dataclass(frozen=True)
+@interned
+@dataclass(frozen=True, eq=False)
 class Wild:
     """A wildcard host that a call in one module hands to a function of another: where the
     application decides the wildcard, which is where a finding belongs."""
@@ -137,14 +180,16 @@ def sym_tail(value: Value) -> str:
     return value.qualname.rsplit(".", 1)[-1] if isinstance(value, Sym) else ""
 
 
-@dataclass(frozen=True)
+@interned
+@dataclass(frozen=True, eq=False)
 class Mod:
     """A module of the project (index into Project.modules), e.g. from `from . import handlers`."""
 
     site: int
 
 
-@dataclass(frozen=True)
+@interned
+@dataclass(frozen=True, eq=False)
 class AddrInfo:
     """`getaddrinfo()` results (entry=False: the list; True: one 5-tuple) for call site `site`."""
 
@@ -152,28 +197,32 @@ class AddrInfo:
     entry: bool
 
 
-@dataclass(frozen=True)
+@interned
+@dataclass(frozen=True, eq=False)
 class SockAddr:
     """The sockaddr of a getaddrinfo() entry: (host, port) as the call's arguments give them."""
 
     site: int
 
 
-@dataclass(frozen=True)
+@interned
+@dataclass(frozen=True, eq=False)
 class Strs:
     """The parts of a constant string split by a library call: `"0.0.0.0:53".split(":")`."""
 
     parts: tuple
 
 
-@dataclass(frozen=True)
+@interned
+@dataclass(frozen=True, eq=False)
 class Rest:
     """What a function's `*args` holds: the values of each extra positional argument."""
 
     items: tuple  # of frozensets
 
 
-@dataclass(frozen=True)
+@interned
+@dataclass(frozen=True, eq=False)
 class Dct:
     """A dict made by a display (`{...}`) at one site (index into Solver.tuples): its entries
     live in keyed slots, so `config["server"]` reads what was stored under "server"."""
@@ -181,7 +230,8 @@ class Dct:
     site: int
 
 
-@dataclass(frozen=True)
+@interned
+@dataclass(frozen=True, eq=False)
 class DictView:
     """`d.keys()`, `d.values()` or `d.items()` of a dict display's site: iterating `items()`
     gives (key, value) pairs, so `for port, password in d.items()` keeps keys apart from values."""
@@ -190,7 +240,8 @@ class DictView:
     part: str  # "keys" | "values" | "items"
 
 
-@dataclass(frozen=True)
+@interned
+@dataclass(frozen=True, eq=False)
 class DictItem:
     """One (key, value) pair of `d.items()`."""
 
