@@ -261,6 +261,29 @@ def test_drivers_are_only_files_that_can_hand_over_a_wildcard(tmp_path):
     assert prefilter.holds_wildcard(b"serve(host='')") and prefilter.holds_wildcard(b"x = INADDR_ANY")
 
 
+def test_drivers_import_core_modules_by_their_resolved_names(tmp_path):
+    """`from .base import x` in another package names that package's `base`, not every module called
+    `base`; a script that hands a wildcard to a driver's helper is a driver too."""
+    from udplint.python import prefilter
+
+    class Src:
+        def __init__(self, name, text):
+            self.path = tmp_path / name
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.write_text(text)
+            self.data = text.encode()
+
+    for package in ("netlib", "mathlib"):
+        Src(f"{package}/__init__.py", "")
+    core = Src("netlib/base.py", "def serve(sock):\n    data, peer = sock.recvfrom(9)\n    sock.sendto(data, peer)\n")
+    unrelated = Src("mathlib/expr.py", "from .base import Expr\nprint(Expr(''))\n")
+    helper = Src("netlib/helpers.py", "from .base import serve\ndef start(host):\n    serve(host)\nstart('')\n")
+    script = Src("run.py", "from netlib.helpers import start\nstart('0.0.0.0')\n")
+    chosen = prefilter.drivers([core], [unrelated, helper, script])
+    assert sorted(str(src.path.relative_to(tmp_path)) for src in chosen) == ["netlib/helpers.py", "run.py"]
+    assert prefilter.imported_modules(b"from .. import a, b\nimport c as d\n", "p.q") == {"p", "p.a", "p.b", "c", "p.q.c"}
+
+
 def test_files_with_equal_bytes_are_analysed_apart(tmp_path):
     """Equal bytes share one summary; the solver must still keep the two modules apart."""
     for folder in ("src", "scripts"):
