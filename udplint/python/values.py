@@ -2,125 +2,112 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Callable, Dict, Set, Type, TypeVar, Union
-
-T = TypeVar("T")
+from typing import ClassVar, Dict, Set, Union
 
 
-def interned(cls: Type[T]) -> Type[T]:
+class Interned(type):
     """One object per distinct value: equal values are the same object, so sets and dicts of them
     compare by identity, in C (the generated `__eq__` and `__hash__` of frozen dataclasses were a
-    fifth of a large solve). Apply over `@dataclass(frozen=True, eq=False)`."""
-    names = [f.name for f in fields(cls)]
-    initialise: Callable = cls.__init__
-    table: Dict[tuple, object] = {}
-    typed = cls.__name__ == "Const"  # Const(1), Const(1.0) and Const(True) are three values
+    fifth of a large solve). For `@dataclass(frozen=True, eq=False)` classes."""
 
-    def __new__(klass, *args, **kwargs):
+    def __call__(cls, *args, **kwargs):
         if kwargs:
-            args = args + tuple(kwargs[name] for name in names[len(args):])
-        key = (args, type(args[0])) if typed else args
-        known = table.get(key)
+            args = args + tuple(kwargs[field.name] for field in fields(cls)[len(args):])
+        key = (args, type(args[0])) if cls.typed else args  # Const(1), Const(1.0), Const(True): three values
+        known = cls.instances.get(key)
         if known is None:
-            known = object.__new__(klass)
-            initialise(known, *args)
-            table[key] = known
+            known = cls.instances[key] = super().__call__(*args)
         return known
 
+
+class _Value(metaclass=Interned):
+    instances: ClassVar[Dict[tuple, "_Value"]]
+    typed: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.instances = {}
+
     def __reduce__(self):
-        return cls, tuple(getattr(self, name) for name in names)
-
-    cls.__new__ = __new__
-    cls.__init__ = lambda self, *args, **kwargs: None
-    cls.__reduce__ = __reduce__
-    return cls
+        return type(self), tuple(getattr(self, field.name) for field in fields(self))
 
 
-@interned
 @dataclass(frozen=True, eq=False)
-class Const:
+class Const(_Value):
     """A literal: str, int, bytes, bool or None."""
+
+    typed: ClassVar[bool] = True
 
     value: object
 
 
-@interned
 @dataclass(frozen=True, eq=False)
-class Sym:
+class Sym(_Value):
     """A name from a module outside the project, e.g. `socket.SOCK_DGRAM`."""
 
     qualname: str
 
 
-@interned
 @dataclass(frozen=True, eq=False)
-class Sock:
+class Sock(_Value):
     """A socket or a framework endpoint created at one site (index into Flow.sockets)."""
 
     site: int
 
 
-@interned
 @dataclass(frozen=True, eq=False)
-class Peer:
+class Peer(_Value):
     """The address a peer sent from, as returned by a receive on socket `site`."""
 
     site: int
 
 
-@interned
 @dataclass(frozen=True, eq=False)
-class Received:
+class Received(_Value):
     """The tuple a receive returns; `peer_index` is where the peer address sits in it."""
 
     site: int
     peer_index: int
 
 
-@interned
 @dataclass(frozen=True, eq=False)
-class SockPair:
+class SockPair(_Value):
     """A tuple holding a socket at `index` (socketserver's `request`, asyncio's (transport, protocol))."""
 
     site: int
     index: int
 
 
-@interned
 @dataclass(frozen=True, eq=False)
-class Tup:
+class Tup(_Value):
     """A tuple/list display, evaluated lazily by position (index into Flow.tuples)."""
 
     site: int
 
 
-@interned
 @dataclass(frozen=True, eq=False)
-class Func:
+class Func(_Value):
     """A function or lambda of the project (index into Project.functions)."""
 
     site: int
 
 
-@interned
 @dataclass(frozen=True, eq=False)
-class Cls:
+class Cls(_Value):
     """A class of the project (index into Project.classes)."""
 
     site: int
 
 
-@interned
 @dataclass(frozen=True, eq=False)
-class Inst:
+class Inst(_Value):
     """An instance of a project class."""
 
     site: int
 
 
-@interned
 @dataclass(frozen=True, eq=False)
-class Method:
+class Method(_Value):
     """A project function bound to an instance (`self.handle`), so calls skip `self`."""
 
     site: int
@@ -136,9 +123,8 @@ WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "0", "::", "::0", "0:0:0:0:0:0:0:0", 
 WILDCARD_SYMBOLS = frozenset({"INADDR_ANY", "IN6ADDR_ANY", "in6addr_any"})
 
 
-@interned
 @dataclass(frozen=True, eq=False)
-class Wild:
+class Wild(_Value):
     """A wildcard host that a call in one module hands to a function of another: where the
     application decides the wildcard, which is where a finding belongs."""
 
@@ -180,59 +166,52 @@ def sym_tail(value: Value) -> str:
     return value.qualname.rsplit(".", 1)[-1] if isinstance(value, Sym) else ""
 
 
-@interned
 @dataclass(frozen=True, eq=False)
-class Mod:
+class Mod(_Value):
     """A module of the project (index into Project.modules), e.g. from `from . import handlers`."""
 
     site: int
 
 
-@interned
 @dataclass(frozen=True, eq=False)
-class AddrInfo:
+class AddrInfo(_Value):
     """`getaddrinfo()` results (entry=False: the list; True: one 5-tuple) for call site `site`."""
 
     site: int
     entry: bool
 
 
-@interned
 @dataclass(frozen=True, eq=False)
-class SockAddr:
+class SockAddr(_Value):
     """The sockaddr of a getaddrinfo() entry: (host, port) as the call's arguments give them."""
 
     site: int
 
 
-@interned
 @dataclass(frozen=True, eq=False)
-class Strs:
+class Strs(_Value):
     """The parts of a constant string split by a library call: `"0.0.0.0:53".split(":")`."""
 
     parts: tuple
 
 
-@interned
 @dataclass(frozen=True, eq=False)
-class Rest:
+class Rest(_Value):
     """What a function's `*args` holds: the values of each extra positional argument."""
 
     items: tuple  # of frozensets
 
 
-@interned
 @dataclass(frozen=True, eq=False)
-class Dct:
+class Dct(_Value):
     """A dict made by a display (`{...}`) at one site (index into Solver.tuples): its entries
     live in keyed slots, so `config["server"]` reads what was stored under "server"."""
 
     site: int
 
 
-@interned
 @dataclass(frozen=True, eq=False)
-class DictView:
+class DictView(_Value):
     """`d.keys()`, `d.values()` or `d.items()` of a dict display's site: iterating `items()`
     gives (key, value) pairs, so `for port, password in d.items()` keeps keys apart from values."""
 
@@ -240,9 +219,8 @@ class DictView:
     part: str  # "keys" | "values" | "items"
 
 
-@interned
 @dataclass(frozen=True, eq=False)
-class DictItem:
+class DictItem(_Value):
     """One (key, value) pair of `d.items()`."""
 
     site: int
