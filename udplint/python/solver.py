@@ -741,7 +741,7 @@ class Solver:
             if not rest:
                 return frozenset({Mod(target.index)}), ()
             return self.global_ref(target, rest[0])  # further parts resolve as attributes
-        return frozenset({Sym(dotted)}), ()
+        return frozenset({Sym(models.library_name(dotted))}), ()
 
     # attributes ------------------------------------------------------------------------------------
     def attribute_values(self, node: s.Attr, ctx: Ctx) -> Set:

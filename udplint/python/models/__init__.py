@@ -25,6 +25,18 @@ _SERVER_BASES = {name: model.kind for model in MODELS.values() for name in model
 SITE_METHODS = frozenset().union(*(m.site_methods for m in MODELS.values()))
 MARKERS = tuple(dict.fromkeys(marker for m in MODELS.values() for marker in m.markers))
 
+# MicroPython's (and CircuitPython's) builtin modules are the standard library under a `u` prefix:
+# `import usocket as socket` on a board is the `socket` the models describe.
+MICROPYTHON_MODULES = {"usocket": "socket", "uasyncio": "asyncio", "uselect": "select", "ustruct": "struct"}
+
+
+def library_name(dotted: str) -> str:
+    """The name the models know an outside module's `dotted` by (`usocket.socket` is `socket.socket`)."""
+    top, dot, rest = dotted.partition(".")
+    alias = MICROPYTHON_MODULES.get(top)
+    return alias + dot + rest if alias is not None else dotted
+
+
 STAR_SOURCES = {"socket", "socketserver", "SocketServer", "asyncio", "select", "selectors", "trio", "gevent"}
 SOCKET_WRAPPER_ATTRS = {"socket", "_socket", "sock", "_sock", "transport", "_transport", "fileobj", "server"}
 PASS_THROUGH_ATTRS = {"fileobj", "data"}
