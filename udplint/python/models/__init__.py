@@ -11,14 +11,15 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Set
 
 from .. import summary as s
 from ..values import RANDOM_NUMBERS, AddrInfo, Cls, Const, Dct, DictView, Func, Inst, Method, Mod, Received, Sock, SockAddr, Strs, Sym, Tup
-from . import anyio, asyncio, duck, gevent, sockets, socketserver, twisted
+from . import anyio, asyncio, dgram, duck, gevent, sockets, socketserver, twisted
 from .base import Model, site_argument
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..solver import Ctx, SocketSite, Solver
 
 MODELS: Dict[str, Model] = {m.kind: m for m in (
-    sockets.MODEL, socketserver.MODEL, asyncio.MODEL, twisted.MODEL, gevent.MODEL, anyio.MODEL, duck.MODEL,
+    sockets.MODEL, socketserver.MODEL, asyncio.MODEL, twisted.MODEL, gevent.MODEL, anyio.MODEL, dgram.MODEL,
+    duck.MODEL,
 )}
 _CONSTRUCTORS = {name: model.kind for model in MODELS.values() for name in model.constructors}
 _SERVER_BASES = {name: model.kind for model in MODELS.values() for name in model.server_bases}
