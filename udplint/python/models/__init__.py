@@ -69,7 +69,8 @@ PASS_SECOND_ARGUMENT = {"typing.cast", "typing_extensions.cast"}
 ENVIRONMENT_LOOKUPS = {"os.getenv", "os.environ.get", "os.environ.setdefault"}
 MERGE_ARGUMENTS = {"select.select", "select.poll", "builtins.zip"}
 # method names whose call the solver must always run (sites, effects, framework plumbing)
-MODELLED_METHODS = frozenset(SITE_METHODS | MUTATORS | set(HIGHER_ORDER) | HIGHER_ORDER_TUPLE_ARGS | {"add_argument"})
+MODELLED_METHODS = frozenset(SITE_METHODS | MUTATORS | set(HIGHER_ORDER) | HIGHER_ORDER_TUPLE_ARGS | {"add_argument"}
+                             | {"partial", "partialmethod"})
 GETADDRINFO = {"socket.getaddrinfo", "trio.socket.getaddrinfo"}
 _USES_ARGUMENTS = PASS_FIRST_ARGUMENT | PASS_SECOND_ARGUMENT | ENVIRONMENT_LOOKUPS | MERGE_ARGUMENTS | {"builtins.getattr"}
 
@@ -109,8 +110,8 @@ def namespace_attribute(solver: "Solver", value, attr: str) -> Set:
 
 
 def external_call(solver: "Solver", call: s.Call, qualname: str, ctx: "Ctx") -> Set:
-    if qualname in DICT_CONSTRUCTORS and (call.args and any(a.keyword or a.star == "**" for a in call.args)
-                                          or qualname != "builtins.dict"):
+    if qualname in DICT_CONSTRUCTORS and (not call.args or any(a.keyword or a.star == "**" for a in call.args)
+                                          or qualname != "builtins.dict"):  # `dict()` is a new, empty one
         return {Dct(solver.dict_call_site(call, ctx, positional_is_mapping=qualname != "collections.defaultdict"))}
     if qualname == "argparse.ArgumentParser":
         return {Sym(f"{PARSER_PREFIX}{ctx.module}:{call.site}")}
@@ -327,6 +328,18 @@ def call_effects(solver: "Solver", call: s.Call, ctx: "Ctx", args: List[Set], kw
         _call_with(solver, args[fn], args[rest:])
     elif name in HIGHER_ORDER_TUPLE_ARGS and len(args) >= 2:
         _call_with(solver, args[0], _tuple_items(solver, args[1]))
+    elif name in PARTIALS and args and any(isinstance(v, Sym) and v.qualname in PARTIALS[name]
+                                          for v in solver.values(func, ctx)):
+        # `functools.partial(f, a, b)` is made to be called (a done callback, a handler): whoever
+        # calls it, f's first parameters are a and b, and its keywords the partial's
+        for value in args[0]:
+            if isinstance(value, (Func, Method)):
+                solver.bind_arguments(solver.program.functions[value.site], isinstance(value, Method),
+                                      args[1:], kwargs)
+
+
+# `partial(f, *args, **kwargs)` by the name it is called with
+PARTIALS = {"partial": {"functools.partial"}, "partialmethod": {"functools.partialmethod"}}
 
 
 def has_effects(call: s.Call, method) -> bool:
@@ -334,7 +347,7 @@ def has_effects(call: s.Call, method) -> bool:
     if method in MUTATORS or method == "add_argument":
         return True
     name = method or (call.func.name if type(call.func) is s.Name else None)
-    if name in HIGHER_ORDER or name in HIGHER_ORDER_TUPLE_ARGS:
+    if name in HIGHER_ORDER or name in HIGHER_ORDER_TUPLE_ARGS or name in PARTIALS:
         return True
     return any(a.keyword == "target" for a in call.args)
 
