@@ -249,3 +249,58 @@ def test_relative_imports_inside_a_package_folder_named_by_its_version(tmp_path)
             """,
     })
     assert findings(tmp_path / "enip-5.2.5", cwd=tmp_path) == [("enip-5.2.5/server/network.py", 6, "UDP001")]
+
+
+def test_a_modelled_library_checked_beside_the_project_is_still_the_model(tmp_path):
+    # asyncio-dgram's own source in the tree (a corpus of distributions checked together): the
+    # project's stream is the model's, its send(data, addr) a reply, wherever the library lives
+    write(tmp_path, {
+        "asyncio-dgram-3.0.0/pyproject.toml": "",
+        "asyncio-dgram-3.0.0/asyncio_dgram/__init__.py": "from .aio import bind, connect, from_socket\n",
+        "asyncio-dgram-3.0.0/asyncio_dgram/aio.py": """\
+            import asyncio
+
+
+            class DatagramStream:
+                def __init__(self, transport, queue):
+                    self._transport = transport
+                    self._queue = queue
+
+                async def recv(self):
+                    return await self._queue.get()
+
+                async def send(self, data, addr=None):
+                    self._transport.sendto(data, addr)
+
+
+            async def from_socket(sock):
+                loop = asyncio.get_running_loop()
+                queue = asyncio.Queue()
+                transport, _ = await loop.create_datagram_endpoint(asyncio.DatagramProtocol, sock=sock)
+                return DatagramStream(transport, queue)
+
+
+            async def bind(addr):
+                return None
+
+
+            async def connect(addr):
+                return None
+            """,
+        "responder-1.0/pyproject.toml": "",
+        "responder-1.0/responder.py": """\
+            import socket
+
+            import asyncio_dgram
+
+
+            async def serve():
+                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                sock.bind(("", 1900))
+                stream = await asyncio_dgram.from_socket(sock)
+                data, peer = await stream.recv()
+                await stream.send(b"HTTP/1.1 200 OK\\r\\n\\r\\n", peer)
+            """,
+    })
+    assert findings(tmp_path / "asyncio-dgram-3.0.0", tmp_path / "responder-1.0", cwd=tmp_path) == [
+        ("responder-1.0/responder.py", 11, "UDP001")]

@@ -309,6 +309,9 @@ def _reply(solver: Solver, call: s.Call, ctx: Ctx, method: str, senders: Set[int
         destinations = [a.value for a in args[2:]]
     elif method in ("write", "sendto"):
         destinations = [a.value for a in args[1:]] + list(keywords.values())
+    elif any(solver.sockets[index].kind == "asyncio_dgram" for index in senders):  # stream.send(data, addr)
+        senders = {index for index in senders if solver.sockets[index].kind == "asyncio_dgram"}
+        destinations = [a.value for a in args[1:]] + [keywords.get("addr")]
     else:  # send((data, addr)) on an anyio UDP socket
         senders = {index for index in senders if solver.sockets[index].kind == "anyio"}
         destinations = [a.value for a in args[:1]]

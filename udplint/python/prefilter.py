@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Protocol, Sequence, Set, Tuple
 
 from .models import MARKERS
-from .program import STDLIB_TOP_LEVEL
+from .program import LIBRARY_TOP_LEVEL
 
 # Substrings of every marker: a file without any of them has no marker either.
-_ANCHORS = (b"send", b"recv", b"DGRAM", b"UDP", b"atagram", b"udp")
+_ANCHORS = (b"send", b"recv", b"DGRAM", b"UDP", b"atagram", b"udp", b"dgram")
 assert all(any(anchor in marker for anchor in _ANCHORS) for marker in MARKERS), "an anchor per marker"
 
 # A wildcard a script could hand to a library's server: as a call argument or a default value,
@@ -156,7 +156,7 @@ def imported_modules(data: bytes, package: str) -> Set[str]:
             if member and member != b"as":
                 text = member.decode("ascii", "replace")
                 names.update(f"{base}.{text}" if base else text for base in bases)
-    return {n for n in names if n and n.split(".")[0] not in STDLIB_TOP_LEVEL}
+    return {n for n in names if n and n.split(".")[0] not in LIBRARY_TOP_LEVEL}
 
 
 def _import_statements(data: bytes) -> Iterator[Tuple[bytes, bytes, bytes, bytes]]:

@@ -22,6 +22,11 @@ STDLIB_TOP_LEVEL = frozenset(getattr(sys, "stdlib_module_names", ())) | {
     "typing", "logging",
 }
 
+# Libraries a model describes whole (models.dgram): an import of one is the library the model
+# knows, even where its source is in the tree (a project checked beside its dependencies).
+MODELLED_TOP_LEVEL = frozenset({"asyncio_dgram"})
+LIBRARY_TOP_LEVEL = STDLIB_TOP_LEVEL | MODELLED_TOP_LEVEL
+
 PROPERTY_DECORATORS = frozenset({"property", "cached_property"})
 
 
@@ -186,7 +191,7 @@ class Program:
 
     def find_module(self, dotted: str, importer: ModuleInfo) -> Optional[ModuleInfo]:
         """The project module `dotted` (absolute) as seen from `importer`, summarised on demand."""
-        if not dotted or dotted.split(".")[0] in STDLIB_TOP_LEVEL:
+        if not dotted or dotted.split(".")[0] in LIBRARY_TOP_LEVEL:
             return None
         key = (dotted, importer.root, importer.path.parent)
         if key in self._lookups:
@@ -208,7 +213,7 @@ class Program:
 
     def candidates(self, dotted: str, importer: ModuleInfo) -> Iterator[Path]:
         """The files `import dotted` may mean for `importer`, in the order Python tries them."""
-        if not dotted or dotted.split(".")[0] in STDLIB_TOP_LEVEL:
+        if not dotted or dotted.split(".")[0] in LIBRARY_TOP_LEVEL:
             return
         rel = Path(*dotted.split("."))
         for root in self._roots(importer):

@@ -664,8 +664,9 @@ class Solver:
         out = set(static)
         for slot in slots:
             out.update(self.read(slot))
-        if self.is_self(node, ctx):
-            out.add(Inst(self.ctx_class(ctx).index))
+        if self.is_self(node, ctx):  # a classmethod's `cls` is the class: `cls(conf)` makes one
+            index = self.ctx_class(ctx).index
+            out.add(Cls(index) if self.program.functions[ctx.func].is_classmethod else Inst(index))
         return out
 
     def resolve_name(self, module_index: int, scope: int, name: str) -> Tuple[frozenset, tuple]:
@@ -687,7 +688,8 @@ class Solver:
         owner = self._scope_owner(module, where)
         if where != scope_index and owner is not None and owner.is_method and owner.params \
                 and owner.params[0] == name:
-            static = static | {Inst(owner.cls.index)}  # `lambda: self` inside a method
+            # `lambda: self` inside a method (`lambda: cls` inside a classmethod)
+            static = static | {Cls(owner.cls.index) if owner.is_classmethod else Inst(owner.cls.index)}
         return static, slots
 
     def _scope_owner(self, module: ModuleInfo, scope: int) -> Optional[FunctionInfo]:
@@ -792,7 +794,7 @@ class Solver:
             if not rest:
                 return frozenset({Mod(target.index)}), ()
             return self.global_ref(target, rest[0])  # further parts resolve as attributes
-        return frozenset({Sym(dotted)}), ()
+        return frozenset({Sym(models.library_name(dotted))}), ()
 
     # attributes ------------------------------------------------------------------------------------
     def attribute_values(self, node: s.Attr, ctx: Ctx) -> Set:
@@ -837,9 +839,24 @@ class Solver:
                 if keys is None:
                     keys = self.values(node.keys[0], ctx) if len(node.keys) == 1 else frozenset()
                 out |= self.read_key(value.site, keys or None)
+            elif isinstance(value, Inst) and self._getitem(value, node, ctx, out):
+                continue
             else:
                 out |= self.item(value, node.index)
         return out
+
+    def _getitem(self, value: Inst, node: s.Subscript, ctx: Ctx, out: Set) -> bool:
+        """`config['listen']` on an instance of a project class with `__getitem__`: what the
+        method returns for that key (adds to `out`); False when the class has none."""
+        getters = sorted(self.classes_with_method("__getitem__") & self.hierarchy_members(value.site))
+        if not getters:
+            return False
+        keys = self.values(node.keys[0], ctx) if len(node.keys) == 1 else set()
+        for index in getters:
+            method = self.program.classes[index].methods["__getitem__"]
+            self.bind_arguments(method, True, [set(keys)], {})
+            out |= self.returned(method.index)
+        return True
 
     def item(self, value, index: Optional[int]) -> Set:
         """What `value[index]` (or an unpacked position) holds; index None = any position."""

@@ -113,7 +113,7 @@ SCREEN_NAMES = frozenset({
     "SOCK_DGRAM", "sendto", "sendmsg", "recvfrom", "recvfrom_into", "recvmsg", "recvmsg_into", "sock_sendto",
     "sock_recvfrom", "UDPServer", "ThreadingUDPServer", "ForkingUDPServer", "DatagramRequestHandler",
     "create_datagram_endpoint", "DatagramProtocol", "datagram_received", "listenUDP", "datagramReceived",
-    "DatagramServer", "create_udp_socket",
+    "DatagramServer", "create_udp_socket", "asyncio_dgram",
 })
 
 

@@ -11,19 +11,32 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Set
 
 from .. import summary as s
 from ..values import RANDOM_NUMBERS, AddrInfo, Cls, Const, Dct, DictView, Func, Inst, Method, Mod, Received, Sock, SockAddr, Strs, Sym, Tup
-from . import anyio, asyncio, duck, gevent, sockets, socketserver, twisted
+from . import anyio, asyncio, dgram, duck, gevent, sockets, socketserver, twisted
 from .base import Model, site_argument
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..solver import Ctx, SocketSite, Solver
 
 MODELS: Dict[str, Model] = {m.kind: m for m in (
-    sockets.MODEL, socketserver.MODEL, asyncio.MODEL, twisted.MODEL, gevent.MODEL, anyio.MODEL, duck.MODEL,
+    sockets.MODEL, socketserver.MODEL, asyncio.MODEL, twisted.MODEL, gevent.MODEL, anyio.MODEL, dgram.MODEL,
+    duck.MODEL,
 )}
 _CONSTRUCTORS = {name: model.kind for model in MODELS.values() for name in model.constructors}
 _SERVER_BASES = {name: model.kind for model in MODELS.values() for name in model.server_bases}
 SITE_METHODS = frozenset().union(*(m.site_methods for m in MODELS.values()))
 MARKERS = tuple(dict.fromkeys(marker for m in MODELS.values() for marker in m.markers))
+
+# MicroPython's (and CircuitPython's) builtin modules are the standard library under a `u` prefix:
+# `import usocket as socket` on a board is the `socket` the models describe.
+MICROPYTHON_MODULES = {"usocket": "socket", "uasyncio": "asyncio", "uselect": "select", "ustruct": "struct"}
+
+
+def library_name(dotted: str) -> str:
+    """The name the models know an outside module's `dotted` by (`usocket.socket` is `socket.socket`)."""
+    top, dot, rest = dotted.partition(".")
+    alias = MICROPYTHON_MODULES.get(top)
+    return alias + dot + rest if alias is not None else dotted
+
 
 STAR_SOURCES = {"socket", "socketserver", "SocketServer", "asyncio", "select", "selectors", "trio", "gevent"}
 SOCKET_WRAPPER_ATTRS = {"socket", "_socket", "sock", "_sock", "transport", "_transport", "fileobj", "server"}
@@ -56,7 +69,8 @@ PASS_SECOND_ARGUMENT = {"typing.cast", "typing_extensions.cast"}
 ENVIRONMENT_LOOKUPS = {"os.getenv", "os.environ.get", "os.environ.setdefault"}
 MERGE_ARGUMENTS = {"select.select", "select.poll", "builtins.zip"}
 # method names whose call the solver must always run (sites, effects, framework plumbing)
-MODELLED_METHODS = frozenset(SITE_METHODS | MUTATORS | set(HIGHER_ORDER) | HIGHER_ORDER_TUPLE_ARGS | {"add_argument"})
+MODELLED_METHODS = frozenset(SITE_METHODS | MUTATORS | set(HIGHER_ORDER) | HIGHER_ORDER_TUPLE_ARGS | {"add_argument"}
+                             | {"partial", "partialmethod"})
 GETADDRINFO = {"socket.getaddrinfo", "trio.socket.getaddrinfo"}
 _USES_ARGUMENTS = PASS_FIRST_ARGUMENT | PASS_SECOND_ARGUMENT | ENVIRONMENT_LOOKUPS | MERGE_ARGUMENTS | {"builtins.getattr"}
 
@@ -96,8 +110,8 @@ def namespace_attribute(solver: "Solver", value, attr: str) -> Set:
 
 
 def external_call(solver: "Solver", call: s.Call, qualname: str, ctx: "Ctx") -> Set:
-    if qualname in DICT_CONSTRUCTORS and (call.args and any(a.keyword or a.star == "**" for a in call.args)
-                                          or qualname != "builtins.dict"):
+    if qualname in DICT_CONSTRUCTORS and (not call.args or any(a.keyword or a.star == "**" for a in call.args)
+                                          or qualname != "builtins.dict"):  # `dict()` is a new, empty one
         return {Dct(solver.dict_call_site(call, ctx, positional_is_mapping=qualname != "collections.defaultdict"))}
     if qualname == "argparse.ArgumentParser":
         return {Sym(f"{PARSER_PREFIX}{ctx.module}:{call.site}")}
@@ -314,6 +328,18 @@ def call_effects(solver: "Solver", call: s.Call, ctx: "Ctx", args: List[Set], kw
         _call_with(solver, args[fn], args[rest:])
     elif name in HIGHER_ORDER_TUPLE_ARGS and len(args) >= 2:
         _call_with(solver, args[0], _tuple_items(solver, args[1]))
+    elif name in PARTIALS and args and any(isinstance(v, Sym) and v.qualname in PARTIALS[name]
+                                          for v in solver.values(func, ctx)):
+        # `functools.partial(f, a, b)` is made to be called (a done callback, a handler): whoever
+        # calls it, f's first parameters are a and b, and its keywords the partial's
+        for value in args[0]:
+            if isinstance(value, (Func, Method)):
+                solver.bind_arguments(solver.program.functions[value.site], isinstance(value, Method),
+                                      args[1:], kwargs)
+
+
+# `partial(f, *args, **kwargs)` by the name it is called with
+PARTIALS = {"partial": {"functools.partial"}, "partialmethod": {"functools.partialmethod"}}
 
 
 def has_effects(call: s.Call, method) -> bool:
@@ -321,7 +347,7 @@ def has_effects(call: s.Call, method) -> bool:
     if method in MUTATORS or method == "add_argument":
         return True
     name = method or (call.func.name if type(call.func) is s.Name else None)
-    if name in HIGHER_ORDER or name in HIGHER_ORDER_TUPLE_ARGS:
+    if name in HIGHER_ORDER or name in HIGHER_ORDER_TUPLE_ARGS or name in PARTIALS:
         return True
     return any(a.keyword == "target" for a in call.args)
 
