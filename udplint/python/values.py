@@ -7,8 +7,8 @@ from typing import ClassVar, Dict, Set, Union
 
 class Interned(type):
     """One object per distinct value: equal values are the same object, so sets and dicts of them
-    compare by identity, in C (the generated `__eq__` and `__hash__` of frozen dataclasses were a
-    fifth of a large solve). For `@dataclass(frozen=True, eq=False)` classes."""
+    compare by identity, in C (the generated `__eq__` of frozen dataclasses was a seventh of a
+    large solve). For `@dataclass(frozen=True, eq=False)` classes."""
 
     def __call__(cls, *args, **kwargs):
         if kwargs:
@@ -17,16 +17,23 @@ class Interned(type):
         known = cls.instances.get(key)
         if known is None:
             known = cls.instances[key] = super().__call__(*args)
+            # hashed by content, not by address: set order (and so which values a full slot
+            # keeps) must not depend on where objects were allocated (-j1 and -j2 differed)
+            object.__setattr__(known, "_hash", hash((cls.__name__, args)))
         return known
 
 
 class _Value(metaclass=Interned):
     instances: ClassVar[Dict[tuple, "_Value"]]
     typed: ClassVar[bool] = False
+    _hash: int
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
         cls.instances = {}
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def __reduce__(self):
         return type(self), tuple(getattr(self, field.name) for field in fields(self))
