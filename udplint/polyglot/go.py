@@ -221,7 +221,8 @@ class GoProgram:
         its peer the second-to-last target (every read API returns `..., peer, err`)."""
         wrappers: Dict[str, NativeFact] = {}
         for fact in self.kind("receive"):
-            if not fact.get("peer") and self.text.before(fact).strip().endswith("return") and self.func_of(fact):
+            returned = self.text.span(fact).lstrip().startswith("return") or self.text.before(fact).strip().endswith("return")
+            if not fact.get("peer") and returned and self.func_of(fact):
                 wrappers.setdefault(self.func_of(fact), fact)
         if not wrappers:
             return
