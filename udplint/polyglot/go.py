@@ -6,6 +6,17 @@ destination carries a peer is a reply; the socket it goes out on (or, when that 
 followed, the socket the request came in on) says where it was bound. The listen address is
 resolved by name too: literals, `":"+port`, `fmt.Sprintf(":%d", p)`, `&net.UDPAddr{Port: p}`,
 package constants, flag defaults and keyed config fields.
+
+A program is one package directory joined with the packages of the same run that it imports and
+that do datagram I/O themselves (`linked_programs`): a handler in one package often replies
+through a transport another package opened, received on and wraps (`hub.WriteTo(b, src)`). Within
+such a program an unexported field or function is its package's own (Go's visibility), exported
+ones are shared by name. Four shapes of project code are modelled: a function that returns a read
+API's results (`return c.ReadMsgUDP(b, oob)`) makes each of its calls a receive; an address
+constructor (`NewEndpoint(ip, port)`, `UDPDestination(...)`) holds its arguments and its body is not
+followed; a function handed over as a value (`conn.ListenOut(f.handle)`) is called wherever the
+parameter it lands in is called; a local whose field is assigned a peer (`a.IP = from.IP`) carries
+it when handed over whole.
 """
 from __future__ import annotations
 
@@ -116,13 +127,14 @@ _RECEIVES = (b"ReadFrom", b"ReadMsg")
 
 
 def prefilter_linked(dropped: Sequence[Tuple[str, bytes]], kept: Sequence[Tuple[str, bytes]]) -> set:
-    """The files the prefilter dropped that import a package of the run that receives datagrams
-    (a file of it names ReadFrom/ReadMsg): they hand that transport their handlers
-    (`conn.ListenOut(f.handle)`) and read the packets it delivers."""
+    """The files the prefilter dropped, of a package with a kept file, that import a package of
+    the run that receives datagrams (a file of it names ReadFrom/ReadMsg): they hand that
+    transport their handlers (`conn.ListenOut(f.handle)`) and read the packets it delivers."""
     receiving = {os.path.dirname(os.path.abspath(path)) for path, data in kept
                  if not _is_test(path) and any(n in data for n in _RECEIVES)}
     if not receiving:
         return set()
+    packages = {os.path.dirname(os.path.abspath(path)) for path, _ in kept if not _is_test(path)}
     names = {}
     for directory in receiving:
         names[directory] = {_module_import_path(directory)} - {""}
@@ -130,8 +142,10 @@ def prefilter_linked(dropped: Sequence[Tuple[str, bytes]], kept: Sequence[Tuple[
     for path, data in dropped:
         if _is_test(path):
             continue
-        imports = imports_of(data.decode("utf-8", "replace"))
         here = os.path.dirname(os.path.abspath(path))
+        if here not in packages:
+            continue
+        imports = imports_of(data.decode("utf-8", "replace"))
         for directory in receiving:
             if directory != here and any(i in names[directory] or directory.replace(os.sep, "/").endswith("/" + i)
                                          for i in imports):
