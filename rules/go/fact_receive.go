@@ -22,3 +22,19 @@ func receives(c *net.UDPConn, pc net.PacketConn, p *ipv4.PacketConn) {
 	n, err = c.Read(b)
 	_, _, _, _, _, _, _, _, _ = n, from, from2, oobn, flags, from3, cm, from4, err
 }
+
+// a project's wrapper around the receive: its callers learn the peer
+func readMsg(conn *net.UDPConn, b, oob []byte) (int, int, int, *net.UDPAddr, error) {
+	// ruleid: udplint.fact.go.receive
+	return conn.ReadMsgUDP(b, oob)
+}
+
+func readPacket(pc net.PacketConn, b []byte) (int, net.Addr, error) {
+	// ruleid: udplint.fact.go.receive
+	return pc.ReadFrom(b)
+}
+
+func readOnly(c *net.UDPConn, b []byte) (int, error) {
+	// ok: udplint.fact.go.receive
+	return c.Read(b)
+}

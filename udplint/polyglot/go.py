@@ -6,6 +6,17 @@ destination carries a peer is a reply; the socket it goes out on (or, when that 
 followed, the socket the request came in on) says where it was bound. The listen address is
 resolved by name too: literals, `":"+port`, `fmt.Sprintf(":%d", p)`, `&net.UDPAddr{Port: p}`,
 package constants, flag defaults and keyed config fields.
+
+A program is one package directory joined with the packages of the same run that it imports and
+that do datagram I/O themselves (`linked_programs`): a handler in one package often replies
+through a transport another package opened, received on and wraps (`hub.WriteTo(b, src)`). Within
+such a program an unexported field or function is its package's own (Go's visibility), exported
+ones are shared by name. Four shapes of project code are modelled: a function that returns a read
+API's results (`return c.ReadMsgUDP(b, oob)`) makes each of its calls a receive; an address
+constructor (`NewEndpoint(ip, port)`, `UDPDestination(...)`) holds its arguments and its body is not
+followed; a function handed over as a value (`conn.ListenOut(f.handle)`) is called wherever the
+parameter it lands in is called; a local whose field is assigned a peer (`a.IP = from.IP`) carries
+it when handed over whole.
 """
 from __future__ import annotations
 
@@ -24,6 +35,20 @@ from udplint.polyglot.nameflow import (budget_note, Call, Enclosing, Flow, FuncD
 # (ResolveUDPAddr of a peer's String() is that peer; a configured address carries no label anyway)
 _WRAPPERS = frozenset({"append", "NewPacketConn", "UDPAddrFromAddrPort", "AddrPortFrom", "Addr", "AddrPort",
                        "ResolveUDPAddr", "ParseAddrPort", "MustParseAddrPort"})
+
+# an address built from an address (`UDPDestination(IPAddress(peer.IP), Port(peer.Port))`,
+# `NewAddr(ip, port)`, `AddrFromUDPAddr(peer)`): a constructor of the address type holds the peer
+_ADDRESS_MAKER = re.compile(r"^(?:New|Make|To)?(?:UDP|IP|Net|Sock|Peer|Remote)?(?:Addr|Address|Destination|Endpoint)"
+                            r"(?:From\w*)?$")
+
+
+def _address_maker(name: str) -> bool:
+    return name not in _WRAPPERS and bool(_ADDRESS_MAKER.match(name))
+
+
+def _keeps_args(name: str) -> bool:
+    return name in _WRAPPERS or _address_maker(name)
+
 
 WILDCARD, SPECIFIC, EPHEMERAL, UNKNOWN = "wildcard", "specific", "ephemeral", "unknown"
 _WILDCARD_HOSTS = {"", "0.0.0.0", "::", "[::]", "0:0:0:0:0:0:0:0"}
@@ -57,8 +82,93 @@ def join(facts: Sequence[NativeFact], sources: Mapping[str, str],
         return []
     program = GoProgram(facts, sources)
     if not program.converged and notes is not None:
-        notes.append(budget_note(os.path.dirname(min(f.path for f in facts)) or ".", "Go"))
+        notes.append(budget_note(os.path.dirname(facts[0].path) or ".", "Go"))  # the package's own facts come first
     return program.findings()
+
+
+_IMPORT_BLOCK = re.compile(r"^import\s*\(([^)]*)\)", re.M)
+_IMPORT_LINE = re.compile(r'^import\s+(?:[\w.]+\s+)?"([^"]+)"', re.M)
+_IMPORT_SPEC = re.compile(r'^\s*(?:[\w.]+\s+)?"([^"]+)"', re.M)
+
+
+def imports_of(text: str) -> List[str]:
+    """The import paths one Go file names (`import "a"`, `import ( b "x/y"; "z" )`)."""
+    found = _IMPORT_LINE.findall(text)
+    for block in _IMPORT_BLOCK.findall(text):
+        found += _IMPORT_SPEC.findall(block)
+    return found
+
+
+_IO_KINDS = ("receive", "send", "listen")
+
+
+def linked_programs(root: str, sources: Mapping[str, str], others: Mapping[str, Sequence[NativeFact]]) -> List[str]:
+    """The package directories among `others` that the package at `root` imports and that do
+    datagram I/O themselves (a receive, a send or a listen: the transport a handler replies
+    through); a package of helpers only would hand every caller's values to every other caller.
+    A directory is an import path when the path is its module's path (the nearest go.mod's
+    `module`) plus the directory under it, or when the directory ends with the import path (a
+    GOPATH-style tree like Debian's /usr/share/gocode/src). A `_test.go` file's imports are not
+    followed (the package's callers do not run them)."""
+    wanted = {path for name, text in sources.items() if not _is_test(name) for path in imports_of(text)}
+    if not wanted:
+        return []
+    linked = []
+    for other, facts in others.items():
+        if not any(f.kind in _IO_KINDS and not _is_test(f.path) for f in facts):
+            continue
+        names = {_module_import_path(other)} | {path for path in wanted if other.replace(os.sep, "/").endswith("/" + path)}
+        if names & wanted:
+            linked.append(other)
+    return linked
+
+
+_RECEIVES = (b"ReadFrom", b"ReadMsg")
+
+
+def prefilter_linked(dropped: Sequence[Tuple[str, bytes]], kept: Sequence[Tuple[str, bytes]]) -> set:
+    """The files the prefilter dropped, of a package with a kept file, that import a package of
+    the run that receives datagrams (a file of it names ReadFrom/ReadMsg): they hand that
+    transport their handlers (`conn.ListenOut(f.handle)`) and read the packets it delivers."""
+    receiving = {os.path.dirname(os.path.abspath(path)) for path, data in kept
+                 if not _is_test(path) and any(n in data for n in _RECEIVES)}
+    if not receiving:
+        return set()
+    packages = {os.path.dirname(os.path.abspath(path)) for path, _ in kept if not _is_test(path)}
+    names = {}
+    for directory in receiving:
+        names[directory] = {_module_import_path(directory)} - {""}
+    wanted = set()
+    for path, data in dropped:
+        if _is_test(path):
+            continue
+        here = os.path.dirname(os.path.abspath(path))
+        if here not in packages:
+            continue
+        imports = imports_of(data.decode("utf-8", "replace"))
+        for directory in receiving:
+            if directory != here and any(i in names[directory] or directory.replace(os.sep, "/").endswith("/" + i)
+                                         for i in imports):
+                wanted.add(path)
+                break
+    return wanted
+
+
+@functools.lru_cache(maxsize=4096)
+def _module_import_path(directory: str) -> str:
+    parts = os.path.abspath(directory).split(os.sep)
+    for depth in range(len(parts), 1, -1):
+        mod = os.sep.join(parts[:depth] + ["go.mod"])
+        if os.path.isfile(mod):
+            try:
+                with open(mod, encoding="utf-8", errors="replace") as handle:
+                    match = re.search(r"^module\s+\"?([^\s\"]+)", handle.read(), re.M)
+            except OSError:
+                return ""
+            if not match:
+                return ""
+            return "/".join([match.group(1)] + parts[depth:])
+    return ""
 
 
 class GoProgram:
@@ -68,11 +178,14 @@ class GoProgram:
         self.by_kind = facts_by_kind(facts)
         self.funcs = self._funcs()
         self._enclosing = Enclosing(self.funcs)
-        self.flow = NameFlow(keep_args=lambda name: name in _WRAPPERS, call_labels=_interface_call)
+        self.flow = NameFlow(keep_args=_keeps_args, call_labels=_interface_call, hold_fields=True,
+                             package_of=os.path.dirname, calls_read_fields=False, summarised=_address_maker)
         for func in self.funcs:
             self.flow.funcs.setdefault(func.name, []).append(func)
         self.sockets: List[Socket] = []
         self._load_flows()
+        self._receive_wrapper_calls()
+        self._function_value_calls()
         self._seed()
         self.converged = self.flow.solve()
         self.sockets = [self._socket(f) for f in self.kind("listen")]
@@ -115,6 +228,68 @@ class GoProgram:
         self._load_positional_literals()
         for fact in self.kind("call"):
             self.flow.calls.append(self._call(fact))
+
+    def _receive_wrapper_calls(self) -> None:
+        """`return c.ReadMsgUDP(b, oob)` makes its function a receive wrapper: each call of it
+        whose results are assigned (`n, _, _, from, err := readMsg(conn, b, oob)`) is a receive,
+        its peer the second-to-last target (every read API returns `..., peer, err`)."""
+        wrappers: Dict[str, NativeFact] = {}
+        for fact in self.kind("receive"):
+            returned = self.text.span(fact).lstrip().startswith("return") or self.text.before(fact).strip().endswith("return")
+            if not fact.get("peer") and returned and self.func_of(fact):
+                wrappers.setdefault(self.func_of(fact), fact)
+        if not wrappers:
+            return
+        added = []
+        for fact in self.kind("call"):
+            callee = fact.get("callee").strip()
+            inner = wrappers.get(callee.split(".")[-1])
+            if inner is None:
+                continue
+            targets = [t.strip() for t in split_top_level(_assigned_text(self.text.before(fact)))]
+            if len(targets) < 3 or targets[-2] == "_":
+                continue
+            conn = self._wrapped_conn(inner, fact, callee)
+            attrs = {"api": inner.get("api"), "conn": conn, "peer": targets[-2], "func": self.func_of(fact)}
+            added.append(NativeFact(fact.language, "receive", fact.path, fact.line, fact.column,
+                                    fact.end_line, fact.end_column, attrs, attrs["func"]))
+        self.by_kind.setdefault("receive", []).extend(added)
+
+    def _wrapped_conn(self, inner: NativeFact, call: NativeFact, callee: str) -> str:
+        """The conn a wrapper call reads from: the argument for the wrapper's conn parameter, else
+        the call's receiver (`h.ReadPacket(b)` -> `h`)."""
+        root = inner.get("conn").split(".")[0].strip()
+        for func in self.flow.funcs.get(self.func_of(inner), []):
+            if func.path == inner.path and root in func.params:
+                args = _call_args(self.text.span(call)[len(callee):])
+                index = func.params.index(root)
+                if len(args) == len(func.params):
+                    return args[index]
+        return callee.rpartition(".")[0]
+
+    def _function_value_calls(self) -> None:
+        """A function handed over as a value (`conn.ListenOut(f.handlePacket, q)`): each call of
+        the parameter it lands in (`r(addr, b)` inside ListenOut) is a call of that function."""
+        extra = []
+        for call in list(self.flow.calls):
+            for index, arg in enumerate(call.args):
+                name = arg.strip()
+                if not re.fullmatch(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*", name):
+                    continue
+                short = name.split(".")[-1]
+                if short not in self.flow.funcs:
+                    continue
+                callee = call.callee.split(".")[-1].strip()
+                for target in self.flow.funcs.get(callee, []):
+                    if len(target.params) != len(call.args) or not self.flow.visible(call.path, target.path, callee):
+                        continue
+                    param = target.params[index]
+                    for inner in self.flow.calls_of(param):
+                        if inner.path == target.path and inner.func == target.name and inner.callee.strip() == param:
+                            extra.append(Call(inner.path, inner.func, short, inner.args, value_from=call.path))
+        self.flow.calls.extend(extra)
+        if extra:
+            self.flow._calls_by_callee = None
 
     def _load_positional_literals(self) -> None:
         """`Server{conn, nil, false}` fills the struct's fields in declaration order (the field
@@ -164,7 +339,7 @@ class GoProgram:
         if len(targets) > position:
             self.flow.add(fact.path, func, targets[position], {label})
         elif self.text.before(fact).strip().endswith("return") and func:
-            self.flow.returns.setdefault(func, set()).add(label)
+            self.flow.returns.setdefault(self.flow._scoped(fact.path, func), set()).add(label)
 
     # --- listen addresses ----------------------------------------------------------------------
     def _socket(self, fact: NativeFact) -> Socket:
@@ -266,6 +441,10 @@ class GoProgram:
         if octets:  # net.IP{127, 0, 0, 1}; all zero is the wildcard
             values = [v.strip() for v in octets.group(1).split(",") if v.strip()]
             return Binding(WILDCARD if all(v in ("0", "0x0", "0x00") for v in values) else SPECIFIC, expr)
+        getter = re.match(r"^[\w.]+\.GetString\s*\(", expr)
+        if getter:  # a config lookup with a default, `c.GetString("listen.host", "0.0.0.0")`
+            args = _call_args(expr[getter.end() - 1:])
+            return self.classify_host(args[1], path, func, depth + 1) if len(args) == 2 else Binding(UNKNOWN, expr)
         parse = re.match(r"^(?:net\.ParseIP|netip\.MustParseAddr)\s*\((.*)\)$", expr, re.S)
         if parse:
             return self.classify_host(parse.group(1), path, func, depth + 1)
@@ -598,6 +777,12 @@ def _positional_literals(text: str, structs: Mapping[str, Tuple[str, ...]]) -> L
         if len(values) == len(fields) and not any(_keyed_fields(v) for v in values if ":" in v):
             found.append((match.group(1), values))
     return found
+
+
+def _assigned_text(before: str) -> str:
+    """`n, _, _, from, err := ` -> `n, _, _, from, err` (blank identifiers kept)."""
+    match = re.search(r"([\w.\[\]]+(?:\s*,\s*[\w.\[\]]+)*)\s*(?::=|=(?!=))\s*$", before.rstrip() + " ")
+    return match.group(1) if match else ""
 
 
 def _call_args(text: str) -> List[str]:

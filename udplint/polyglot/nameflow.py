@@ -192,6 +192,7 @@ class Call:
     callee: str
     args: Tuple[str, ...]
     literal_params: Tuple[str, ...] = ()  # a func literal / lambda called in place
+    value_from: str = ""  # a call of a function value: the file the value was taken in (its package sees the function)
 
 
 @dataclass
@@ -203,6 +204,9 @@ class NameFlow:
     locals: Dict[Tuple[str, str, str], Set[str]] = field(default_factory=dict)
     fields: Dict[str, Set[str]] = field(default_factory=dict)
     globals: Dict[str, Set[str]] = field(default_factory=dict)
+    # a local whose field was assigned a labelled value (`a.IP = peer.IP`): the struct handed
+    # over whole (`handle(a)`) carries the label; `a.Other` does not
+    holders: Dict[Tuple[str, str, str], Set[str]] = field(default_factory=dict)
     returns: Dict[str, Set[str]] = field(default_factory=dict)
     flows: List[Flow] = field(default_factory=list)
     calls: List[Call] = field(default_factory=list)
@@ -210,6 +214,16 @@ class NameFlow:
     funcs: Dict[str, List[FuncDef]] = field(default_factory=dict)
     # Java: a bare name that is not a local of the method is a field of the object
     bare_fields: bool = False
+    # Go: a local whose field is assigned holds the value too (see `holders`)
+    hold_fields: bool = False
+    # Go: path -> its package; an unexported (lower-case) field or function is the package's own,
+    # so its labels stay there when several packages are joined (None: every name is global)
+    package_of: Optional[Callable[[str], str]] = None
+    # Go: a method call `x.IP()` is not a read of a field `IP` (its result is what it returns)
+    calls_read_fields: bool = True
+    # calls whose result is their arguments and whose body is not followed (an address
+    # constructor: its body would hand every caller's arguments to every other caller)
+    summarised: Optional[Callable[[str], bool]] = None
     # (path, method) -> the method it is written inside (anonymous classes capture its locals)
     outer: Dict[Tuple[str, str], str] = field(default_factory=dict)
     _parsed: Dict[str, List[PathRef]] = field(default_factory=dict, repr=False)
@@ -238,14 +252,19 @@ class NameFlow:
         if root not in ("this", "super") and whole_object:
             local = self._local(path, func, root)
             got |= local or set()
+            if len(ref.parts) == 1 and not ref.is_call and func:
+                got |= self.holders.get((path, func, root), set())
             got |= self.globals.get(root, set())
             if self.bare_fields and local is None:
                 got |= self.fields.get(root, set())
         for index, part in enumerate(ref.parts[1:], 1):
             call_here = ref.is_call and index == len(ref.parts) - 1
-            got |= self.fields.get(field_name(part, call_here), set())
+            if call_here and not self.calls_read_fields:
+                continue
+            got |= self.fields.get(self._scoped(path, field_name(part, call_here)), set())
         if ref.is_call:
-            got |= self.returns.get(ref.last, set())
+            if not self._summarised(ref.last):  # its result is its arguments' (read above), not every caller's
+                got |= self.returns.get(self._scoped(path, ref.last), set())
             if self.call_labels is not None:
                 receiver = PathRef(ref.parts[:-1], False) if len(ref.parts) > 1 else None
                 base = self._ref_labels(path, func, receiver) if receiver else EMPTY
@@ -260,21 +279,40 @@ class NameFlow:
             func = self.outer[(path, func)]
         return None
 
+    def _summarised(self, name: str) -> bool:
+        return self.summarised is not None and self.summarised(name)
+
+    def _scoped(self, path: str, name: str) -> str:
+        """The key of a field or function name: `pkg\0name` for a package's unexported name."""
+        if self.package_of is None or not name or not name[0].islower():
+            return name
+        return self.package_of(path) + "\0" + name
+
+    def visible(self, caller_path: str, target_path: str, name: str) -> bool:
+        """Whether a call in `caller_path` can reach function `name` defined in `target_path`."""
+        return self._scoped(caller_path, name) == self._scoped(target_path, name)
+
     # --- writing -----------------------------------------------------------------------------
     def add(self, path: str, func: str, target: str, labels: Iterable[str]) -> bool:
         labels = set(labels)
         if not labels:
             return False
+        grew = False
         parts = [p.strip() for p in target.split(".")]
         if len(parts) > 1:
-            store = self.fields.setdefault(field_name(parts[-1], False), set())
+            store = self.fields.setdefault(self._scoped(path, field_name(parts[-1], False)), set())
+            if self.hold_fields and func and parts[0] not in ("this", "super"):
+                holder = self.holders.setdefault((path, func, parts[0]), set())
+                if not labels <= holder:
+                    holder |= labels
+                    grew = True
         elif func:
             store = self.locals.setdefault((path, func, parts[0]), set())
         else:
             store = self.globals.setdefault(parts[0], set())
         before = len(store)
         store |= labels
-        return len(store) != before
+        return len(store) != before or grew
 
     def seed(self, path: str, func: str, target: str, label: str) -> None:
         for name in target_names(target):
@@ -290,7 +328,7 @@ class NameFlow:
                 continue
             index = target.params.index(name)
             for call in self.calls_of(func):
-                if len(call.args) == len(target.params):
+                if len(call.args) == len(target.params) and self.visible(call.path, target.path, func):
                     found.append((call.args[index], call.path, call.func))
         return found
 
@@ -319,7 +357,7 @@ class NameFlow:
                 changed |= self.add(flow.path, flow.func, target, got)
         for ret in self.returns_of:
             got = self.labels(ret.path, ret.func, ret.source)
-            store = self.returns.setdefault(ret.func, set())
+            store = self.returns.setdefault(self._scoped(ret.path, ret.func), set())
             if not got <= store:
                 store |= got
                 changed = True
@@ -337,8 +375,10 @@ class NameFlow:
                 changed |= self.add(call.path, call.func, name, got)
             return changed
         name = call.callee.split(".")[-1].strip()
+        if self._summarised(name):
+            return changed  # its result is its arguments already; its body would hand them to every caller
         for target in self.funcs.get(name, []):
-            if len(target.params) != len(call.args):
+            if len(target.params) != len(call.args) or not self.visible(call.value_from or call.path, target.path, name):
                 continue
             for param, got in zip(target.params, arg_labels):
                 changed |= self.add(target.path, target.name, param, got)

@@ -146,6 +146,7 @@ def _read(paths: Sequence[Path], run: NativeRun) -> List[SourceText]:
 def prefilter(sources: Sequence[SourceText]) -> List[SourceText]:
     """The files worth a semgrep run (see the needle tables above)."""
     kept = []
+    dropped = []
     for program in group_programs(sources, lambda s: s.language, lambda s: s.given, lambda s: s.data).values():
         language = program[0].language
         if language == "c":
@@ -154,7 +155,18 @@ def prefilter(sources: Sequence[SourceText]) -> List[SourceText]:
             continue
         else:
             needles = _needles(language)
-            kept += [s for s in program if any(n in s.data for n in needles)]
+            for s in program:
+                (kept if any(n in s.data for n in needles) else dropped).append(s)
+    # a joiner may keep more of the dropped files (Go: a file that imports a package of the run
+    # that receives datagrams hands that transport its handlers and reads what it delivers)
+    for language in sorted({s.language for s in dropped}):
+        module = _joiner_module(language)
+        rescue = getattr(module, "prefilter_linked", None) if module else None
+        if rescue is not None:
+            mine = [s for s in dropped if s.language == language]
+            wanted = rescue([(s.given, s.data) for s in mine],
+                            [(s.given, s.data) for s in kept if s.language == language])
+            kept += [s for s in mine if s.given in wanted]
     return kept
 
 
@@ -360,6 +372,13 @@ def _join(facts: Sequence[NativeFact], sources: Sequence[SourceText], run: Nativ
             missing.add(language)
             continue
         paths = {f.path for f in program_facts} | {s.given for s in checked.get((language, root), ())}
+        # Go: the packages this one imports that are in the run join with it (a server's handler
+        # in one package replies through a transport another package opened)
+        linked = _linked_programs(language, root, paths, texts, programs)
+        if linked:
+            program_facts = list(program_facts) + [f for other in linked for f in programs[(language, other)]]
+            paths |= {p for other in linked for p in ({f.path for f in programs[(language, other)]}
+                                                      | {s.given for s in checked.get((language, other), ())})}
         started = time.process_time()
         found += join(program_facts, {p: texts[p] for p in paths if p in texts}, run.notes)
         spent = time.process_time() - started
@@ -370,6 +389,18 @@ def _join(facts: Sequence[NativeFact], sources: Sequence[SourceText], run: Nativ
         run.notes.append(f"{language}: fact rules matched but udplint has no {language} joiner "
                          f"(udplint/polyglot/{language}.py); only its whole-finding rules were applied")
     return found
+
+
+def _linked_programs(language: str, root: str, paths, texts: Mapping[str, str],
+                     programs: Mapping[Tuple[str, str], list]) -> List[str]:
+    """The roots of the other programs of the run that the joiner links to this one (its
+    `linked_programs(root, sources, {other root: its facts})`; none for a joiner without one)."""
+    module = _joiner_module(language)
+    linker = getattr(module, "linked_programs", None) if module else None
+    if linker is None:
+        return []
+    others = {other: facts for (lang, other), facts in programs.items() if lang == language and other != root}
+    return list(linker(root, {p: texts[p] for p in paths if p in texts}, others))
 
 
 def _joiner_module(language: str):
