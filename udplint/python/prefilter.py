@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Protocol, Sequence, Set, Tuple
 
 from .models import MARKERS
-from .program import LIBRARY_TOP_LEVEL
+from .program import LIBRARY_TOP_LEVEL, relative_module
 
 # Substrings of every marker: a file without any of them has no marker either.
 _ANCHORS = (b"send", b"recv", b"DGRAM", b"UDP", b"atagram", b"udp", b"dgram")
@@ -176,12 +176,10 @@ def _import_statements(data: bytes) -> Iterator[Tuple[bytes, bytes, bytes, bytes
 
 def _absolute(module: str, level: int, package: str) -> List[str]:
     """The absolute names `module` may mean in `package` (`level` leading dots)."""
-    parts = package.split(".") if package else []
     if level:
-        if level - 1 > len(parts):
-            return []
-        parts = parts[: len(parts) - (level - 1)]
-        return [".".join(parts + ([module] if module else []))]
+        if level - 1 > len(package.split(".") if package else []):
+            return []  # above the top package: imports nothing of the project
+        return [relative_module(package, module, level)]
     if not module:
         return []
     return [module] + ([f"{package}.{module}"] if package else [])

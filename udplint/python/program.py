@@ -184,10 +184,8 @@ class Program:
     def absolute(self, importer: ModuleInfo, module: str, level: int) -> str:
         if level == 0:
             return module
-        package = importer.name.split(".") if importer.is_package else importer.name.split(".")[:-1]
-        if level > 1:
-            package = package[: max(0, len(package) - (level - 1))]
-        return ".".join([p for p in package if p] + ([module] if module else []))
+        package = importer.name if importer.is_package else importer.name.rpartition(".")[0]
+        return relative_module(package, module, level)
 
     def find_module(self, dotted: str, importer: ModuleInfo) -> Optional[ModuleInfo]:
         """The project module `dotted` (absolute) as seen from `importer`, summarised on demand."""
@@ -249,6 +247,14 @@ class Program:
                 return None
             return self.add(candidate, _display(candidate), summary, checked=False)
         return None
+
+
+def relative_module(package: str, module: str, level: int) -> str:
+    """The absolute name of `from <level dots><module> import ...` in `package` (dotted)."""
+    parts = package.split(".") if package else []
+    if level > 1:
+        parts = parts[: max(0, len(parts) - (level - 1))]
+    return ".".join([p for p in parts if p] + ([module] if module else []))
 
 
 def _display(path: Path) -> str:
