@@ -392,20 +392,17 @@ class Solver:
         naming a module not yet loaded loads it while the base is evaluated). They are filed into the
         subclass table at the next hierarchy read or recheck, forgetting only their ancestors'
         hierarchies: forgetting all of them on every on-demand load was most of a large solve."""
+        start = module.class_offset
+        new = self.program.classes[start:start + len(module.summary.classes)]
         if self._methods_by_name is not None:
-            for cls in self._new_classes(module):
+            for cls in new:
                 for method in cls.methods:
                     self._methods_by_name[method].add(cls.index)
         if self._subclasses_of is None or self._building_subclasses:
             return  # the table is built from every class when next asked for (a build in progress sees them too)
-        new = self._new_classes(module)
         if new:
             self._unfiled.extend(cls.index for cls in new)
             self._enqueue_recheck()
-
-    def _new_classes(self, module: ModuleInfo) -> List[ClassInfo]:
-        start = module.class_offset
-        return self.program.classes[start:start + len(module.summary.classes)]
 
     def _file_new_classes(self) -> None:
         """Add classes loaded since the subclass table was built to their ancestors' entries."""
