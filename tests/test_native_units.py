@@ -217,3 +217,38 @@ def test_semgrep_report_quoting_latin1_source_is_read_not_lost(tmp_path, monkeyp
     monkeypatch.setattr(semgrep, "_fast_cli_works", [])
     report = semgrep._run(str(script), tmp_path, [str(target)])
     assert report["results"][0]["extra"]["message"] == 'from="\ufffd 1999"'
+
+
+def test_a_file_semgrep_cannot_finish_costs_that_file_only(tmp_path, monkeypatch):
+    """A run that overruns its time limit is split until the file that hangs is alone: it is
+    reported as not checked, the facts of the files batched with it are kept, and no engine
+    process outlives the limit."""
+    from udplint.polyglot import semgrep
+
+    names = []
+    for stem in ("a", "b", "hangs", "c"):
+        (tmp_path / f"{stem}.c").write_text("int x;\n")
+        names.append(str(tmp_path / f"{stem}.c"))
+    pidfile = tmp_path / "engine.pid"
+    script = tmp_path / "semgrep"
+    # the engine is a child of the command, as semgrep-core is of semgrep
+    script.write_text(
+        '#!/bin/sh\n'
+        f'case "$*" in *hangs.c*) sleep 60 & echo $! > {pidfile}; wait; exit 0;; esac\n'
+        'printf \'{"results": [{"path": "x", "n": %d}], "errors": []}\' $#\n')
+    script.chmod(0o755)
+    monkeypatch.setattr(semgrep, "_fast_cli_works", [True])
+    monkeypatch.setattr(semgrep, "semgrep_executable", lambda: str(script))
+    monkeypatch.setattr(semgrep, "rules_dir", lambda: tmp_path)
+    monkeypatch.setattr(semgrep, "_timeout", lambda files: 1)
+    report = semgrep.scan(names)
+    assert len(report["results"]) == 2  # [a, b] in one run, then [c] once [hangs, c] was split
+    assert [(e["path"], e["type"]) for e in report["errors"]] == [(names[2], "Timeout")]
+    engine = int(pidfile.read_text())
+    assert not Path(f"/proc/{engine}").exists() or "Z" in Path(f"/proc/{engine}/stat").read_text().split()[2]
+
+    run = runner.NativeRun()
+    target = runner.Target(scanned=names[2], source=src(names[2], b"int x;\n"))
+    errors = runner._file_errors([(report, [target])], run)
+    assert [(e.filename, e.kind) for e in errors] == [(names[2], "too-complex")]
+    assert "not checked" in errors[0].reason

@@ -22,7 +22,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 from udplint.sources import UnreadableSource, read_regular_bytes
 from udplint.findings import FileError, Finding, Location
@@ -318,6 +318,7 @@ def _file_errors(reports, run: NativeRun) -> List[FileError]:
     errors = list(run.errors)
     parsed: Dict[str, bool] = {}
     failure: Dict[str, str] = {}
+    timed_out: Set[str] = set()
     for report, targets in reports:
         by_path = _by_scanned_path(targets)
         failed_here = set()
@@ -334,11 +335,15 @@ def _file_errors(reports, run: NativeRun) -> List[FileError]:
             if level == "error" or _is_parse_failure(entry):
                 failed_here.add(os.path.realpath(path))
                 failure.setdefault(given, _describe(entry, message, target))
+                if entry.get("type") == "Timeout" and level == "error":
+                    timed_out.add(given)  # no variant helps: semgrep never finished it
         for target in targets:
             ok = os.path.realpath(target.scanned) not in failed_here
             parsed[target.source.given] = parsed.get(target.source.given, False) or ok
     for given, reason in failure.items():
-        if not parsed.get(given, False):
+        if given in timed_out:
+            errors.append(FileError(given, f"semgrep: {reason}", "too-complex"))
+        elif not parsed.get(given, False):
             errors.append(FileError(given, f"semgrep: {reason}", "syntax"))
         else:
             run.notes.append(f"{given}: parsed with its preprocessor conditionals resolved ({reason})")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -32,6 +33,10 @@ class SemgrepMissing(Exception):
 
 class SemgrepFailed(Exception):
     """semgrep ran but did not produce a usable result (crash, timeout, bad rules)."""
+
+
+class SemgrepTimedOut(SemgrepFailed):
+    """semgrep did not finish a run within its time limit."""
 
 
 class _NoReport(SemgrepFailed):
@@ -76,10 +81,29 @@ def scan(files: Sequence[str]) -> dict:
     config = rules_dir()
     merged: dict = {"results": [], "errors": []}
     for batch in _batches(list(files)):
-        report = _run(executable, config, batch)
+        report = _run_splitting(executable, config, batch)
         merged["results"] += report.get("results", [])
         merged["errors"] += report.get("errors", [])
     return merged
+
+
+def _run_splitting(executable: str, config: Path, files: List[str]) -> dict:
+    """One run over `files`; a run that does not finish in time is run again as two halves, so
+    one file that semgrep cannot get through costs that file (reported as its error), not the
+    facts of every file batched with it."""
+    try:
+        return _run(executable, config, files)
+    except SemgrepTimedOut as exc:
+        if len(files) == 1:
+            return {"results": [], "errors": [_timeout_error(files[0], str(exc))]}
+    middle = len(files) // 2
+    halves = [_run_splitting(executable, config, part) for part in (files[:middle], files[middle:])]
+    return {key: halves[0].get(key, []) + halves[1].get(key, []) for key in ("results", "errors")}
+
+
+def _timeout_error(name: str, reason: str) -> dict:
+    """An error entry in semgrep's own shape, so the runner reports it like a file semgrep rejected."""
+    return {"type": "Timeout", "level": "error", "path": name, "message": f"{reason} on this file; not checked"}
 
 
 def _batches(files: List[str]) -> Iterable[List[str]]:
@@ -149,15 +173,32 @@ def _run_once(executable: str, config: Path, files: Sequence[str], fast: bool) -
         # A message quotes the matched source as it is: a Latin-1 comment or string in a C file
         # arrives as bytes that are not UTF-8. They only ever stand in names' and strings' text,
         # so they are replaced (U+FFFD) rather than losing the whole report.
-        proc = subprocess.run(_command(executable, config, files, fast), capture_output=True, text=True,
-                              encoding="utf-8", errors="replace",
-                              timeout=limit, env=env, stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(_command(executable, config, files, fast), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+                                encoding="utf-8", errors="replace", env=env, start_new_session=True)
     except FileNotFoundError as exc:
         raise SemgrepMissing() from exc
+    try:
+        stdout, stderr = proc.communicate(timeout=limit)
     except subprocess.TimeoutExpired as exc:
-        raise SemgrepFailed(f"semgrep did not finish within {limit}s") from exc
+        _kill_group(proc)
+        raise SemgrepTimedOut(f"semgrep did not finish within {limit}s") from exc
+    proc = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
     try:
         return json.loads(proc.stdout)
     except ValueError:
         tail = (proc.stderr or proc.stdout or "").strip().splitlines()[-3:]
         raise _NoReport(f"semgrep failed (exit {proc.returncode}): {' | '.join(tail) or 'no output'}") from None
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    """Stop semgrep and the engine processes it started: they share its session, and one left
+    running would hold the output pipes open (and a core busy) after the time limit."""
+    try:
+        if hasattr(os, "killpg"):
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:  # no process groups (Windows): the direct child at least
+            proc.kill()
+    except ProcessLookupError:
+        pass  # it finished between the time limit and the kill: nothing left to stop
+    proc.communicate()
