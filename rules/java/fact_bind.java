@@ -1,4 +1,4 @@
-// Tests for udplint.fact.java.bind: bind and localAddress calls.
+// Tests for udplint.fact.java.bind: bind, localAddress and setDefaultLocalAddress calls.
 import java.net.*;
 
 class Binds {
@@ -9,6 +9,9 @@ class Binds {
         bootstrap.bind(port);
         // ruleid: udplint.fact.java.bind
         bootstrap.localAddress("10.0.0.1", port);
+        // a MINA acceptor's address for a later bind() without arguments
+        // ruleid: udplint.fact.java.bind
+        acceptor.setDefaultLocalAddress(new InetSocketAddress(port));
         // ok: udplint.fact.java.bind
         s.connect(new InetSocketAddress("192.0.2.1", port));
     }

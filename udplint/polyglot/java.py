@@ -53,6 +53,35 @@ class Socket:
         return self.binding.kind in (WILDCARD, UNKNOWN) and not self.connected and not self.multicast
 
 
+_IMPORT = re.compile(r"^\s*import\s+(?:static\s+)?([\w.]+?)(\.\*)?\s*;", re.M)
+
+
+def linked_programs(root: str, sources: Mapping[str, str], others: Mapping[str, Sequence[NativeFact]]) -> List[str]:
+    """The source trees among `others` whose packages this tree imports and that open a datagram
+    socket: a multi-module build keeps its transport (a MINA acceptor, a socket wrapper) in one
+    module and the servers that bind it and answer through it in others."""
+    wanted = {match.group(1) if match.group(2) else match.group(1).rpartition(".")[0]
+              for text in sources.values() for match in _IMPORT.finditer(text)}
+    wanted |= {name.rpartition(".")[0] for name in wanted}  # a static import names a member of a class
+    linked = []
+    for other, facts in sorted(others.items()):
+        if not any(f.kind == "socket" for f in facts):
+            continue
+        if _packages_of(other, facts) & wanted:
+            linked.append(other)
+    return linked
+
+
+def _packages_of(root: str, facts: Sequence[NativeFact]) -> Set[str]:
+    """The packages of a source tree's files with facts: their directories under the tree's root."""
+    packages = set()
+    for fact in facts:
+        relative = os.path.relpath(os.path.dirname(os.path.abspath(fact.path)), root)
+        if not relative.startswith(".."):
+            packages.add(relative.replace(os.sep, "."))
+    return packages
+
+
 def join(facts: Sequence[NativeFact], sources: Mapping[str, str],
          notes: Optional[List[str]] = None) -> List[Finding]:
     """The findings of one Java source tree; a program the solver could not finish gets a line in `notes`."""

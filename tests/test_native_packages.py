@@ -1,11 +1,15 @@
-"""Go programs of several packages, end to end through `udplint check` (the runner's grouping:
-one program per package directory, joined with the packages of the run it imports that do
-datagram I/O). Each case under tests/fixtures/native_packages/go/<case>/ is a module (go.mod)
-whose reply lines end with `// expect: CODE` and whose bind carries `// bind`; every other send
-must stay silent. The fixtures are the shapes of servers whose handler lives in one package and
-whose socket in another: a transport hub with a receive wrapper and its own WriteTo, a handler
-handed to the transport as a function value (from a file that names no socket API), a transport
-bound by its caller to one specific address, and a client package imported by a sender.
+"""Go and Java programs of several packages, end to end through `udplint check` (the runner's
+grouping: Go one program per package directory, joined with the packages of the run it imports
+that do datagram I/O; Java one program per source tree, joined with the trees whose packages it
+imports that open a datagram socket). Each case under tests/fixtures/native_packages/<lang>/<case>/
+is a module (Go: go.mod) or a multi-module build (Java) whose reply lines end with
+`// expect: CODE` and whose bind carries `// bind`; every other send must stay silent. The
+fixtures are the shapes of servers whose handler lives in one package and whose socket in
+another: a transport hub with a receive wrapper and its own WriteTo, a handler handed to the
+transport as a function value (from a file that names no socket API), a transport bound by its
+caller to one specific address, a client package imported by a sender; a MINA datagram transport
+module bound to the wildcard by a server module (beside a TCP module of the same build), and one
+bound to a specific address.
 """
 from __future__ import annotations
 
@@ -18,11 +22,12 @@ from pathlib import Path
 import pytest
 
 from test_semgrep_rules import semgrep_or_skip
-from udplint.polyglot import go
+from udplint.polyglot import go, java
 
 ROOT = Path(__file__).resolve().parents[1]
-CASES_DIR = ROOT / "tests" / "fixtures" / "native_packages" / "go"
-CASES = sorted(p.name for p in CASES_DIR.iterdir() if p.is_dir())
+FIXTURES = ROOT / "tests" / "fixtures" / "native_packages"
+SUFFIX = {"go": ".go", "java": ".java"}
+CASES = sorted(f"{lang}/{p.name}" for lang in SUFFIX for p in (FIXTURES / lang).iterdir() if p.is_dir())
 EXPECT = re.compile(r"//\s*expect:\s*(UDP\d{3})")
 BIND = re.compile(r"//\s*bind\b")
 
@@ -31,7 +36,7 @@ BIND = re.compile(r"//\s*bind\b")
 def checked():
     """One `udplint check` over every case."""
     semgrep_or_skip()
-    run = subprocess.run([sys.executable, "-m", "udplint", "check", "--format", "json", "--exit-zero", str(CASES_DIR)],
+    run = subprocess.run([sys.executable, "-m", "udplint", "check", "--format", "json", "--exit-zero", str(FIXTURES)],
                          capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert run.returncode == 0, run.stderr
     return json.loads(run.stdout)
@@ -39,7 +44,7 @@ def checked():
 
 def _marks(case: Path, pattern) -> set:
     found = set()
-    for path in sorted(case.rglob("*.go")):
+    for path in sorted(case.rglob("*" + SUFFIX[case.parent.name])):
         for number, line in enumerate(path.read_text().splitlines(), 1):
             match = pattern.search(line)
             if match:
@@ -49,7 +54,7 @@ def _marks(case: Path, pattern) -> set:
 
 @pytest.mark.parametrize("case", CASES)
 def test_package_case(checked, case):
-    directory = (CASES_DIR / case).resolve()
+    directory = (FIXTURES / case).resolve()
     mine = [f for f in checked if directory in Path(f["filename"]).resolve().parents]
     got = {(str(Path(f["filename"]).resolve().relative_to(directory)), f["location"]["row"], f["code"]) for f in mine}
     assert got == _marks(directory, EXPECT)
@@ -60,8 +65,10 @@ def test_package_case(checked, case):
 
 
 def test_cases_hold_bugs_and_look_alikes():
-    bugs = [case for case in CASES if _marks(CASES_DIR / case, EXPECT)]
-    assert 2 <= len(bugs) < len(CASES)
+    for lang in SUFFIX:
+        cases = [case for case in CASES if case.startswith(lang + "/")]
+        bugs = [case for case in cases if _marks(FIXTURES / case, EXPECT)]
+        assert 1 <= len(bugs) < len(cases), lang
 
 
 def test_imports_are_read_from_single_lines_and_blocks():
@@ -88,3 +95,21 @@ def test_linked_programs_name_imported_io_packages_by_module_and_by_gopath_suffi
               str(gopath): [fact(gopath / "l.go", "send")]}
     assert sorted(go.linked_programs(str(tmp_path / "app"), app, others)) == sorted([str(tmp_path / "transport"),
                                                                                      str(gopath)])
+
+
+def test_java_trees_link_to_the_imported_trees_that_open_a_datagram_socket(tmp_path):
+    from udplint.polyglot.factmodel import NativeFact
+
+    def fact(root, package, kind):
+        path = tmp_path / root / package.replace(".", "/") / "X.java"
+        return NativeFact("java", kind, str(path), 1, 1, 1, 2, {})
+
+    server = {str(tmp_path / "server/org/ex/srv/S.java"):
+              "package org.ex.srv;\nimport org.ex.net.Transport;\nimport static org.ex.udp.Sockets.open;\n"
+              "import org.ex.util.*;\n"}
+    others = {str(tmp_path / "net"): [fact("net", "org.ex.net", "socket")],
+              str(tmp_path / "udp"): [fact("udp", "org.ex.udp", "socket")],
+              str(tmp_path / "util"): [fact("util", "org.ex.util", "assign")],  # no socket: helpers only
+              str(tmp_path / "other"): [fact("other", "org.ex.other", "socket")]}  # not imported
+    assert java.linked_programs(str(tmp_path / "server"), server, others) == [str(tmp_path / "net"),
+                                                                               str(tmp_path / "udp")]
