@@ -31,6 +31,7 @@ _MAX_DEPTH = 5
 # `DatagramPacket packet;`, `byte[] buf = ...`, `final int n = ...`, `for (Job j : jobs)`
 _DECLARATION = re.compile(r"(?<![\w.])(?:final\s+)?(?!(?:return|throw|else|new|case|yield|assert)\b)"
                           r"[A-Za-z_][\w.]*(?:<[^;()]*?>)?(?:\[\])*\s+([a-z_$][\w$]*)\s*(?=[;=,:)])")
+_CHANNEL_SOCKET = re.compile(r"\s*\.\s*socket\s*\(\s*\)\s*$")
 _CONTAINER_ADDERS = {"put", "offer", "add", "addLast", "addFirst", "push", "execute", "submit", "set"}
 
 
@@ -51,6 +52,15 @@ class Socket:
     @property
     def serves(self) -> bool:
         return self.binding.kind in (WILDCARD, UNKNOWN) and not self.connected and not self.multicast
+
+
+@dataclass(frozen=True)
+class Replier:
+    """The socket a finding blames: the one the reply leaves from, or, for a reply from a
+    per-transfer socket, the wildcard-bound one the request came in on."""
+
+    socket: Socket
+    per_transfer: bool = False
 
 
 _IMPORT = re.compile(r"^\s*import\s+(?:static\s+)?([\w.]+?)(\.\*)?\s*;", re.M)
@@ -298,7 +308,9 @@ class JavaProgram:
                 socket.connected = True
 
     def _sockets_for(self, fact: NativeFact) -> List[Socket]:
-        labels = self.flow.labels(fact.path, self.func_of(fact), fact.get("conn"))
+        # channel.socket() is the channel's own DatagramSocket: binding it binds the channel
+        conn = _CHANNEL_SOCKET.sub("", fact.get("conn"))
+        labels = self.flow.labels(fact.path, self.func_of(fact), conn)
         found = [self.sockets[int(label.split(":")[1])] for label in sorted(labels) if label.startswith("sock:")]
         for index, socket in enumerate(self.sockets):  # chained: DatagramChannel.open().bind(...)
             origin = self.kind("socket")[index]
@@ -422,10 +434,10 @@ class JavaProgram:
         peers = self._reply_peers(send, func, args, conn)
         if not peers:
             return None
-        socket = self._reply_socket(send, conn, peers)
-        if socket is None:
+        replier = self._reply_socket(send, conn, peers)
+        if replier is None:
             return None
-        return self._finding(send, socket)
+        return self._finding(send, replier)
 
     def _reply_peers(self, send: NativeFact, func: str, args: List[str], conn: Labels) -> Set[str]:
         api = send.get("api")
@@ -464,7 +476,7 @@ class JavaProgram:
                     return True
         return False
 
-    def _reply_socket(self, send: NativeFact, conn: Labels, peers: Set[str]) -> Optional[Socket]:
+    def _reply_socket(self, send: NativeFact, conn: Labels, peers: Set[str]) -> Optional[Replier]:
         sockets = self._own_class_first(send, send.get("conn"), self._labelled(conn))
         frameworks = {"jdk"}
         for peer in sorted(peers):
@@ -484,9 +496,28 @@ class JavaProgram:
             sockets = [s for s in self.sockets if s.framework in frameworks
                        and (s.framework != "jdk" or s.fact.path in files)]
         serving = [s for s in sockets if s.serves]
+        per_transfer = False
+        if not serving and sockets and all(s.binding.kind == EPHEMERAL and s.framework == "jdk" for s in sockets):
+            # a per-transfer socket (TFTP style): never bound to an address, so the reply to the
+            # peer a wildcard-bound server socket heard leaves from whatever address routing picks
+            serving = [s for s in self._receiving_sockets(peers) if s.serves]
+            per_transfer = bool(serving)
         if not serving:
             return None
-        return min(serving, key=lambda s: (s.binding.kind != WILDCARD, s.fact.path, s.fact.line))
+        chosen = min(serving, key=lambda s: (s.binding.kind != WILDCARD, s.fact.path, s.fact.line))
+        return Replier(chosen, per_transfer)
+
+    def _receiving_sockets(self, peers: Set[str]) -> List[Socket]:
+        """The sockets the receives behind `peers` read from (framework handlers have none to name)."""
+        found: List[Socket] = []
+        for peer in sorted(peers):
+            index = peer.split(":")[1]
+            if index.startswith("h"):
+                continue
+            receive = self.kind("receive")[int(index)]
+            labels = self.flow.labels(receive.path, self.func_of(receive), _CHANNEL_SOCKET.sub("", receive.get("conn")))
+            found += [s for s in self._labelled(labels) if s not in found]
+        return found
 
     @staticmethod
     def _own_class_first(use: NativeFact, conn: str, sockets: List[Socket]) -> List[Socket]:
@@ -504,15 +535,21 @@ class JavaProgram:
     def _learns_destination(self) -> bool:
         return any("IP_RECVORIGDSTADDR" in text for text in self.sources.values())
 
-    def _finding(self, send: NativeFact, socket: Socket) -> Finding:
+    def _finding(self, send: NativeFact, replier: Replier) -> Finding:
+        socket = replier.socket
         bind = socket.fact
         code = "UDP002" if socket.framework == "netty" and self._learns_destination() else "UDP001"
         where = "a wildcard address" if socket.binding.kind == WILDCARD else "an address not known to be specific"
         what = {"jdk": "the request's sender", "netty": "the datagram's sender()", "mina": "the session's peer"}
-        message = (f"this {send.get('api')} answers {what[socket.framework]} on a socket bound to {where} "
-                   f"({socket.binding.how}, line {bind.line}), so the kernel picks the reply's source address by "
-                   f"route; on a multi-homed host it can differ from the address the client sent to, and a "
-                   f"connected client or conntrack drops the reply. {_FIX}")
+        if replier.per_transfer:
+            heard = (f"from a per-transfer socket that was never bound to an address; the request came in on "
+                     f"a socket bound to {where} ({socket.binding.how}, line {bind.line})")
+        else:
+            heard = f"on a socket bound to {where} ({socket.binding.how}, line {bind.line})"
+        message = (f"this {send.get('api')} answers {what[socket.framework]} {heard}, so the kernel picks the "
+                   f"reply's source address by route; on a multi-homed host it can differ from the address the "
+                   f"client sent to, and a connected client or conntrack drops the reply. "
+                   f"{_TRANSFER_FIX if replier.per_transfer else _FIX}")
         if code == "UDP002":
             message = ("the destination is read (IP_RECVORIGDSTADDR, recipient()) but Netty cannot send from it: "
                        + message)
@@ -522,6 +559,9 @@ class JavaProgram:
                        source_line=self.text.line(send.path, send.line))
 
 
+_TRANSFER_FIX = ("Fix: bind the transfer socket to the local address the request came in on "
+                 "(new DatagramSocket(new InetSocketAddress(listener.getLocalAddress(), 0))), which needs a "
+                 "listening socket per local address: the JDK cannot learn a wildcard socket's destination.")
 _FIX = ("Fix: the JDK cannot set IP_PKTINFO, so bind one socket (or channel) per local address "
         "(NetworkInterface.getNetworkInterfaces(), setReuseAddress(true), bind(new InetSocketAddress(addr, port))) "
         "and reply from the socket that received the request; re-scan when addresses change.")
