@@ -521,12 +521,32 @@ class GoProgram:
             return None  # a multicast responder: its clients sent to a group, not to us
         socket = self._reply_socket(conn, peers, _is_test(send.path))
         if socket is None:
-            return None
+            listener = self._per_transfer_listener(conn, peers, _is_test(send.path))
+            if listener is None:
+                return None
+            detail = (f"{send.get('api')} answers the sender from a per-transfer conn that is never bound to an "
+                      f"address, for a request that came in on the listening socket")
+            return self._finding(send, listener, "UDP001", detail, _TRANSFER_FIX)
         verdict = self._pinning(send, func, socket)
         if verdict is None:
             return None
         code, detail = verdict
         return self._finding(send, socket, code, detail)
+
+    def _per_transfer_listener(self, conn_labels, peers: List[str], in_test: bool) -> Optional[Socket]:
+        """TFTP style: the reply leaves from a conn of its own that was never bound to an address
+        (ListenUDP("udp", nil), ":0"), to the peer a wildcard-bound socket heard: routing picks
+        its source. The finding blames that listening socket."""
+        own = self._sockets_of(conn_labels)
+        if not own or not all(s.binding.kind == EPHEMERAL and not s.multicast for s in own):
+            return None
+        for peer in peers:
+            receive = self.kind("receive")[int(peer.split(":")[1])]
+            labels = self.flow.labels(receive.path, self.func_of(receive), receive.get("conn"))
+            serving = [s for s in self._sockets_of(labels) if s.serves and (in_test or not _is_test(s.fact.path))]
+            if serving:
+                return min(serving, key=lambda s: (s.binding.kind != WILDCARD, s.fact.path, s.fact.line))
+        return None
 
     def _reply_socket(self, conn_labels, peers: List[str], in_test: bool = False) -> Optional[Socket]:
         # A package's _test.go files are a program of their own (`go test`): a socket one of them
@@ -684,7 +704,7 @@ class GoProgram:
                 fields[fact.get("field")] = fact.get("value")
         return fields
 
-    def _finding(self, send: NativeFact, socket: Socket, code: str, detail: str) -> Finding:
+    def _finding(self, send: NativeFact, socket: Socket, code: str, detail: str, fix: str = "") -> Finding:
         bind = socket.fact
         where = "a wildcard address" if socket.binding.kind == WILDCARD else "an address not known to be specific"
         bound = f"the socket is bound to {where} ({socket.binding.how}, line {bind.line})"
@@ -692,7 +712,7 @@ class GoProgram:
             bound = (f"the socket is opened outside this package (the request is received at line {bind.line}), "
                      f"bound to an address not known to be specific")
         message = (f"{detail}; {bound}, so on a multi-homed host the reply can leave from another address than the client sent to, and a "
-                   f"connected client or conntrack drops it. {_FIX[code]}")
+                   f"connected client or conntrack drops it. {fix or _FIX[code]}")
         if bind.kind == "receive":  # the socket was opened by another package
             related = (Related(bind.path, Location(bind.line, bind.column),
                                f"the request is received here, on {socket.binding.how}"),)
@@ -704,6 +724,9 @@ class GoProgram:
                        related=related, source_line=self.text.line(send.path, send.line))
 
 
+_TRANSFER_FIX = ("Fix: learn each request's destination on the listening socket (golang.org/x/net/ipv4 "
+                 "SetControlMessage(ipv4.FlagDst, true), ReadFrom's cm.Dst) and open the transfer conn on it: "
+                 "net.ListenUDP(\"udp\", &net.UDPAddr{IP: cm.Dst}).")
 _FIX = {
     "UDP001": ("Fix: wrap the conn with golang.org/x/net/ipv4.NewPacketConn, SetControlMessage(ipv4.FlagDst, "
                "true) and reply with p.WriteTo(b, &ipv4.ControlMessage{Src: cm.Dst}, src) when cm.Dst is "
