@@ -132,6 +132,11 @@ class JavaProgram:
         self._declared_cache: Dict[Tuple[str, str], Set[str]] = {}
         self._declare_locals()
         self._assignments_by_name: Optional[Dict[str, List[Tuple[str, NativeFact]]]] = None
+        # host and address kinds are asked for the same names many times over: a field assigned in
+        # dozens of places, each followed MAX_DEPTH levels, took minutes on a large tree unmemoised
+        self._host_kinds: Dict[Tuple[str, str, str, int], str] = {}
+        self._address_kinds: Dict[Tuple[str, str, str, int], str] = {}
+        self._null_checked: Dict[Tuple[str, str], bool] = {}
         self._load_flows()
         self._seed()
         self.converged = self.flow.solve()
@@ -332,41 +337,53 @@ class JavaProgram:
 
     def _classify_address(self, expr: str, path: str, func: str, depth: int, how: str) -> Binding:
         """One argument: a port (`new DatagramSocket(port)`, Netty `bind(port)`) or a SocketAddress."""
+        key = (expr, path, func, depth)
+        if key not in self._address_kinds:
+            self._address_kinds[key] = self._address_kind(expr, path, func, depth)
+        return Binding(self._address_kinds[key], how)
+
+    def _address_kind(self, expr: str, path: str, func: str, depth: int) -> str:
         expr = expr.strip()
         if depth > _MAX_DEPTH:
-            return Binding(UNKNOWN, how)
+            return UNKNOWN
         if expr == "null":
-            return Binding(EPHEMERAL, how)
+            return EPHEMERAL
         branches = _ternary(expr)
         if branches:  # port = args.length > 0 ? parse(args[0]) : 7686
-            kinds = [self._classify_address(b, path, func, depth + 1, how).kind for b in branches]
-            return Binding(WILDCARD if WILDCARD in kinds else kinds[0], how)
+            kinds = [self._address_kind(b, path, func, depth + 1) for b in branches]
+            return WILDCARD if WILDCARD in kinds else kinds[0]
         created = re.match(r"^new\s+(?:java\.net\.)?InetSocketAddress\s*\(", expr)
         if created:
             inner = split_top_level(expr[created.end() - 1 + 1:matching_paren(expr, created.end() - 1)])
             if len(inner) == 1:
-                return Binding(EPHEMERAL if inner[0].strip() == "0" else WILDCARD, how)
+                return EPHEMERAL if inner[0].strip() == "0" else WILDCARD
             if len(inner) == 2:
                 kind = self._classify_host(inner[0], path, func, depth + 1)
-                return Binding(EPHEMERAL if kind == WILDCARD and inner[1].strip() == "0" else kind, how)
-            return Binding(UNKNOWN, how)
+                return EPHEMERAL if kind == WILDCARD and inner[1].strip() == "0" else kind
+            return UNKNOWN
         if re.match(r"^\d+$", expr):
-            return Binding(EPHEMERAL if expr == "0" else WILDCARD, how)
+            return EPHEMERAL if expr == "0" else WILDCARD
         if re.match(r"^[A-Za-z_$][\w$.]*(?:\(\))?$", expr):
             values = self._values(expr.rstrip("()"), path, func)
-            kinds = [self._classify_address(v, vp, vf, depth + 1, how).kind for v, vp, vf in values]
+            kinds = [self._classify_address(v, vp, vf, depth + 1, "").kind for v, vp, vf in values]
             if WILDCARD in kinds:
-                return Binding(WILDCARD, how)
+                return WILDCARD
             if kinds and all(k in (SPECIFIC, EPHEMERAL) for k in kinds):
-                return Binding(SPECIFIC if SPECIFIC in kinds else EPHEMERAL, how)
+                return SPECIFIC if SPECIFIC in kinds else EPHEMERAL
             if not kinds and not re.search(r"(?i)addr|address|endpoint|local|bind", expr):
-                return Binding(WILDCARD, how)  # an int port from configuration
-            return Binding(UNKNOWN, how)
+                return WILDCARD  # an int port from configuration
+            return UNKNOWN
         if re.match(r"^Integer\.(?:parseInt|valueOf)\(", expr):
-            return Binding(WILDCARD, how)
-        return Binding(UNKNOWN, how)
+            return WILDCARD
+        return UNKNOWN
 
     def _classify_host(self, expr: str, path: str, func: str, depth: int) -> str:
+        key = (expr, path, func, depth)
+        if key not in self._host_kinds:
+            self._host_kinds[key] = self._host_kind(expr, path, func, depth)
+        return self._host_kinds[key]
+
+    def _host_kind(self, expr: str, path: str, func: str, depth: int) -> str:
         expr = re.sub(r"^\(\s*(?:String|InetAddress)\s*\)\s*", "", expr.strip())
         if depth > _MAX_DEPTH:
             return SPECIFIC
@@ -382,11 +399,16 @@ class JavaProgram:
             values = self._values(expr.rstrip("()"), path, func)
             if self._replaced_when_null(expr.rstrip("()").split(".")[-1], path):
                 values = [v for v in values if v[0].strip() != "null"]  # `if (host == null) host = ...`
-            kinds = [self._classify_host(v, vp, vf, depth + 1) for v, vp, vf in values]
-            return WILDCARD if WILDCARD in kinds else SPECIFIC
+            wildcard = any(self._classify_host(v, vp, vf, depth + 1) == WILDCARD for v, vp, vf in values)
+            return WILDCARD if wildcard else SPECIFIC
         return SPECIFIC  # an enumerated or configured address: one socket per address is the fix
 
     def _replaced_when_null(self, name: str, path: str) -> bool:
+        if (name, path) not in self._null_checked:
+            self._null_checked[(name, path)] = self._null_check_in(name, path)
+        return self._null_checked[(name, path)]
+
+    def _null_check_in(self, name: str, path: str) -> bool:
         text = self.sources.get(path, "")
         return re.search(rf"\b{re.escape(name)}\s*==\s*null\b|\bnull\s*==\s*{re.escape(name)}\b", text) is not None
 
