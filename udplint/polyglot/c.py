@@ -25,7 +25,7 @@ from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence,
 from udplint.catalog import rule
 from udplint.findings import Finding, Location, Related
 from udplint.polyglot import c_program
-from udplint.polyglot.c_program import CProgram, Placed, Scope, functions_named
+from udplint.polyglot.c_program import CProgram, Placed, Scope, functions_named, split_top_level
 from udplint.polyglot.factmodel import NativeFact
 
 PKTINFO_OPTIONS = frozenset(("IP_PKTINFO", "IPV6_RECVPKTINFO", "IPV6_PKTINFO", "IPV6_2292PKTINFO",
@@ -40,6 +40,7 @@ _WILDCARD_VALUE = re.compile(r"^\s*(?:\(\s*\w+\s*\)\s*)?&?\s*(?:INADDR_ANY|in6ad
                              r"htonl\s*\(\s*(?:INADDR_ANY|0+)\s*\)|\{\s*0?\s*\}|\{\s*\{\s*\{?\s*0?\s*\}?\s*\}\s*\})\s*$")
 _ZERO_PORT = re.compile(r"^\s*(?:0+|htons\s*\(\s*0+\s*\))\s*$")
 _NULL = re.compile(r"^\s*(?:NULL|0|nullptr|\(\s*(?:const\s+)?char\s*\*\s*\)\s*(?:NULL|0))\s*$")
+_MSGHDR_MEMBERS = ("msg_name", "msg_namelen", "msg_iov", "msg_iovlen", "msg_control", "msg_controllen", "msg_flags")
 _DESIGNATED = re.compile(r"\.\s*([A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)*)\s*=\s*(\{[^{}]*\}|[^,{}]+)")
 _IFINDEX_WORD = re.compile(r"\b(?:\w*ifindex|if_index|iif|ifi)\b")
 # sockaddr types of families with no IP source address (Unix, netlink, packet, IPX, ...)
@@ -109,8 +110,18 @@ class Analysis:
             to, source = placed.get("to"), placed.get("from")
             yield Assignment(to, source, placed.scope, placed.fact)
             if source.lstrip().startswith("{"):
-                for member, value in _DESIGNATED.findall(source):
+                members = _DESIGNATED.findall(source) or self._positional_members(placed, to, source)
+                for member, value in members:
                     yield Assignment(f"{to}.{member}", value.strip(), placed.scope, placed.fact)
+
+    def _positional_members(self, placed: Placed, to: str, source: str) -> List[Tuple[str, str]]:
+        """`struct msghdr m = { &peer, sizeof peer, &iov, 1, ... }`: a msghdr initialised in
+        member order names its msg_name first (the only positional initializer a peer hides in)."""
+        line = self.program.sources.get(placed.fact.path, "").split("\n")[placed.fact.line - 1:placed.fact.line]
+        if not line or not re.search(rf"\bstruct\s+msghdr\b[^;=]*\b{re.escape(to)}\s*=", line[0]):
+            return []
+        values = split_top_level(source.strip()[1:-1])
+        return list(zip(_MSGHDR_MEMBERS, values))
 
     def keys(self, expr: str, scope: Scope) -> FrozenSet[str]:
         return self.program.keys(expr, scope)
