@@ -39,6 +39,9 @@ _ADDRESS_TAIL = re.compile(r"(?:\s*(?:\.|->)\s*(?:sin6?_addr|s_addr|s6_addr\w*|s
 _WILDCARD_VALUE = re.compile(r"^\s*(?:\(\s*\w+\s*\)\s*)?&?\s*(?:INADDR_ANY|in6addr_any|IN6ADDR_ANY_INIT|0+|0x0+|"
                              r"htonl\s*\(\s*(?:INADDR_ANY|0+)\s*\)|\{\s*0?\s*\}|\{\s*\{\s*\{?\s*0?\s*\}?\s*\}\s*\})\s*$")
 _ZERO_PORT = re.compile(r"^\s*(?:0+|htons\s*\(\s*0+\s*\))\s*$")
+_PARSED_HOST = re.compile(r"^\s*(?:\(\s*\w+\s*\)\s*)?inet_addr\s*\((.*)\)\s*$", re.S)
+_STRING = re.compile(r'"([^"\\]*)"')
+_WILDCARD_TEXTS = frozenset(("0.0.0.0", "::", "0:0:0:0:0:0:0:0", "::0", ""))
 _NULL = re.compile(r"^\s*(?:NULL|0|nullptr|\(\s*(?:const\s+)?char\s*\*\s*\)\s*(?:NULL|0))\s*$")
 _MSGHDR_MEMBERS = ("msg_name", "msg_namelen", "msg_iov", "msg_iovlen", "msg_control", "msg_controllen", "msg_flags")
 _DESIGNATED = re.compile(r"\.\s*([A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)*)\s*=\s*(\{[^{}]*\}|[^,{}]+)")
@@ -94,6 +97,7 @@ class Analysis:
         self._responder_parts: Dict[Scope, bool] = {}
         self._connect_places: Dict[int, List[Placed]] = {}
         self._multicast_parts: Dict[Scope, Set[str]] = {}
+        self._wildcard_text_cache: Dict[str, bool] = {}
         self.assignments = list(self._assignments())
         self.wildcard = self._propagate(self._through_out_parameters(self._wildcard_seeds()))
         self.peers = self._with_callback_pairs(self._peer_seeds())
@@ -217,7 +221,8 @@ class Analysis:
             base = _ADDRESS_TAIL.sub("", assignment.to)
             keys = self.keys(base, assignment.scope)
             if _HOST_FIELD.search(assignment.to):
-                is_wild = _WILDCARD_VALUE.match(assignment.source)
+                parsed = _PARSED_HOST.match(assignment.source)  # inet_addr(text)
+                is_wild = self._wildcard_text(parsed.group(1)) if parsed else _WILDCARD_VALUE.match(assignment.source)
                 (wildcard if is_wild else specific).update(keys)
                 (wildcard if is_wild else host_roots).update(self._root_keys(base, assignment.scope))
                 if is_wild and _SOCKADDR_HOST.search(assignment.to):
@@ -239,7 +244,12 @@ class Analysis:
             if op.endswith(("memset", "bzero")):  # and project wrappers: os_memset, ...
                 zeroed.update(self.keys(placed.get("var"), placed.scope))
             elif op in ("inet_pton", "inet_aton"):
-                specific.update(self.keys(_ADDRESS_TAIL.sub("", placed.get("var")), placed.scope))
+                keys = self.keys(_ADDRESS_TAIL.sub("", placed.get("var")), placed.scope)
+                if self._wildcard_text(placed.get("text")):  # "0.0.0.0", or a listen setting defaulting to it
+                    wildcard.update(keys)
+                    self.wildcard_origins.append(placed.scope)
+                else:
+                    specific.update(keys)
             elif op == "getaddrinfo" and (passive or _NULL.match(placed.get("node"))):
                 wildcard.update(self.keys(placed.get("var"), placed.scope))
                 wildcard.add("F:ai_addr")
@@ -249,6 +259,24 @@ class Analysis:
         # `memset(a, 0, ...); a->u.in.sin_port = htons(port)`: the record `a` itself is the wildcard
         only_port |= (port_roots & zeroed) - host_roots - specific
         return (wildcard | only_port) - port_zero
+
+    def _wildcard_text(self, expr: str) -> bool:
+        """The text an address is parsed from is a wildcard: a literal ("0.0.0.0", "::"), a macro
+        defined as one, or a variable or member whose default anywhere in the program is one
+        (`static const char *listen_addr = "0.0.0.0";`, `.listen = "::"`) that a command line
+        or configuration file may override."""
+        expr = expr.strip()
+        literal = _STRING.fullmatch(expr)
+        if literal:
+            return literal.group(1) in _WILDCARD_TEXTS
+        name = re.split(r"\.|->", c_program.normalize(expr) or "")[-1].strip()
+        if not re.fullmatch(r"[A-Za-z_]\w*", name):
+            return False
+        if name not in self._wildcard_text_cache:
+            default = re.compile(rf"(?:#\s*define\s+{name}\s+|(?<![\w>]){name}\s*=\s*|\.\s*{name}\s*=\s*)"
+                                 rf"\(?\s*\"({'|'.join(map(re.escape, _WILDCARD_TEXTS - {''}))})\"")
+            self._wildcard_text_cache[name] = any(default.search(text) for text in self.program.sources.values())
+        return self._wildcard_text_cache[name]
 
     def _pointer_aliases(self) -> Set[tuple]:
         """(scope, line, to) of `p = (native_t *)q` and `p = &x`: `p` points at what it is given
