@@ -504,11 +504,35 @@ class GoProgram:
     def findings(self) -> List[Finding]:
         """One finding per reply (a send nested in two functions is matched once per function)."""
         out: Dict[Tuple[str, int, int], Finding] = {}
-        for send in self.kind("send"):
-            finding = self._judge(send)
+        judged = [self._judge(send) for send in self.kind("send")]
+        judged += [self._judge_dial(dial) for dial in self.kind("connect")]
+        for finding in judged:
             if finding is not None:
                 out.setdefault((finding.filename, finding.location.row, finding.location.column), finding)
         return list(out.values())
+
+    def _judge_dial(self, dial: NativeFact) -> Optional[Finding]:
+        """`net.DialUDP("udp", nil, peer)`: a per-transfer conn connected to the sender of a request
+        a wildcard-bound listener heard, with no local address: routing picks its source."""
+        if dial.get("api") != "DialUDP":
+            return None
+        rest = split_top_level(dial.get("rest"))
+        func = self.func_of(dial)
+        if len(rest) != 2:
+            return None
+        unbound = rest[0].strip() == "nil" or self.classify(rest[0], dial.path, func, 0).kind in (EPHEMERAL, WILDCARD)
+        if not unbound:
+            return None
+        peers = sorted(label for label in self.flow.labels(dial.path, func, rest[1]) if label.startswith("peer:"))
+        if not peers:
+            return None
+        listener = self._per_transfer_listener(frozenset(), peers, _is_test(dial.path), dialled=True)
+        if listener is None:
+            return None
+        detail = ("DialUDP connects a per-transfer conn to the sender with no local address, for a request that "
+                  "came in on the listening socket")
+        return self._finding(dial, listener, "UDP001", detail, _TRANSFER_FIX.replace("ListenUDP", "DialUDP")
+                             .replace("&net.UDPAddr{IP: cm.Dst})", "&net.UDPAddr{IP: cm.Dst}, peer)"))
 
     def _judge(self, send: NativeFact) -> Optional[Finding]:
         func = self.func_of(send)
@@ -533,12 +557,14 @@ class GoProgram:
         code, detail = verdict
         return self._finding(send, socket, code, detail)
 
-    def _per_transfer_listener(self, conn_labels, peers: List[str], in_test: bool) -> Optional[Socket]:
+    def _per_transfer_listener(self, conn_labels, peers: List[str], in_test: bool,
+                               dialled: bool = False) -> Optional[Socket]:
         """TFTP style: the reply leaves from a conn of its own that was never bound to an address
-        (ListenUDP("udp", nil), ":0"), to the peer a wildcard-bound socket heard: routing picks
-        its source. The finding blames that listening socket."""
+        (ListenUDP("udp", nil), ":0", or one `dialled` to the peer with no local address), to the
+        peer a wildcard-bound socket heard: routing picks its source. The finding blames that
+        listening socket."""
         own = self._sockets_of(conn_labels)
-        if not own or not all(s.binding.kind == EPHEMERAL and not s.multicast for s in own):
+        if not dialled and (not own or not all(s.binding.kind == EPHEMERAL and not s.multicast for s in own)):
             return None
         for peer in peers:
             receive = self.kind("receive")[int(peer.split(":")[1])]
