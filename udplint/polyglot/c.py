@@ -41,6 +41,10 @@ _WILDCARD_VALUE = re.compile(r"^\s*(?:\(\s*\w+\s*\)\s*)?&?\s*(?:INADDR_ANY|in6ad
 _ZERO_PORT = re.compile(r"^\s*(?:0+|htons\s*\(\s*0+\s*\))\s*$")
 _PARSED_HOST = re.compile(r"^\s*(?:\(\s*\w+\s*\)\s*)?inet_addr\s*\((.*)\)\s*$", re.S)
 _STRING = re.compile(r'"([^"\\]*)"')
+_STRUCT_DEFINITION = re.compile(r"\bstruct\s+([A-Za-z_]\w*)\s*\{([^{}]*)\}")
+# one member declaration: its name is the last word before the `;` (pointers, arrays and
+# const qualifiers around it)
+_MEMBER = re.compile(r"([A-Za-z_]\w*)\s*(?:\[[^\]]*\]\s*)*;")
 _WILDCARD_TEXTS = frozenset(("0.0.0.0", "::", "0:0:0:0:0:0:0:0", "::0", ""))
 _NULL = re.compile(r"^\s*(?:NULL|0|nullptr|\(\s*(?:const\s+)?char\s*\*\s*\)\s*(?:NULL|0))\s*$")
 _MSGHDR_MEMBERS = ("msg_name", "msg_namelen", "msg_iov", "msg_iovlen", "msg_control", "msg_controllen", "msg_flags")
@@ -275,8 +279,27 @@ class Analysis:
         if name not in self._wildcard_text_cache:
             default = re.compile(rf"(?:#\s*define\s+{name}\s+|(?<![\w>]){name}\s*=\s*|\.\s*{name}\s*=\s*)"
                                  rf"\(?\s*\"({'|'.join(map(re.escape, _WILDCARD_TEXTS - {''}))})\"")
-            self._wildcard_text_cache[name] = any(default.search(text) for text in self.program.sources.values())
+            self._wildcard_text_cache[name] = any(default.search(text) for text in self.program.sources.values()) \
+                or self._positional_default(name)
         return self._wildcard_text_cache[name]
+
+    def _positional_default(self, member: str) -> bool:
+        """`static struct config cfg = { "0.0.0.0", 514 };`: a struct initialised in member order
+        whose `member` (found by its place in the struct's definition) starts out as a wildcard."""
+        for text in self.program.sources.values():
+            for definition in _STRUCT_DEFINITION.finditer(text):
+                members = [m.group(1) for m in _MEMBER.finditer(c_program.without_comments(definition.group(2)))]
+                if member not in members:
+                    continue
+                place = members.index(member)
+                initializer = re.compile(rf"\bstruct\s+{definition.group(1)}\s+\w+\s*=\s*\{{([^{{}}]*)\}}")
+                for source in self.program.sources.values():
+                    for found in initializer.finditer(source):
+                        values = split_top_level(found.group(1))
+                        literal = _STRING.fullmatch(values[place].strip()) if place < len(values) else None
+                        if literal and literal.group(1) in _WILDCARD_TEXTS - {""}:
+                            return True
+        return False
 
     def _pointer_aliases(self) -> Set[tuple]:
         """(scope, line, to) of `p = (native_t *)q` and `p = &x`: `p` points at what it is given
