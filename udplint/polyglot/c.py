@@ -381,23 +381,24 @@ class Analysis:
         return bool(families) and all(_NON_IP_FAMILY.match(f) for f in families) and \
             not _IP_FILE_WORDS.search(self.program.sources.get(path, ""))
 
-    def _on_stream_socket(self, placed: Placed) -> bool:
-        """`placed` is on a socket() of type SOCK_STREAM: one whose own variable flows into it, or
-        one of the same file stored in a field of the same name. A library's TCP transport in
-        another file stores its socket in the same `t->sock` field as the UDP one."""
+    def _on_non_udp_socket(self, placed: Placed) -> bool:
+        """`placed` is on a socket() of type SOCK_STREAM or SOCK_RAW (TCP, or ICMP as ping's):
+        one whose own variable flows into it, or one of the same file stored in a field of the
+        same name. A library's TCP transport in another file stores its socket in the same
+        `t->sock` field as the UDP one."""
         sock = self.sockets(placed)
         if not sock:
             return False
-        for socket_fact in self._stream_socket_facts():
+        for socket_fact in self._non_udp_socket_facts():
             shared = self.keys(socket_fact.get("sock"), socket_fact.scope) & sock
             if any(not key.startswith("F:") for key in shared) or \
                     (shared and socket_fact.fact.path == placed.fact.path):
                 return True
         return False
 
-    def _stream_socket_facts(self) -> List[Placed]:
+    def _non_udp_socket_facts(self) -> List[Placed]:
         return [p for p in self.program.of_kind("socket")
-                if "SOCK_STREAM" in p.get("type") and "SOCK_DGRAM" not in p.get("type")]
+                if re.search(r"\bSOCK_(?:STREAM|RAW)\b", p.get("type")) and "SOCK_DGRAM" not in p.get("type")]
 
     def _stream_sockets(self) -> Set[str]:
         # `udp ? SOCK_DGRAM : SOCK_STREAM`: a socket() that may be either is not known to be TCP
@@ -511,7 +512,7 @@ class Analysis:
 
     def udp001_002(self) -> List[Finding]:
         binds = [b for b in self.binds() if self.is_wildcard_bind(b)]
-        binds = [b for b in binds if not self._on_stream_socket(b) and not self._non_ip(b)]
+        binds = [b for b in binds if not self._on_non_udp_socket(b) and not self._non_ip(b)]
         findings = []
         for send in self.sends:
             if not self.is_reply(send) or self._echoes_received_control(send):
@@ -520,7 +521,7 @@ class Analysis:
                 continue
             sock = self.sockets(send)
             multicast = self._multicast_near(send.scope)
-            if sock & multicast or self._on_stream_socket(send) or self._non_ip(send) or \
+            if sock & multicast or self._on_non_udp_socket(send) or self._non_ip(send) or \
                     self._connected(send, sock):
                 continue
             related_binds = [b for b in binds if self.components.related(b.scope, send.scope)]
@@ -542,7 +543,7 @@ class Analysis:
                 continue
             sock = self.sockets(connect)
             multicast = self._multicast_near(connect.scope)
-            if sock & multicast or self._on_stream_socket(connect) or self._reply_pktinfo_built(connect.scope):
+            if sock & multicast or self._on_non_udp_socket(connect) or self._reply_pktinfo_built(connect.scope):
                 continue
             related_binds = [b for b in binds if self.components.related(b.scope, connect.scope)]
             bind = self._bind_for(connect, sock, related_binds, multicast)
