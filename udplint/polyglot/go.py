@@ -526,7 +526,7 @@ class GoProgram:
         peers = sorted(label for label in self.flow.labels(dial.path, func, rest[1]) if label.startswith("peer:"))
         if not peers:
             return None
-        listener = self._per_transfer_listener(frozenset(), peers, _is_test(dial.path), dialled=True)
+        listener = self._per_transfer_listener(frozenset(), peers, _is_test(dial.path), dial.path, dialled=True)
         if listener is None:
             return None
         detail = ("DialUDP connects a per-transfer conn to the sender with no local address, for a request that "
@@ -545,7 +545,7 @@ class GoProgram:
             return None  # a multicast responder: its clients sent to a group, not to us
         socket = self._reply_socket(conn, peers, _is_test(send.path))
         if socket is None:
-            listener = self._per_transfer_listener(conn, peers, _is_test(send.path))
+            listener = self._per_transfer_listener(conn, peers, _is_test(send.path), send.path)
             if listener is None:
                 return None
             detail = (f"{send.get('api')} answers the sender from a per-transfer conn that is never bound to an "
@@ -557,7 +557,7 @@ class GoProgram:
         code, detail = verdict
         return self._finding(send, socket, code, detail)
 
-    def _per_transfer_listener(self, conn_labels, peers: List[str], in_test: bool,
+    def _per_transfer_listener(self, conn_labels, peers: List[str], in_test: bool, send_path: str,
                                dialled: bool = False) -> Optional[Socket]:
         """TFTP style: the reply leaves from a conn of its own that was never bound to an address
         (ListenUDP("udp", nil), ":0", or one `dialled` to the peer with no local address), to the
@@ -565,6 +565,10 @@ class GoProgram:
         listening socket."""
         own = self._sockets_of(conn_labels)
         if not dialled and (not own or not all(s.binding.kind == EPHEMERAL and not s.multicast for s in own)):
+            return None
+        # the transfer conn is opened where the reply is made (a conn handed in from elsewhere, as
+        # a STUN client's, is followed by name, and so is the peer: together they guess too much)
+        if not dialled and not all(s.fact.path == send_path for s in own):
             return None
         for peer in peers:
             receive = self.kind("receive")[int(peer.split(":")[1])]

@@ -519,9 +519,12 @@ class JavaProgram:
                        and (s.framework != "jdk" or s.fact.path in files)]
         serving = [s for s in sockets if s.serves]
         per_transfer = False
-        if not serving and sockets and all(s.binding.kind == EPHEMERAL and s.framework == "jdk" for s in sockets):
+        if not serving and sockets and all(s.binding.kind == EPHEMERAL and s.framework == "jdk"
+                                           and s.fact.path == send.path for s in sockets):
             # a per-transfer socket (TFTP style): never bound to an address, so the reply to the
-            # peer a wildcard-bound server socket heard leaves from whatever address routing picks
+            # peer a wildcard-bound server socket heard leaves from whatever address routing picks.
+            # It is opened where the reply is made: a socket handed in from elsewhere is followed
+            # by name, and so is the peer; together they guess too much.
             serving = [s for s in self._receiving_sockets(peers) if s.serves]
             per_transfer = bool(serving)
         if not serving:
