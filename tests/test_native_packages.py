@@ -113,3 +113,11 @@ def test_java_trees_link_to_the_imported_trees_that_open_a_datagram_socket(tmp_p
               str(tmp_path / "other"): [fact("other", "org.ex.other", "socket")]}  # not imported
     assert java.linked_programs(str(tmp_path / "server"), server, others) == [str(tmp_path / "net"),
                                                                                str(tmp_path / "udp")]
+    # a tree with a datagram socket of its own (a project's tests beside its library) is judged on it
+    tests = {str(tmp_path / "tests/org/ex/t/T.java"): "package org.ex.t;\nimport org.ex.net.Transport;\n"
+                                                      "class T { DatagramSocket s = new DatagramSocket(7); }\n"}
+    assert java.linked_programs(str(tmp_path / "tests"), tests, others) == []
+    # and what a linked tree brings is its transport: the files that open its sockets
+    transport = [fact("net", "org.ex.net", "socket"), fact("net", "org.ex.net", "assign"),
+                 NativeFact("java", "assign", str(tmp_path / "net/org/ex/net/Codec.java"), 1, 1, 1, 2, {})]
+    assert java.linked_facts(transport) == transport[:2]

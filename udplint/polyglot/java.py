@@ -63,13 +63,19 @@ class Replier:
     per_transfer: bool = False
 
 
+_OPENS_SOCKET = re.compile(r"\bnew\s+(?:Datagram|Multicast)Socket\s*\(|\bDatagramChannel\s*\.\s*open\s*\(|"
+                           r"\bnew\s+NioDatagramAcceptor\s*\(|\b(?:Nio|Epoll|KQueue|IoUring|Oio)DatagramChannel\s*\.\s*class\b")
 _IMPORT = re.compile(r"^\s*import\s+(?:static\s+)?([\w.]+?)(\.\*)?\s*;", re.M)
 
 
 def linked_programs(root: str, sources: Mapping[str, str], others: Mapping[str, Sequence[NativeFact]]) -> List[str]:
     """The source trees among `others` whose packages this tree imports and that open a datagram
-    socket: a multi-module build keeps its transport (a MINA acceptor, a socket wrapper) in one
-    module and the servers that bind it and answer through it in others."""
+    socket, for a tree that opens none of its own: a multi-module build keeps its transport (a MINA
+    acceptor, a socket wrapper) in one module and the servers that bind it and answer through it
+    in others. (A tree with sockets of its own, as a project's tests beside its library, is judged
+    on those: joining the whole library to it only buries its own sockets.)"""
+    if any(_OPENS_SOCKET.search(text) for text in sources.values()):
+        return []
     wanted = {match.group(1) if match.group(2) else match.group(1).rpartition(".")[0]
               for text in sources.values() for match in _IMPORT.finditer(text)}
     wanted |= {name.rpartition(".")[0] for name in wanted}  # a static import names a member of a class
@@ -80,6 +86,14 @@ def linked_programs(root: str, sources: Mapping[str, str], others: Mapping[str, 
         if _packages_of(other, facts) & wanted:
             linked.append(other)
     return linked
+
+
+def linked_facts(facts: Sequence[NativeFact]) -> List[NativeFact]:
+    """What a linked tree brings to the trees that import it: the files that open its datagram
+    sockets (the transport: its socket, where it is bound, what hands it out), not the rest of a
+    library that may be much larger than the server using it."""
+    transport = {f.path for f in facts if f.kind == "socket"}
+    return [f for f in facts if f.path in transport]
 
 
 def _packages_of(root: str, facts: Sequence[NativeFact]) -> Set[str]:

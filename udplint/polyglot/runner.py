@@ -381,9 +381,13 @@ def _join(facts: Sequence[NativeFact], sources: Sequence[SourceText], run: Nativ
         # in one package replies through a transport another package opened)
         linked = _linked_programs(language, root, paths, texts, programs)
         if linked:
-            program_facts = list(program_facts) + [f for other in linked for f in programs[(language, other)]]
-            paths |= {p for other in linked for p in ({f.path for f in programs[(language, other)]}
-                                                      | {s.given for s in checked.get((language, other), ())})}
+            brought = _linked_facts(language, [f for other in linked for f in programs[(language, other)]])
+            program_facts = list(program_facts) + brought
+            if len(brought) == sum(len(programs[(language, other)]) for other in linked):
+                paths |= {p for other in linked for p in ({f.path for f in programs[(language, other)]}
+                                                          | {s.given for s in checked.get((language, other), ())})}
+            else:
+                paths |= {f.path for f in brought}
         started = time.process_time()
         found += join(program_facts, {p: texts[p] for p in paths if p in texts}, run.notes)
         spent = time.process_time() - started
@@ -406,6 +410,14 @@ def _linked_programs(language: str, root: str, paths, texts: Mapping[str, str],
         return []
     others = {other: facts for (lang, other), facts in programs.items() if lang == language and other != root}
     return list(linker(root, {p: texts[p] for p in paths if p in texts}, others))
+
+
+def _linked_facts(language: str, facts: List[NativeFact]) -> List[NativeFact]:
+    """The facts of linked programs a joiner takes (its `linked_facts(facts)`; all of them when it
+    has none)."""
+    module = _joiner_module(language)
+    chooser = getattr(module, "linked_facts", None) if module else None
+    return list(chooser(facts)) if chooser else facts
 
 
 def _joiner_module(language: str):
