@@ -85,7 +85,7 @@ def go_programs(build_dir):
     env = dict(os.environ, GO111MODULE="off", GOPATH=str(build_dir / "gopath"), GOCACHE=str(build_dir / "gocache"),
                GOFLAGS="")
     out = {}
-    for name in ("bug", "fixed"):
+    for name in ("bug", "fixed", "transfer_bug", "transfer_fixed"):
         exe = build_dir / f"go_{name}"
         subprocess.run([go, "build", "-o", str(exe), "."], cwd=FIXTURES / "go" / name, env=env, check=True, timeout=300)
         out[name] = [str(exe)]
@@ -129,6 +129,18 @@ def test_go_fixed_answers_from_request_address(go_programs):
     assert_fixed(run_probe(go_programs["fixed"] + ["{port}"]))
 
 
+def test_go_transfer_bug_answers_from_the_route_address(go_programs):
+    # a per-transfer conn answers from a new port, so connected clients never hear it (TFTP
+    # clients follow the transfer's port); the unconnected client shows the source address
+    result = run_probe(go_programs["transfer_bug"] + ["{port}"])
+    assert result["unconnected_127.0.0.2"] == "127.0.0.1"
+
+
+def test_go_transfer_fixed_answers_from_the_request_address(go_programs):
+    result = run_probe(go_programs["transfer_fixed"] + ["{port}"])
+    assert result["unconnected_127.0.0.2"] == "127.0.0.2"
+
+
 def test_java_bug_loses_reply(java_programs):
     assert_bug(run_probe(java_programs["EchoBug"] + ["{port}"]))
 
@@ -143,9 +155,10 @@ def test_java_fixed_answers_from_request_address_in_netns(java_programs, netns_a
 
 def test_rules_flag_exactly_the_bug_programs():
     need(shutil.which("semgrep") or (Path(sys.executable).parent / "semgrep").exists(), "semgrep is not installed")
-    bug = [FIXTURES / "c" / "echo_bug.c", FIXTURES / "go" / "bug" / "main.go", FIXTURES / "java" / "EchoBug.java"]
+    bug = [FIXTURES / "c" / "echo_bug.c", FIXTURES / "go" / "bug" / "main.go", FIXTURES / "java" / "EchoBug.java",
+           FIXTURES / "go" / "transfer_bug" / "main.go"]
     fixed = [FIXTURES / "c" / "echo_fixed.c", FIXTURES / "go" / "fixed" / "main.go",
-             FIXTURES / "java" / "EchoFixed.java"]
+             FIXTURES / "java" / "EchoFixed.java", FIXTURES / "go" / "transfer_fixed" / "main.go"]
     findings, errors = semgrep.check_files(bug + fixed)
     assert errors == []
     flagged = {f.filename: f.code for f in findings}

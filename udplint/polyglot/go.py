@@ -426,6 +426,10 @@ class GoProgram:
         host = self.classify_host(ip, path, func, depth + 1) if ip != "nil" else Binding(WILDCARD, "nil")
         if host.kind == WILDCARD and port == "0":
             return Binding(EPHEMERAL, expr)
+        if host.kind == UNKNOWN and port == "0":
+            # an address that is named but on no fixed port: nobody listens there; it is a client's
+            # or a per-transfer conn's, opened on the address it was given (the request's cm.Dst)
+            return Binding(SPECIFIC, expr)
         return Binding(host.kind, expr)
 
     def classify_host(self, expr: str, path: str, func: str, depth: int) -> Binding:
