@@ -46,6 +46,7 @@ class SocketSite:
     synthetic: Dict = field(default_factory=dict)  # argument expressions made up for `*args` (models.base)
     answers_itself: bool = False  # the framework's own protocol replies to each sender (models.twisted)
     origin: int = -1  # a caller's own copy of the plain socket a helper makes: the helper's site
+    caller: Optional[Tuple[int, int]] = None  # and the call (module, call ordinal) it was made by
 
 
 @dataclass
@@ -275,7 +276,8 @@ class Solver:
             return value
         key = (call[0], call[1], value.site)
         if key not in self._socket_ids:
-            copy = SocketSite(len(self.sockets), made.kind, made.call, made.ctx, origin=value.site)
+            copy = SocketSite(len(self.sockets), made.kind, made.call, made.ctx, origin=value.site,
+                              caller=(call[0], call[1]))
             self._socket_ids[key] = copy.index
             self.sockets.append(copy)
         return Sock(self._socket_ids[key])
