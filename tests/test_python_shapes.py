@@ -304,3 +304,52 @@ def test_a_modelled_library_checked_beside_the_project_is_still_the_model(tmp_pa
     })
     assert findings(tmp_path / "asyncio-dgram-3.0.0", tmp_path / "responder-1.0", cwd=tmp_path) == [
         ("responder-1.0/responder.py", 11, "UDP001")]
+
+
+LOOPS_OVER_SOCKETS = """\
+    import asyncio
+    import socket
+
+
+    class Echo(asyncio.DatagramProtocol):
+        def connection_made(self, transport):
+            self.transport = transport
+
+        def datagram_received(self, data, addr):
+            self.transport.sendto(data, addr)
+
+
+    async def handle(reader, writer):
+        writer.close()
+
+
+    def share(sock):
+        return sock
+
+
+    async def serve(tcp_sockets, udp_sockets):
+        loop = asyncio.get_running_loop()
+        for sock in tcp_sockets:
+            sock = share(sock)
+            await asyncio.start_server(handle, sock=sock)
+        for sock in udp_sockets:
+            sock = share(sock)
+            await loop.create_datagram_endpoint(Echo, sock=sock)
+
+
+    def main():
+        tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        tcp.bind(("0.0.0.0", 8000))
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        udp.bind((UDP_HOST, 8000))
+        asyncio.run(serve([tcp], [udp]))
+    """
+
+
+def test_each_loop_over_sockets_has_its_own_loop_variable(tmp_path):
+    # hypercorn's worker_serve: `for sock in ...` over the TCP sockets, then over the QUIC ones,
+    # each body rebinding `sock`; the datagram endpoint adopts only the second loop's sockets
+    write(tmp_path, {"app/server.py": "UDP_HOST = '127.0.0.1'\n" + textwrap.dedent(LOOPS_OVER_SOCKETS)})
+    assert findings(tmp_path / "app", cwd=tmp_path) == []
+    write(tmp_path, {"app/server.py": "UDP_HOST = '0.0.0.0'\n" + textwrap.dedent(LOOPS_OVER_SOCKETS)})
+    assert findings(tmp_path / "app", cwd=tmp_path) == [("app/server.py", 11, "UDP001")]
