@@ -8,6 +8,7 @@ parse the same way to find the node of an ordinal again (for positions and fixes
 """
 from __future__ import annotations
 
+import re
 import sys
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -497,7 +498,8 @@ class Extractor:
             text = left.value + right.value if _both_text(left, right) else None
             return s.Concat((left, right), text)
         if operator is cst.Modulo and isinstance(left, s.Const) and isinstance(left.value, str):
-            return s.Concat((left, right), _format_percent(left.value, right))
+            parts = _percent_parts(left.value, right)
+            return s.Concat(parts, _format_percent(left.value, right)) if parts is not None else s.OTHER
         return s.OTHER
 
     def _unary(self, node: cst.UnaryOperation) -> s.Expr:
@@ -572,6 +574,34 @@ def _format_percent(template: str, right: s.Expr) -> Optional[str]:
         return template % tuple(v.value for v in values)
     except (TypeError, ValueError):
         return None
+
+
+_CONVERSION = re.compile(r"%[-#0 +]*\d*(?:\.\d+)?[sdirfxXoeEgGc%]")
+
+
+def _percent_parts(template: str, right: s.Expr) -> Optional[Tuple[s.Expr, ...]]:
+    """`"%s:%d" % (host, port)` as the parts of an f-string: the template's text and the values
+    in order. None for what this does not read (`%(name)s`, `*` widths, a count that differs)."""
+    values = right.elements if isinstance(right, s.Seq) and not any(right.starred) else (right,)
+    parts: List[s.Expr] = []
+    position = 0
+    for match in _CONVERSION.finditer(template):
+        text = template[position:match.start()]
+        position = match.end()
+        if match.group() == "%%":
+            text += "%"
+        elif not values:
+            return None
+        if text:
+            parts.append(s.Const(text))
+        if match.group() != "%%":
+            parts.append(values[0])
+            values = values[1:]
+    if values or "%" in template[position:].replace("%%", ""):
+        return None
+    if template[position:]:
+        parts.append(s.Const(template[position:].replace("%%", "%")))
+    return tuple(parts)
 
 
 def _dotted(node: cst.BaseExpression) -> str:
