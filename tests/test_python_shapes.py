@@ -353,3 +353,36 @@ def test_each_loop_over_sockets_has_its_own_loop_variable(tmp_path):
     assert findings(tmp_path / "app", cwd=tmp_path) == []
     write(tmp_path, {"app/server.py": "UDP_HOST = '0.0.0.0'\n" + textwrap.dedent(LOOPS_OVER_SOCKETS)})
     assert findings(tmp_path / "app", cwd=tmp_path) == [("app/server.py", 11, "UDP001")]
+
+
+DEFAULT_HOST_SERVER = textwrap.dedent("""\
+    import socket
+
+
+    class EchoServer:
+        def __init__(self, host="0.0.0.0", port=9999):
+            self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self.sock.bind((host, port))
+
+        def serve(self):
+            while True:
+                data, addr = self.sock.recvfrom(512)
+                self.sock.sendto(data, addr)
+    """)
+
+
+def test_a_wildcard_default_counts_unless_every_call_passes_the_host(tmp_path):
+    # every construction in the module passes a host: the default is dead
+    write(tmp_path, {"one/server.py": DEFAULT_HOST_SERVER + "\n\ndef main():\n    EchoServer('127.0.0.1').serve()\n"})
+    assert findings(tmp_path / "one", cwd=tmp_path) == []
+    # one construction leaves it out
+    write(tmp_path, {"two/server.py": DEFAULT_HOST_SERVER
+                     + "\n\ndef main():\n    EchoServer('127.0.0.1').serve()\n    EchoServer(port=5).serve()\n"})
+    assert findings(tmp_path / "two", cwd=tmp_path) == [("two/server.py", 12, "UDP001")]
+    # another module imports it (a library's users may rely on the default)
+    write(tmp_path, {"three/server.py": DEFAULT_HOST_SERVER + "\n\ndef main():\n    EchoServer('127.0.0.1').serve()\n",
+                     "three/test_server.py": "from server import EchoServer\n"})
+    assert findings(tmp_path / "three", cwd=tmp_path) == [("three/server.py", 12, "UDP001")]
+    # nothing in the program makes one: an entry point or a library's class keeps its default
+    write(tmp_path, {"four/server.py": DEFAULT_HOST_SERVER})
+    assert findings(tmp_path / "four", cwd=tmp_path) == [("four/server.py", 12, "UDP001")]

@@ -19,6 +19,7 @@ from typing import Callable, Deque, Dict, FrozenSet, Iterable, List, NamedTuple,
 
 from . import models
 from . import summary as s
+from .overridden import unused_wildcard_default
 from .program import ClassInfo, FunctionInfo, ModuleInfo, Program
 from .values import RANDOM_NUMBERS, AddrInfo, Cls, Const, Dct, DictItem, DictView, Func, Inst, Method, Mod, Peer, Received, Rest, Sock, SockAddr, SockPair, Strs, Sym, Tup, mark_wildcards
 
@@ -184,6 +185,8 @@ class Solver:
             elif kind is s.IterStore:
                 self._rule(self._iteration_rule, constraint.target, constraint.iterable, ctx)
             elif kind is s.ParamDefault:
+                if unused_wildcard_default(self.program, module, constraint):
+                    continue  # every call passes it (overridden.py)
                 owner = self.program.functions[module.function(constraint.owner)]
                 self._rule(self._slot_rule, self.param_slot(owner, constraint.name), constraint.default, ctx)
             elif kind is s.ReturnValue:
