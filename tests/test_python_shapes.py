@@ -379,10 +379,17 @@ def test_a_wildcard_default_counts_unless_every_call_passes_the_host(tmp_path):
     write(tmp_path, {"two/server.py": DEFAULT_HOST_SERVER
                      + "\n\ndef main():\n    EchoServer('127.0.0.1').serve()\n    EchoServer(port=5).serve()\n"})
     assert findings(tmp_path / "two", cwd=tmp_path) == [("two/server.py", 12, "UDP001")]
-    # another module imports it (a library's users may rely on the default)
-    write(tmp_path, {"three/server.py": DEFAULT_HOST_SERVER + "\n\ndef main():\n    EchoServer('127.0.0.1').serve()\n",
-                     "three/test_server.py": "from server import EchoServer\n"})
-    assert findings(tmp_path / "three", cwd=tmp_path) == [("three/server.py", 12, "UDP001")]
+    # the command line in another module passes the host: still dead
+    write(tmp_path, {"three/server.py": DEFAULT_HOST_SERVER,
+                     "three/cli.py": "import server\n\n\ndef main(host='127.0.0.1'):\n    server.EchoServer(host).serve()\n"})
+    assert findings(tmp_path / "three", cwd=tmp_path) == []
+    # another module makes one without it, or hands the class on: the default is live
+    write(tmp_path, {"five/server.py": DEFAULT_HOST_SERVER + "\n\ndef main():\n    EchoServer('127.0.0.1').serve()\n",
+                     "five/demo.py": "from server import EchoServer\n\nEchoServer().serve()\n"})
+    assert findings(tmp_path / "five", cwd=tmp_path) == [("five/server.py", 12, "UDP001")]
+    write(tmp_path, {"six/server.py": DEFAULT_HOST_SERVER + "\n\ndef main():\n    EchoServer('127.0.0.1').serve()\n",
+                     "six/app.py": "from server import EchoServer\n\nSERVER_CLASS = EchoServer\n"})
+    assert findings(tmp_path / "six", cwd=tmp_path) == [("six/server.py", 12, "UDP001")]
     # nothing in the program makes one: an entry point or a library's class keeps its default
     write(tmp_path, {"four/server.py": DEFAULT_HOST_SERVER})
     assert findings(tmp_path / "four", cwd=tmp_path) == [("four/server.py", 12, "UDP001")]

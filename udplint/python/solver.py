@@ -19,7 +19,7 @@ from typing import Callable, Deque, Dict, FrozenSet, Iterable, List, NamedTuple,
 
 from . import models
 from . import summary as s
-from .overridden import unused_wildcard_default
+from .overridden import DeadDefaults
 from .program import ClassInfo, FunctionInfo, ModuleInfo, Program
 from .values import RANDOM_NUMBERS, AddrInfo, Cls, Const, Dct, DictItem, DictView, Func, Inst, Method, Mod, Peer, Received, Rest, Sock, SockAddr, SockPair, Strs, Sym, Tup, mark_wildcards
 
@@ -109,6 +109,7 @@ class Solver:
         # tuples a helper returns, as seen by one call of it: (module, call ordinal, helper)
         self._tuple_callers: Dict[int, Tuple[int, int, int]] = {}
         self._socket_makers: Set[int] = set()  # functions that make a plain socket (global index)
+        self._dead_defaults = DeadDefaults(program)
         program.listeners.append(self._module_added)
         for module in program.modules:
             self._module_added(module)
@@ -185,7 +186,7 @@ class Solver:
             elif kind is s.IterStore:
                 self._rule(self._iteration_rule, constraint.target, constraint.iterable, ctx)
             elif kind is s.ParamDefault:
-                if unused_wildcard_default(self.program, module, constraint):
+                if self._dead_defaults.unused(module, constraint):
                     continue  # every call passes it (overridden.py)
                 owner = self.program.functions[module.function(constraint.owner)]
                 self._rule(self._slot_rule, self.param_slot(owner, constraint.name), constraint.default, ctx)
