@@ -57,8 +57,12 @@ class CallView:
         # instance attributes shadow the methods for the block: the solver's hot path keeps no check
         solver.read = self._read  # type: ignore[method-assign]
         solver.add = self._add  # type: ignore[method-assign]
-        self._bind_parameters()
-        self._settle()
+        try:
+            self._bind_parameters()
+            self._settle()
+        except BaseException:
+            self.__exit__()  # `with` calls __exit__ only once __enter__ has returned
+            raise
         return self
 
     def __exit__(self, *exc) -> None:
@@ -81,6 +85,8 @@ class CallView:
         bucket = self.locals.setdefault(slot, set())
         if len(bucket) < MAX_SLOT_VALUES:
             bucket.update(values)
+        elif not any(b.what == "call view values per slot" for b in self.solver.budgets):
+            self.solver.budgets.append(Budget("call view values per slot", MAX_SLOT_VALUES))
 
     # -- filling it ----------------------------------------------------------------------------
     def _bind_parameters(self) -> None:
