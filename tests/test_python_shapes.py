@@ -304,3 +304,92 @@ def test_a_modelled_library_checked_beside_the_project_is_still_the_model(tmp_pa
     })
     assert findings(tmp_path / "asyncio-dgram-3.0.0", tmp_path / "responder-1.0", cwd=tmp_path) == [
         ("responder-1.0/responder.py", 11, "UDP001")]
+
+
+LOOPS_OVER_SOCKETS = """\
+    import asyncio
+    import socket
+
+
+    class Echo(asyncio.DatagramProtocol):
+        def connection_made(self, transport):
+            self.transport = transport
+
+        def datagram_received(self, data, addr):
+            self.transport.sendto(data, addr)
+
+
+    async def handle(reader, writer):
+        writer.close()
+
+
+    def share(sock):
+        return sock
+
+
+    async def serve(tcp_sockets, udp_sockets):
+        loop = asyncio.get_running_loop()
+        for sock in tcp_sockets:
+            sock = share(sock)
+            await asyncio.start_server(handle, sock=sock)
+        for sock in udp_sockets:
+            sock = share(sock)
+            await loop.create_datagram_endpoint(Echo, sock=sock)
+
+
+    def main():
+        tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        tcp.bind(("0.0.0.0", 8000))
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        udp.bind((UDP_HOST, 8000))
+        asyncio.run(serve([tcp], [udp]))
+    """
+
+
+def test_each_loop_over_sockets_has_its_own_loop_variable(tmp_path):
+    # hypercorn's worker_serve: `for sock in ...` over the TCP sockets, then over the QUIC ones,
+    # each body rebinding `sock`; the datagram endpoint adopts only the second loop's sockets
+    write(tmp_path, {"app/server.py": "UDP_HOST = '127.0.0.1'\n" + textwrap.dedent(LOOPS_OVER_SOCKETS)})
+    assert findings(tmp_path / "app", cwd=tmp_path) == []
+    write(tmp_path, {"app/server.py": "UDP_HOST = '0.0.0.0'\n" + textwrap.dedent(LOOPS_OVER_SOCKETS)})
+    assert findings(tmp_path / "app", cwd=tmp_path) == [("app/server.py", 11, "UDP001")]
+
+
+DEFAULT_HOST_SERVER = textwrap.dedent("""\
+    import socket
+
+
+    class EchoServer:
+        def __init__(self, host="0.0.0.0", port=9999):
+            self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self.sock.bind((host, port))
+
+        def serve(self):
+            while True:
+                data, addr = self.sock.recvfrom(512)
+                self.sock.sendto(data, addr)
+    """)
+
+
+def test_a_wildcard_default_counts_unless_every_call_passes_the_host(tmp_path):
+    # every construction in the module passes a host: the default is dead
+    write(tmp_path, {"one/server.py": DEFAULT_HOST_SERVER + "\n\ndef main():\n    EchoServer('127.0.0.1').serve()\n"})
+    assert findings(tmp_path / "one", cwd=tmp_path) == []
+    # one construction leaves it out
+    write(tmp_path, {"two/server.py": DEFAULT_HOST_SERVER
+                     + "\n\ndef main():\n    EchoServer('127.0.0.1').serve()\n    EchoServer(port=5).serve()\n"})
+    assert findings(tmp_path / "two", cwd=tmp_path) == [("two/server.py", 12, "UDP001")]
+    # the command line in another module passes the host: still dead
+    write(tmp_path, {"three/server.py": DEFAULT_HOST_SERVER,
+                     "three/cli.py": "import server\n\n\ndef main(host='127.0.0.1'):\n    server.EchoServer(host).serve()\n"})
+    assert findings(tmp_path / "three", cwd=tmp_path) == []
+    # another module makes one without it, or hands the class on: the default is live
+    write(tmp_path, {"five/server.py": DEFAULT_HOST_SERVER + "\n\ndef main():\n    EchoServer('127.0.0.1').serve()\n",
+                     "five/demo.py": "from server import EchoServer\n\nEchoServer().serve()\n"})
+    assert findings(tmp_path / "five", cwd=tmp_path) == [("five/server.py", 12, "UDP001")]
+    write(tmp_path, {"six/server.py": DEFAULT_HOST_SERVER + "\n\ndef main():\n    EchoServer('127.0.0.1').serve()\n",
+                     "six/app.py": "from server import EchoServer\n\nSERVER_CLASS = EchoServer\n"})
+    assert findings(tmp_path / "six", cwd=tmp_path) == [("six/server.py", 12, "UDP001")]
+    # nothing in the program makes one: an entry point or a library's class keeps its default
+    write(tmp_path, {"four/server.py": DEFAULT_HOST_SERVER})
+    assert findings(tmp_path / "four", cwd=tmp_path) == [("four/server.py", 12, "UDP001")]

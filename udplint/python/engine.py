@@ -134,9 +134,10 @@ class Engine:
         with gc_pause.paused():  # millions of short-lived tuples and sets, no cycles among them
             solver = Solver(program).solve()
         self.stats.solver_steps = solver.steps
-        self.stats.budgets = [f"{b.what} (limit {b.limit})" for b in solver.budgets]
         started = self.stats.timed("solve", started)
         facts = collect(solver)
+        # after the facts: collecting them can hit budgets too (rounds, call views)
+        self.stats.budgets = [f"{b.what} (limit {b.limit})" for b in solver.budgets]
         found = violations(facts)
         self.stats.timed("rules", started)
         return Analysis(program, facts, found, self.errors, self.stats, checked, texts)

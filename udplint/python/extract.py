@@ -8,6 +8,7 @@ parse the same way to find the node of an ordinal again (for positions and fixes
 """
 from __future__ import annotations
 
+import re
 import sys
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -51,6 +52,9 @@ class Extractor:
         self.cls = -1  # the class whose body is being walked directly
         self.call_nodes: Optional[List[cst.Call]] = [] if record_nodes else None
         self._class_fields: List[str] = []
+        # a for loop's variable inside the loop's body: name -> (scope, the body's own name for it)
+        self._loop_names: Dict[str, Tuple[int, str]] = {}
+        self._loops = 0
         self._expr: Dict[type, Callable] = {
             cst.Name: self._name, cst.Attribute: self._attribute, cst.Call: self._call,
             cst.SimpleString: self._string, cst.ConcatenatedString: self._string,
@@ -134,10 +138,7 @@ class Extractor:
         elif kind is cst.Else:
             self._block(node.body)
         elif kind is cst.For:
-            iterable = self.expr(node.iter)
-            target = self.target(node.target)
-            self.constraints.append(s.IterStore(target, iterable, self.func))
-            self._block(node.body)
+            self._for(node)
             if node.orelse is not None:
                 self._statement(node.orelse)
         elif kind is cst.With:
@@ -167,6 +168,34 @@ class Extractor:
                 if case.guard is not None:
                     self.expr(case.guard)
                 self._block(case.body)
+
+    def _for(self, node: cst.For) -> None:
+        """`for name in iterable:` binds `name` for the whole function, but inside the body it is
+        this loop's item (or what the body assigns to it): the body reads and writes a name of its
+        own, copied into `name` for the code after the loop. A function that loops over its TCP
+        sockets and then over its UDP sockets with one `sock` keeps the two apart."""
+        iterable = self.expr(node.iter)
+        name = node.target.value if isinstance(node.target, cst.Name) else None
+        if name is None or self._loop_private(name) is not None or _bound_untracked(node.body, name):
+            self.constraints.append(s.IterStore(self.target(node.target), iterable, self.func))
+            self._block(node.body)
+            return
+        self._loops += 1
+        private = f"{name}@for{self._loops}"  # not an identifier: no source name can meet it
+        self._bind(name, s.Binding("assign"))
+        self._bind(private, s.Binding("assign"))
+        public_name, private_name = s.Name(_intern(name), self.scope), s.Name(private, self.scope)
+        self.constraints.append(s.IterStore(private_name, iterable, self.func))
+        self.constraints.append(s.Store(public_name, private_name, self.func))
+        self._loop_names[name] = (self.scope, private)
+        self._block(node.body)
+        del self._loop_names[name]
+
+    def _loop_private(self, name: str) -> Optional[str]:
+        """The body's own name for a loop variable, when `name` is one here (not in a nested
+        function: it reads the variable later, when the loop may have moved on)."""
+        loop = self._loop_names.get(name)
+        return loop[1] if loop is not None and loop[0] == self.scope else None
 
     def _pattern_names(self, pattern: cst.CSTNode) -> None:
         """Capture names of a `case` pattern are plain local bindings."""
@@ -318,8 +347,9 @@ class Extractor:
     def target(self, node: cst.BaseExpression):
         kind = type(node)
         if kind is cst.Name:
-            self._bind(node.value, s.Binding("assign"))
-            return s.Name(_intern(node.value), self.scope)
+            private = self._loop_private(node.value) if self._loop_names else None
+            self._bind(private or node.value, s.Binding("assign"))
+            return s.Name(private or _intern(node.value), self.scope)
         if kind in (cst.Tuple, cst.List):
             elements = tuple(self.target(e.value) for e in node.elements)
             starred = tuple(isinstance(e, cst.StarredElement) for e in node.elements)
@@ -348,7 +378,8 @@ class Extractor:
     def _name(self, node: cst.Name) -> s.Expr:
         if node.value in _BUILTIN_CONSTANTS:
             return s.Const(_BUILTIN_CONSTANTS[node.value])
-        return s.Name(_intern(node.value), self.scope)
+        private = self._loop_private(node.value) if self._loop_names else None
+        return s.Name(private or _intern(node.value), self.scope)
 
     def _attribute(self, node: cst.Attribute) -> s.Expr:
         return s.Attr(self.expr(node.value), _intern(node.attr.value))
@@ -452,8 +483,10 @@ class Extractor:
         value = self.expr(node.value)
         if isinstance(node.target, cst.Name):
             scope = self._binding_scope()
-            self._bind(node.target.value, s.Binding("assign"), scope)
-            self.constraints.append(s.Store(s.Name(node.target.value, scope), value, self.func))
+            loop = self._loop_names.get(node.target.value)
+            name = loop[1] if loop is not None and loop[0] == scope else node.target.value
+            self._bind(name, s.Binding("assign"), scope)
+            self.constraints.append(s.Store(s.Name(name, scope), value, self.func))
         return s.Union((value,))
 
     def _binary(self, node: cst.BinaryOperation) -> s.Expr:
@@ -465,7 +498,8 @@ class Extractor:
             text = left.value + right.value if _both_text(left, right) else None
             return s.Concat((left, right), text)
         if operator is cst.Modulo and isinstance(left, s.Const) and isinstance(left.value, str):
-            return s.Concat((left, right), _format_percent(left.value, right))
+            parts = _percent_parts(left.value, right)
+            return s.Concat(parts, _format_percent(left.value, right)) if parts is not None else s.OTHER
         return s.OTHER
 
     def _unary(self, node: cst.UnaryOperation) -> s.Expr:
@@ -542,6 +576,34 @@ def _format_percent(template: str, right: s.Expr) -> Optional[str]:
         return None
 
 
+_CONVERSION = re.compile(r"%[-#0 +]*\d*(?:\.\d+)?[sdirfxXoeEgGc%]")
+
+
+def _percent_parts(template: str, right: s.Expr) -> Optional[Tuple[s.Expr, ...]]:
+    """`"%s:%d" % (host, port)` as the parts of an f-string: the template's text and the values
+    in order. None for what this does not read (`%(name)s`, `*` widths, a count that differs)."""
+    values = right.elements if isinstance(right, s.Seq) and not any(right.starred) else (right,)
+    parts: List[s.Expr] = []
+    position = 0
+    for match in _CONVERSION.finditer(template):
+        text = template[position:match.start()]
+        position = match.end()
+        if match.group() == "%%":
+            text += "%"
+        elif not values:
+            return None
+        if text:
+            parts.append(s.Const(text))
+        if match.group() != "%%":
+            parts.append(values[0])
+            values = values[1:]
+    if values or "%" in template[position:].replace("%%", ""):
+        return None
+    if template[position:]:
+        parts.append(s.Const(template[position:].replace("%%", "%")))
+    return tuple(parts)
+
+
 def _dotted(node: cst.BaseExpression) -> str:
     if isinstance(node, cst.Name):
         return node.value
@@ -577,3 +639,68 @@ def call_nodes(tree: cst.Module) -> List[cst.Call]:
     extractor = Extractor(record_nodes=True)
     extractor.module(tree)
     return extractor.call_nodes or []
+
+
+# -- loop bodies -----------------------------------------------------------------------------------
+_NESTED_STATEMENTS = (cst.BaseCompoundStatement, cst.BaseSuite, cst.Else, cst.Finally, cst.ExceptHandler,
+                      cst.SimpleStatementLine) + ((cst.ExceptStarHandler,) if hasattr(cst, "ExceptStarHandler") else ())
+
+
+def _bound_untracked(body: cst.BaseSuite, name: str) -> bool:
+    """Whether the loop body binds `name` other than by an assignment target (imports,
+    definitions, `global`, `except ... as`, match patterns, an inner loop over the same name):
+    those bind the function's name itself, so the body cannot have a name of its own for it."""
+    stack: List[cst.CSTNode] = [body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+            if any(name in _small_untracked_names(small) for small in node.body):
+                return True
+            continue
+        if name in _compound_untracked_names(node):
+            return True
+        if hasattr(cst, "Match") and isinstance(node, cst.Match):
+            return True  # capture patterns bind names: not worth telling apart
+        stack.extend(child for child in node.children if isinstance(child, _NESTED_STATEMENTS))
+    return False
+
+
+def _small_untracked_names(node: cst.CSTNode) -> List[str]:
+    kind = type(node)
+    if kind in (cst.Global, cst.Nonlocal):
+        return [item.name.value for item in node.names]
+    if kind in (cst.Import, cst.ImportFrom) and not isinstance(node.names, cst.ImportStar):
+        return [_alias_name(alias) for alias in node.names]
+    return []
+
+
+def _compound_untracked_names(node: cst.CSTNode) -> List[str]:
+    if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+        return [node.name.value]
+    if isinstance(node, cst.For):
+        return _target_names(node.target)
+    if isinstance(node, _HANDLERS) and node.name is not None and isinstance(node.name.name, cst.Name):
+        return [node.name.name.value]
+    return []
+
+
+_HANDLERS = (cst.ExceptHandler,) + ((cst.ExceptStarHandler,) if hasattr(cst, "ExceptStarHandler") else ())
+
+
+def _target_names(node: cst.CSTNode) -> List[str]:
+    if isinstance(node, cst.Name):
+        return [node.value]
+    if isinstance(node, (cst.Tuple, cst.List)):
+        return [n for element in node.elements for n in _target_names(element.value)]
+    if isinstance(node, cst.StarredElement):
+        return _target_names(node.value)
+    return []  # an attribute or a subscript binds no name
+
+
+def _alias_name(alias: cst.ImportAlias) -> str:
+    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+        return alias.asname.name.value
+    name = alias.name
+    while isinstance(name, cst.Attribute):  # `import a.b` binds `a`
+        name = name.value
+    return name.value if isinstance(name, cst.Name) else ""

@@ -12,6 +12,7 @@ from typing import Dict, List, NamedTuple, Optional, Set
 
 from . import models
 from . import summary as s
+from .callview import CallView
 from .models.base import BindSpec
 from .solver import Budget, Ctx, SocketSite, Solver
 from .values import RANDOM_NUMBERS, Const, Inst, Peer, SockAddr, Sym, Tup, Wild, is_wildcard, sym_tail
@@ -83,6 +84,7 @@ class SocketFacts:
     connected: bool = False
     options: Set[str] = field(default_factory=set)
     receives: List[Site] = field(default_factory=list)
+    bind_calls: List[tuple] = field(default_factory=list)  # (call, ctx) of each bind(), for `CallView`
 
     @property
     def kind(self) -> str:
@@ -157,6 +159,7 @@ def _collect_once(solver: Solver) -> ProgramFacts:
             facts = sockets[index]
             if method == "bind" and call.args and facts.kind == "socket":
                 facts.binds.append(_bind_from_address(solver, call, ctx, call.args[0].value))
+                facts.bind_calls.append((call, ctx))
             elif method == "connect":
                 facts.connected = True
             elif method == "setsockopt":
@@ -165,7 +168,7 @@ def _collect_once(solver: Solver) -> ProgramFacts:
                 facts.receives.append(Site.of(call, ctx))
     for facts in sockets.values():
         if facts.site.origin >= 0:
-            _inherit_from_helper(facts, sockets[facts.site.origin])
+            _inherit_from_helper(solver, facts, sockets[facts.site.origin])
     for facts in sockets.values():
         _framework_facts(solver, facts, sockets)
         if facts.site.answers_itself:  # the library answers: its reply leaves from where the site binds
@@ -273,10 +276,20 @@ def _adopt_sockets(solver: Solver, facts: SocketFacts, expr, sockets: Dict[int, 
                 facts.family = inner.family
 
 
-def _inherit_from_helper(facts: SocketFacts, made: SocketFacts) -> None:
+def _inherit_from_helper(solver: Solver, facts: SocketFacts, made: SocketFacts) -> None:
     """A caller's copy of a helper's socket: what the helper did to it, after what the caller did
-    (the caller's own bind decides where a finding on its copy goes)."""
-    facts.binds.extend(made.binds)
+    (the caller's own bind decides where a finding on its copy goes). The helper's type, family
+    and binds are read for this copy's call alone where it can be (`CallView`): one helper that
+    makes both TCP and UDP sockets must not give the UDP copy the TCP call's wildcard."""
+    view = CallView.of(solver, made.site.ctx.func, facts.site.caller) if facts.site.caller else None
+    if view is None:
+        facts.binds.extend(made.binds)
+    else:
+        with view:
+            own = _socket_facts(solver, made.site)
+            facts.family, facts.udp = own.family, own.udp
+            facts.binds.extend(_bind_from_address(solver, call, ctx, call.args[0].value)
+                               for call, ctx in made.bind_calls)
     facts.options |= made.options
     facts.connected |= made.connected
     facts.receives.extend(made.receives)

@@ -19,6 +19,7 @@ from typing import Callable, Deque, Dict, FrozenSet, Iterable, List, NamedTuple,
 
 from . import models
 from . import summary as s
+from .overridden import DeadDefaults
 from .program import ClassInfo, FunctionInfo, ModuleInfo, Program
 from .values import RANDOM_NUMBERS, AddrInfo, Cls, Const, Dct, DictItem, DictView, Func, Inst, Method, Mod, Peer, Received, Rest, Sock, SockAddr, SockPair, Strs, Sym, Tup, mark_wildcards
 
@@ -46,6 +47,7 @@ class SocketSite:
     synthetic: Dict = field(default_factory=dict)  # argument expressions made up for `*args` (models.base)
     answers_itself: bool = False  # the framework's own protocol replies to each sender (models.twisted)
     origin: int = -1  # a caller's own copy of the plain socket a helper makes: the helper's site
+    caller: Optional[Tuple[int, int]] = None  # and the call (module, call ordinal) it was made by
 
 
 @dataclass
@@ -107,6 +109,7 @@ class Solver:
         # tuples a helper returns, as seen by one call of it: (module, call ordinal, helper)
         self._tuple_callers: Dict[int, Tuple[int, int, int]] = {}
         self._socket_makers: Set[int] = set()  # functions that make a plain socket (global index)
+        self._dead_defaults = DeadDefaults(program)
         program.listeners.append(self._module_added)
         for module in program.modules:
             self._module_added(module)
@@ -183,6 +186,8 @@ class Solver:
             elif kind is s.IterStore:
                 self._rule(self._iteration_rule, constraint.target, constraint.iterable, ctx)
             elif kind is s.ParamDefault:
+                if self._dead_defaults.unused(module, constraint):
+                    continue  # every call passes it (overridden.py)
                 owner = self.program.functions[module.function(constraint.owner)]
                 self._rule(self._slot_rule, self.param_slot(owner, constraint.name), constraint.default, ctx)
             elif kind is s.ReturnValue:
@@ -275,7 +280,8 @@ class Solver:
             return value
         key = (call[0], call[1], value.site)
         if key not in self._socket_ids:
-            copy = SocketSite(len(self.sockets), made.kind, made.call, made.ctx, origin=value.site)
+            copy = SocketSite(len(self.sockets), made.kind, made.call, made.ctx, origin=value.site,
+                              caller=(call[0], call[1]))
             self._socket_ids[key] = copy.index
             self.sockets.append(copy)
         return Sock(self._socket_ids[key])

@@ -18,7 +18,7 @@ import struct
 from typing import Dict, List, NamedTuple, Optional, Tuple, Union as TypingUnion
 
 # Bump when the shape of a summary changes: cached summaries of another schema are ignored.
-SCHEMA = 5
+SCHEMA = 6  # 6: a for loop's own variable inside its body (extract._loop_body)
 
 
 # -- expressions -------------------------------------------------------------------------------

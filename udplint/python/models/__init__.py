@@ -69,8 +69,9 @@ PASS_SECOND_ARGUMENT = {"typing.cast", "typing_extensions.cast"}
 ENVIRONMENT_LOOKUPS = {"os.getenv", "os.environ.get", "os.environ.setdefault"}
 MERGE_ARGUMENTS = {"select.select", "select.poll", "builtins.zip"}
 # method names whose call the solver must always run (sites, effects, framework plumbing)
+# `key.data(key.fileobj)`: a selector key's data is often the registered callback itself
 MODELLED_METHODS = frozenset(SITE_METHODS | MUTATORS | set(HIGHER_ORDER) | HIGHER_ORDER_TUPLE_ARGS | {"add_argument"}
-                             | {"partial", "partialmethod"})
+                             | {"partial", "partialmethod"} | PASS_THROUGH_ATTRS)
 GETADDRINFO = {"socket.getaddrinfo", "trio.socket.getaddrinfo"}
 _USES_ARGUMENTS = PASS_FIRST_ARGUMENT | PASS_SECOND_ARGUMENT | ENVIRONMENT_LOOKUPS | MERGE_ARGUMENTS | {"builtins.getattr"}
 
