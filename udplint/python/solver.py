@@ -651,9 +651,8 @@ class Solver:
         return func.cls if func is not None and func.is_method else None
 
     def is_self(self, node, ctx: Ctx) -> bool:
-        func = self.function(ctx.func)
-        return (type(node) is s.Name and func is not None and func.is_method and bool(func.summary.params)
-                and func.summary.params[0][0] == node.name)
+        return (type(node) is s.Name and ctx.func >= 0
+                and self.program.functions[ctx.func].self_name == node.name)
 
     # names ---------------------------------------------------------------------------------------
     def name_values(self, node: s.Name, ctx: Ctx) -> Set:
