@@ -368,7 +368,10 @@ class Solver:
     def hierarchy_values(self, kind: str, key: str, index: int) -> Set:
         """The union of a per-class slot (`"a"` attribute `key`, `"cs"` sockets of role `key`)
         over the hierarchy of class `index`."""
-        members = self.hierarchy_members(index)
+        return self.members_values(kind, key, self.hierarchy_members(index))
+
+    def members_values(self, kind: str, key: str, members: FrozenSet[int]) -> Set:
+        """The union of a per-class slot over the classes `members`."""
         if self._current != -1:
             self._readers[("holders", kind, key)].add(self._current)
         holders = self._holders.get((kind, key))
@@ -797,35 +800,57 @@ class Solver:
         attr = node.attr
         receivers = self.values(node.value, ctx)
         out: Set = set(self.read(("f", self.program.modules[ctx.module].project, attr)))
+        instances: List[int] = []  # class indexes, read together below
+        classes: List[int] = []
         for value in receivers:
-            if isinstance(value, Sym):
+            kind = type(value)
+            if kind is Inst:
+                instances.append(value.site)
+            elif kind is Cls:
+                classes.append(value.site)
+            elif kind is Sym:
                 out.add(Sym(f"{value.qualname}.{attr}"))
                 out |= models.namespace_attribute(self, value, attr)
-            elif isinstance(value, Mod):
+            elif kind is Mod:
                 out |= self.global_values(self.program.modules[value.site], attr)
-            elif isinstance(value, (Inst, Cls)):
-                out |= self.class_attribute(value, attr)
-            elif isinstance(value, Sock) and attr in models.SOCKET_WRAPPER_ATTRS:
+            elif kind is Sock and attr in models.SOCKET_WRAPPER_ATTRS:
                 out.add(value)
+        if instances or classes:
+            out |= self.class_attribute(instances, classes, attr)
         if attr in models.PASS_THROUGH_ATTRS:
             out |= receivers
         return out
 
-    def class_attribute(self, value, attr: str) -> Set:
-        out: Set = self.hierarchy_values("a", attr, value.site)
-        members = self.hierarchy_members(value.site)
-        for index in sorted(self.classes_with_method(attr) & members):
+    def class_attribute(self, instances: List[int], classes: List[int], attr: str) -> Set:
+        """`attr` of instances and of classes of the project (class indexes). A receiver is often
+        dozens of instances of one hierarchy: each class of their hierarchies is visited once."""
+        of_instances = self._members_of(instances)
+        of_classes = self._members_of(classes)
+        out: Set = self.members_values("a", attr, of_instances | of_classes)
+        with_method = self.classes_with_method(attr)
+        for index in sorted(with_method & of_instances):
             method = self.program.classes[index].methods[attr]
-            if method.is_property:
-                if isinstance(value, Inst):  # `config.host` runs the getter
-                    self.activate_function(method)
-                    out |= self.returned(method.index)
+            if method.is_property:  # `config.host` runs the getter
+                self.activate_function(method)
+                out |= self.returned(method.index)
             else:
-                bound = (isinstance(value, Inst) and method.is_method) or method.is_classmethod
-                out.add(Method(method.index) if bound else Func(method.index))
-        if isinstance(value, Inst):
-            out |= models.framework_attribute(self, value.site, attr)
+                out.add(Method(method.index) if method.is_method else Func(method.index))
+        for index in sorted(with_method & of_classes):
+            method = self.program.classes[index].methods[attr]
+            if not method.is_property:
+                out.add(Method(method.index) if method.is_classmethod else Func(method.index))
+        if instances:
+            out |= models.framework_attribute(self, of_instances, attr)
         return out
+
+    def _members_of(self, indexes: List[int]) -> FrozenSet[int]:
+        """The classes of the hierarchies of classes `indexes`."""
+        if len(indexes) == 1:
+            return self.hierarchy_members(indexes[0])
+        members: Set[int] = set()
+        for index in indexes:
+            members |= self.hierarchy_members(index)
+        return frozenset(members)
 
     def subscript_values(self, node: s.Subscript, ctx: Ctx) -> Set:
         out: Set = set()
