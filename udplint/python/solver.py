@@ -72,7 +72,7 @@ class Solver:
         self._queued: Set[int] = set()
         self._readers: Dict[tuple, Set[int]] = defaultdict(set)
         self._current = -1
-        self._memo: Dict[Tuple[int, int, int], frozenset] = {}
+        self._memo: Dict[Tuple[int, Ctx], frozenset] = {}  # (id of an expression, where): its values
         self._names: Dict[Tuple[int, int, str], Tuple[frozenset, tuple]] = {}
         self._globals: Dict[Tuple[int, str], Tuple[frozenset, tuple]] = {}
         self._ancestry: Dict[int, Tuple[List[ClassInfo], Set[str]]] = {}
@@ -335,6 +335,8 @@ class Solver:
         return self.slots.get(slot, _EMPTY)
 
     def add(self, slot: tuple, values: Iterable) -> None:
+        if not values:
+            return  # storing nothing keeps no empty set for the slot (a read of a missing slot gives _EMPTY)
         bucket = self.slots[slot]
         if len(bucket) >= MAX_SLOT_VALUES:
             self._full_slots.add(slot)
@@ -596,11 +598,11 @@ class Solver:
     # -- evaluation --------------------------------------------------------------------------------
     def values(self, node, ctx: Ctx) -> frozenset:
         if node is None:
-            return frozenset()
-        key = (id(node), ctx.module, ctx.func)  # modules with equal bytes share their summary objects
+            return _EMPTY
+        key = (id(node), ctx)  # equal expressions are one object (summary.dumps), so where is part of the key
         cached = self._memo.get(key)
         if cached is None:
-            self._memo[key] = frozenset()  # cycle guard (e.g. a default that names itself)
+            self._memo[key] = _EMPTY  # cycle guard (e.g. a default that names itself)
             cached = frozenset(self._evaluate(node, ctx))
             self._memo[key] = cached
         return cached
@@ -968,14 +970,9 @@ class Solver:
             self.activate_function(info)
         return found
 
-    def bind_arguments(self, info: FunctionInfo, skip_self: bool, args: List[Set], kwargs: Dict[str, Set],
-                       origin: Optional[Tuple[int, int]] = None) -> None:
-        """Arguments to parameters. `origin` (module, call ordinal) is the call: a wildcard it
-        hands to another module's function is marked with it (`values.Wild`)."""
+    def bind_arguments(self, info: FunctionInfo, skip_self: bool, args: List[Set], kwargs: Dict[str, Set]) -> None:
+        """Arguments to parameters (a call from another module marks its wildcards first: `_run_call`)."""
         self.activate_function(info)
-        if origin is not None and origin[0] != info.module.index:
-            args = [mark_wildcards(values, *origin) for values in args]
-            kwargs = {name: mark_wildcards(values, *origin) for name, values in kwargs.items()}
         params = info.params
         positional = params[1:] if skip_self and params else params
         for name, values in zip(positional, args):
@@ -996,8 +993,14 @@ class Solver:
         if not (callees or classes or models.has_effects(node, name)):
             return  # most calls (logging, asserts, string methods) move nothing we track
         args, kwargs = self.arguments(node, ctx)
+        marked: Optional[Tuple[List[Set], Dict[str, Set]]] = None  # for callees in other modules
         for info, skip_self in callees:
-            self.bind_arguments(info, skip_self, args, kwargs, origin=(ctx.module, node.site))
+            if info.module.index == ctx.module:
+                self.bind_arguments(info, skip_self, args, kwargs)
+                continue
+            if marked is None:  # once, however many callees the call may run (dozens of methods)
+                marked = _marked_arguments(args, kwargs, ctx.module, node.site)
+            self.bind_arguments(info, skip_self, *marked)
         for callee in classes:
             self.bind_fields(callee.site, args, kwargs)
         models.call_effects(self, node, ctx, args, kwargs)
@@ -1182,6 +1185,14 @@ class Solver:
 
 
 _EMPTY: Set = frozenset()  # type: ignore[assignment]
+
+
+def _marked_arguments(args: List[Set], kwargs: Dict[str, Set], module: int,
+                      call: int) -> Tuple[List[Set], Dict[str, Set]]:
+    """A call's arguments as a function of another module receives them: wildcards marked with
+    the call (`values.Wild`)."""
+    return ([mark_wildcards(values, module, call) for values in args],
+            {name: mark_wildcards(values, module, call) for name, values in kwargs.items()})
 
 
 _MAX_TEXTS = 16
