@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
@@ -42,15 +43,21 @@ class FunctionInfo:
     def name(self) -> str:
         return self.summary.name
 
-    @property
-    def params(self) -> List[str]:
-        return [name for name, _ in self.summary.params]
+    # computed once: the solver asks these on every call it binds and every attribute it reads
+    @cached_property
+    def params(self) -> Tuple[str, ...]:
+        return tuple(name for name, _ in self.summary.params)
 
-    @property
+    @cached_property
     def is_method(self) -> bool:
         return self.cls is not None and not self.summary.is_static
 
-    @property
+    @cached_property
+    def self_name(self) -> Optional[str]:
+        """The name a method's first parameter binds to the instance (or class), else None."""
+        return self.summary.params[0][0] if self.is_method and self.summary.params else None
+
+    @cached_property
     def is_classmethod(self) -> bool:
         """`@classmethod`: its first parameter is bound to the class, called through the class too."""
         return self.is_method and any(
@@ -58,7 +65,7 @@ class FunctionInfo:
             for d in self.summary.decorators
         )
 
-    @property
+    @cached_property
     def is_property(self) -> bool:
         """A getter: `@property` / `@functools.cached_property` (a `@x.setter` is defined later)."""
         return self.is_method and any(

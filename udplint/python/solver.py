@@ -74,7 +74,7 @@ class Solver:
         self._queued: Set[int] = set()
         self._readers: Dict[tuple, Set[int]] = defaultdict(set)
         self._current = -1
-        self._memo: Dict[Tuple[int, int, int], frozenset] = {}
+        self._memo: Dict[Tuple[int, Ctx], frozenset] = {}  # (id of an expression, where): its values
         self._names: Dict[Tuple[int, int, str], Tuple[frozenset, tuple]] = {}
         self._globals: Dict[Tuple[int, str], Tuple[frozenset, tuple]] = {}
         self._ancestry: Dict[int, Tuple[List[ClassInfo], Set[str]]] = {}
@@ -341,6 +341,8 @@ class Solver:
         return self.slots.get(slot, _EMPTY)
 
     def add(self, slot: tuple, values: Iterable) -> None:
+        if not values:
+            return  # storing nothing keeps no empty set for the slot (a read of a missing slot gives _EMPTY)
         bucket = self.slots[slot]
         if len(bucket) >= MAX_SLOT_VALUES:
             self._full_slots.add(slot)
@@ -374,7 +376,10 @@ class Solver:
     def hierarchy_values(self, kind: str, key: str, index: int) -> Set:
         """The union of a per-class slot (`"a"` attribute `key`, `"cs"` sockets of role `key`)
         over the hierarchy of class `index`."""
-        members = self.hierarchy_members(index)
+        return self.members_values(kind, key, self.hierarchy_members(index))
+
+    def members_values(self, kind: str, key: str, members: FrozenSet[int]) -> Set:
+        """The union of a per-class slot over the classes `members`."""
         if self._current != -1:
             self._readers[("holders", kind, key)].add(self._current)
         holders = self._holders.get((kind, key))
@@ -599,11 +604,11 @@ class Solver:
     # -- evaluation --------------------------------------------------------------------------------
     def values(self, node, ctx: Ctx) -> frozenset:
         if node is None:
-            return frozenset()
-        key = (id(node), ctx.module, ctx.func)  # modules with equal bytes share their summary objects
+            return _EMPTY
+        key = (id(node), ctx)  # equal expressions are one object (summary.dumps), so where is part of the key
         cached = self._memo.get(key)
         if cached is None:
-            self._memo[key] = frozenset()  # cycle guard (e.g. a default that names itself)
+            self._memo[key] = _EMPTY  # cycle guard (e.g. a default that names itself)
             cached = frozenset(self._evaluate(node, ctx))
             self._memo[key] = cached
         return cached
@@ -657,9 +662,8 @@ class Solver:
         return func.cls if func is not None and func.is_method else None
 
     def is_self(self, node, ctx: Ctx) -> bool:
-        func = self.function(ctx.func)
-        return (type(node) is s.Name and func is not None and func.is_method and bool(func.summary.params)
-                and func.summary.params[0][0] == node.name)
+        return (type(node) is s.Name and ctx.func >= 0
+                and self.program.functions[ctx.func].self_name == node.name)
 
     # names ---------------------------------------------------------------------------------------
     def name_values(self, node: s.Name, ctx: Ctx) -> Set:
@@ -804,35 +808,57 @@ class Solver:
         attr = node.attr
         receivers = self.values(node.value, ctx)
         out: Set = set(self.read(("f", self.program.modules[ctx.module].project, attr)))
+        instances: List[int] = []  # class indexes, read together below
+        classes: List[int] = []
         for value in receivers:
-            if isinstance(value, Sym):
+            kind = type(value)
+            if kind is Inst:
+                instances.append(value.site)
+            elif kind is Cls:
+                classes.append(value.site)
+            elif kind is Sym:
                 out.add(Sym(f"{value.qualname}.{attr}"))
                 out |= models.namespace_attribute(self, value, attr)
-            elif isinstance(value, Mod):
+            elif kind is Mod:
                 out |= self.global_values(self.program.modules[value.site], attr)
-            elif isinstance(value, (Inst, Cls)):
-                out |= self.class_attribute(value, attr)
-            elif isinstance(value, Sock) and attr in models.SOCKET_WRAPPER_ATTRS:
+            elif kind is Sock and attr in models.SOCKET_WRAPPER_ATTRS:
                 out.add(value)
+        if instances or classes:
+            out |= self.class_attribute(instances, classes, attr)
         if attr in models.PASS_THROUGH_ATTRS:
             out |= receivers
         return out
 
-    def class_attribute(self, value, attr: str) -> Set:
-        out: Set = self.hierarchy_values("a", attr, value.site)
-        members = self.hierarchy_members(value.site)
-        for index in sorted(self.classes_with_method(attr) & members):
+    def class_attribute(self, instances: List[int], classes: List[int], attr: str) -> Set:
+        """`attr` of instances and of classes of the project (class indexes). A receiver is often
+        dozens of instances of one hierarchy: each class of their hierarchies is visited once."""
+        of_instances = self._members_of(instances)
+        of_classes = self._members_of(classes)
+        out: Set = self.members_values("a", attr, of_instances | of_classes)
+        with_method = self.classes_with_method(attr)
+        for index in sorted(with_method & of_instances):
             method = self.program.classes[index].methods[attr]
-            if method.is_property:
-                if isinstance(value, Inst):  # `config.host` runs the getter
-                    self.activate_function(method)
-                    out |= self.returned(method.index)
+            if method.is_property:  # `config.host` runs the getter
+                self.activate_function(method)
+                out |= self.returned(method.index)
             else:
-                bound = (isinstance(value, Inst) and method.is_method) or method.is_classmethod
-                out.add(Method(method.index) if bound else Func(method.index))
-        if isinstance(value, Inst):
-            out |= models.framework_attribute(self, value.site, attr)
+                out.add(Method(method.index) if method.is_method else Func(method.index))
+        for index in sorted(with_method & of_classes):
+            method = self.program.classes[index].methods[attr]
+            if not method.is_property:
+                out.add(Method(method.index) if method.is_classmethod else Func(method.index))
+        if instances:
+            out |= models.framework_attribute(self, of_instances, attr)
         return out
+
+    def _members_of(self, indexes: List[int]) -> FrozenSet[int]:
+        """The classes of the hierarchies of classes `indexes`."""
+        if len(indexes) == 1:
+            return self.hierarchy_members(indexes[0])
+        members: Set[int] = set()
+        for index in indexes:
+            members |= self.hierarchy_members(index)
+        return frozenset(members)
 
     def subscript_values(self, node: s.Subscript, ctx: Ctx) -> Set:
         out: Set = set()
@@ -950,14 +976,9 @@ class Solver:
             self.activate_function(info)
         return found
 
-    def bind_arguments(self, info: FunctionInfo, skip_self: bool, args: List[Set], kwargs: Dict[str, Set],
-                       origin: Optional[Tuple[int, int]] = None) -> None:
-        """Arguments to parameters. `origin` (module, call ordinal) is the call: a wildcard it
-        hands to another module's function is marked with it (`values.Wild`)."""
+    def bind_arguments(self, info: FunctionInfo, skip_self: bool, args: List[Set], kwargs: Dict[str, Set]) -> None:
+        """Arguments to parameters (a call from another module marks its wildcards first: `_run_call`)."""
         self.activate_function(info)
-        if origin is not None and origin[0] != info.module.index:
-            args = [mark_wildcards(values, *origin) for values in args]
-            kwargs = {name: mark_wildcards(values, *origin) for name, values in kwargs.items()}
         params = info.params
         positional = params[1:] if skip_self and params else params
         for name, values in zip(positional, args):
@@ -978,8 +999,14 @@ class Solver:
         if not (callees or classes or models.has_effects(node, name)):
             return  # most calls (logging, asserts, string methods) move nothing we track
         args, kwargs = self.arguments(node, ctx)
+        marked: Optional[Tuple[List[Set], Dict[str, Set]]] = None  # for callees in other modules
         for info, skip_self in callees:
-            self.bind_arguments(info, skip_self, args, kwargs, origin=(ctx.module, node.site))
+            if info.module.index == ctx.module:
+                self.bind_arguments(info, skip_self, args, kwargs)
+                continue
+            if marked is None:  # once, however many callees the call may run (dozens of methods)
+                marked = _marked_arguments(args, kwargs, ctx.module, node.site)
+            self.bind_arguments(info, skip_self, *marked)
         for callee in classes:
             self.bind_fields(callee.site, args, kwargs)
         models.call_effects(self, node, ctx, args, kwargs)
@@ -1164,6 +1191,14 @@ class Solver:
 
 
 _EMPTY: Set = frozenset()  # type: ignore[assignment]
+
+
+def _marked_arguments(args: List[Set], kwargs: Dict[str, Set], module: int,
+                      call: int) -> Tuple[List[Set], Dict[str, Set]]:
+    """A call's arguments as a function of another module receives them: wildcards marked with
+    the call (`values.Wild`)."""
+    return ([mark_wildcards(values, module, call) for values in args],
+            {name: mark_wildcards(values, module, call) for name, values in kwargs.items()})
 
 
 _MAX_TEXTS = 16

@@ -217,7 +217,41 @@ class _SummaryUnpickler(pickle.Unpickler):
 
 def dumps(summary: ModuleSummary, stamp: bytes = b"") -> bytes:
     """`stamp` (udplint's version and settings) must match again for `loads` to accept it."""
-    return _MAGIC + struct.pack("<HH", SCHEMA, len(stamp)) + stamp + pickle.dumps(summary, protocol=4)
+    try:
+        shared = _share_equal_parts(summary)
+    except RecursionError:  # an expression nested deeper than the walk may go: pickled as it is
+        shared = summary
+    return _MAGIC + struct.pack("<HH", SCHEMA, len(stamp)) + stamp + pickle.dumps(shared, protocol=4)
+
+
+def _share_equal_parts(summary: ModuleSummary) -> ModuleSummary:
+    """The summary with each distinct string and expression one object: pickle writes a shared
+    object once, so the entry and the summary read back from it are about a quarter smaller
+    (`self`, `Name('self', 3)` and `Attr(Name('self', 3), 'transport')` recur throughout a module).
+    Parts are the same when they are of one type and hold the same parts, so `Const(True)` and
+    `Const(1)` stay apart. The solver may share results between equal parts: what an expression
+    evaluates to depends only on what it holds and where it is evaluated."""
+    known: Dict[tuple, object] = {}
+
+    def share(part):  # loops, not comprehensions: one frame per level of nesting, as pickle's own
+        kind = type(part)
+        if kind is dict:
+            entries = {}
+            for key, value in part.items():
+                entries[share(key)] = share(value)
+            return entries
+        if not isinstance(part, tuple):  # str, int, bool, float, bytes, None
+            return known.setdefault((kind, repr(part) if kind is float else part), part)  # -0.0 is not 0.0
+        items = []
+        for item in part:
+            items.append(share(item))
+        key = (kind, *map(id, items))  # the items are already shared: one object per distinct item
+        found = known.get(key)
+        if found is None:
+            found = known[key] = tuple(items) if kind is tuple else kind(*items)
+        return found
+
+    return share(summary)
 
 
 def loads(data: bytes, stamp: bytes = b"") -> ModuleSummary:

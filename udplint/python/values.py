@@ -20,12 +20,15 @@ class Interned(type):
             # hashed by content, not by address: set order (and so which values a full slot
             # keeps) must not depend on where objects were allocated (-j1 and -j2 differed)
             object.__setattr__(known, "_hash", hash((cls.__name__, args)))
+            if cls.may_be_wildcard and is_wildcard(known):
+                WILDCARD_VALUES.add(known)
         return known
 
 
 class _Value(metaclass=Interned):
     instances: ClassVar[Dict[tuple, "_Value"]]
     typed: ClassVar[bool] = False
+    may_be_wildcard: ClassVar[bool] = False  # a Const or Sym: `mark_wildcards` looks for it
     _hash: int
 
     def __init_subclass__(cls, **kwargs) -> None:
@@ -44,6 +47,7 @@ class Const(_Value):
     """A literal: str, int, bytes, bool or None."""
 
     typed: ClassVar[bool] = True
+    may_be_wildcard: ClassVar[bool] = True
 
     value: object
 
@@ -51,6 +55,8 @@ class Const(_Value):
 @dataclass(frozen=True, eq=False)
 class Sym(_Value):
     """A name from a module outside the project, e.g. `socket.SOCK_DGRAM`."""
+
+    may_be_wildcard: ClassVar[bool] = True
 
     qualname: str
 
@@ -149,14 +155,17 @@ def wild(value: Value, module: int, call: int) -> Value:
     return value
 
 
+# The Const and Sym values that are wildcard hosts, added as they are interned: whether a set
+# holds one is then one set operation in C, not a loop over its values
+WILDCARD_VALUES: Set = set()
+
+
 def mark_wildcards(values: Set, module: int, call: int) -> Set:
     """`wild` over a set of values; the set itself when it holds no wildcard (nearly always:
     every argument of every call into another module passes through here)."""
-    for value in values:
-        kind = type(value)
-        if (kind is Const or kind is Sym) and is_wildcard(value):
-            return {wild(v, module, call) for v in values}
-    return values
+    if WILDCARD_VALUES.isdisjoint(values):
+        return values
+    return {wild(v, module, call) if v in WILDCARD_VALUES else v for v in values}
 
 
 def is_wildcard(value: Value) -> bool:

@@ -7,7 +7,7 @@ getaddrinfo, argparse defaults and environment lookups.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Dict, List, Optional, Set
+from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Set
 
 from .. import summary as s
 from ..values import RANDOM_NUMBERS, AddrInfo, Cls, Const, Dct, DictView, Func, Inst, Method, Mod, Received, Sock, SockAddr, Strs, Sym, Tup
@@ -273,14 +273,15 @@ def iteration_items(solver: "Solver", value) -> Set:
     return solver.item(value, None)
 
 
-def framework_attribute(solver: "Solver", index: int, attr: str) -> Set:
+def framework_attribute(solver: "Solver", members: FrozenSet[int], attr: str) -> Set:
+    """`attr` of an instance whose hierarchy is the classes `members`, as a framework gives it."""
     out: Set = set()
-    for site in sorted(solver.hierarchy_sockets("handler", index)):
+    for site in sorted(solver.members_values("cs", "handler", members)):
         out |= socketserver.MODEL.handler_attribute(solver, solver.sockets[site], attr)
     if attr == "transport":
-        out |= {Sock(site) for site in solver.hierarchy_sockets("transport", index)}
+        out |= {Sock(site) for site in solver.members_values("cs", "transport", members)}
     if attr in ("socket", "server"):
-        out |= {Sock(site) for site in solver.hierarchy_sockets("self", index)}
+        out |= {Sock(site) for site in solver.members_values("cs", "self", members)}
     return out
 
 
