@@ -16,7 +16,7 @@ from typing import Dict, Iterable, Optional, Set, Tuple
 from . import models
 from . import summary as s
 from .program import FunctionInfo
-from .solver import MAX_SLOT_VALUES, Budget, Ctx, Solver
+from .solver import MAX_SLOT_VALUES, Budget, Ctx, Solver, marked_arguments
 
 MAX_VIEW_ROUNDS = 8  # passes over the helper's assignments; a helper that needs more is a loop of loops
 _EMPTY: Set = frozenset()  # type: ignore[assignment]
@@ -93,8 +93,9 @@ class CallView:
         """This call's arguments, and the defaults of the parameters it does not pass."""
         solver = self.solver
         args, kwargs = solver.arguments(self.call, self.ctx)
-        solver.bind_arguments(self.info, self.skip_self, args, kwargs,
-                              origin=(self.ctx.module, self.call.site))
+        if self.info.module.index != self.ctx.module:  # as _run_call hands them to another module
+            args, kwargs = marked_arguments(args, kwargs, self.ctx.module, self.call.site)
+        solver.bind_arguments(self.info, self.skip_self, args, kwargs)
         module = self.info.module
         for constraint in module.summary.constraints:
             if type(constraint) is s.ParamDefault and constraint.owner == self.info.local:

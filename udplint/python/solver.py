@@ -1005,7 +1005,7 @@ class Solver:
                 self.bind_arguments(info, skip_self, args, kwargs)
                 continue
             if marked is None:  # once, however many callees the call may run (dozens of methods)
-                marked = _marked_arguments(args, kwargs, ctx.module, node.site)
+                marked = marked_arguments(args, kwargs, ctx.module, node.site)
             self.bind_arguments(info, skip_self, *marked)
         for callee in classes:
             self.bind_fields(callee.site, args, kwargs)
@@ -1193,7 +1193,7 @@ class Solver:
 _EMPTY: Set = frozenset()  # type: ignore[assignment]
 
 
-def _marked_arguments(args: List[Set], kwargs: Dict[str, Set], module: int,
+def marked_arguments(args: List[Set], kwargs: Dict[str, Set], module: int,
                       call: int) -> Tuple[List[Set], Dict[str, Set]]:
     """A call's arguments as a function of another module receives them: wildcards marked with
     the call (`values.Wild`)."""
