@@ -329,3 +329,29 @@ def test_selection_is_layered_like_ruff(project: Path):
     assert udplint(project, "--select", "UDP900", "bug.py").returncode == 0  # UDP001 is no longer selected
     assert udplint(project, "--extend-select", "UDP900", "broken.py").returncode == 1
     assert udplint(project, "--ignore", "UDP001", "bug.py", "broken.py").returncode == 0  # adds to the file's
+
+
+def test_the_command_runs_under_one_fixed_hash_seed(monkeypatch):
+    """Which values a full solver slot keeps follows set order, and strings hash with a random seed
+    per process: the command re-executes itself once under PYTHONHASHSEED=0 so that runs repeat."""
+    from udplint import command
+
+    calls = []
+    monkeypatch.setattr(command.os, "execve", lambda path, argv, env: calls.append((path, argv, env)))
+    monkeypatch.setattr(command.sys, "argv", ["udplint", "check", "src"])
+    monkeypatch.delenv("PYTHONHASHSEED", raising=False)
+    command._reexecute_with_fixed_hash_seed()
+    [(path, argv, env)] = calls
+    assert path == command.sys.executable and env["PYTHONHASHSEED"] == "0"
+    assert argv[1] == "-c" and "from udplint.command import entry" in argv[2] and argv[3:] == ["check", "src"]
+    monkeypatch.setenv("PYTHONHASHSEED", "0")
+    command._reexecute_with_fixed_hash_seed()  # already fixed: no second exec
+    assert len(calls) == 1
+
+
+def test_the_reexecuted_command_checks_and_exits_as_usual(project):
+    env = dict(os.environ, PYTHONHASHSEED="12345")
+    done = subprocess.run([sys.executable, "-m", "udplint", "check", "--no-cache", str(project)],
+                          capture_output=True, text=True, timeout=120, env=env, cwd=project)
+    assert done.returncode == 1, done.stderr
+    assert "UDP001" in done.stdout

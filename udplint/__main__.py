@@ -1,5 +1,5 @@
 import sys
 
-from .cli import main
+from .command import entry
 
-sys.exit(main())
+sys.exit(entry())
