@@ -381,12 +381,15 @@ def _join(facts: Sequence[NativeFact], sources: Sequence[SourceText], run: Nativ
         # in one package replies through a transport another package opened)
         linked = _linked_programs(language, root, paths, texts, programs)
         if linked:
-            brought = _linked_facts(language, [f for other in linked for f in programs[(language, other)]])
-            program_facts = list(program_facts) + brought
-            if len(brought) == sum(len(programs[(language, other)]) for other in linked):
-                paths |= {p for other in linked for p in ({f.path for f in programs[(language, other)]}
-                                                          | {s.given for s in checked.get((language, other), ())})}
-            else:
+            every_fact = [f for other in linked for f in programs[(language, other)]]
+            chooser = _linked_facts_chooser(language)
+            if chooser is None:  # the whole linked programs, also their files without a fact
+                program_facts = list(program_facts) + every_fact
+                paths |= {f.path for f in every_fact} | {s.given for other in linked
+                                                         for s in checked.get((language, other), ())}
+            else:  # only what the joiner takes from them (Java: their transport files)
+                brought = list(chooser(every_fact))
+                program_facts = list(program_facts) + brought
                 paths |= {f.path for f in brought}
         started = time.process_time()
         found += join(program_facts, {p: texts[p] for p in paths if p in texts}, run.notes)
@@ -412,12 +415,10 @@ def _linked_programs(language: str, root: str, paths, texts: Mapping[str, str],
     return list(linker(root, {p: texts[p] for p in paths if p in texts}, others))
 
 
-def _linked_facts(language: str, facts: List[NativeFact]) -> List[NativeFact]:
-    """The facts of linked programs a joiner takes (its `linked_facts(facts)`; all of them when it
-    has none)."""
+def _linked_facts_chooser(language: str) -> Optional[Callable]:
+    """The joiner's `linked_facts(facts)`: which facts of linked programs it takes (None: all)."""
     module = _joiner_module(language)
-    chooser = getattr(module, "linked_facts", None) if module else None
-    return list(chooser(facts)) if chooser else facts
+    return getattr(module, "linked_facts", None) if module else None
 
 
 def _joiner_module(language: str):
