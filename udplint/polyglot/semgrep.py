@@ -183,11 +183,10 @@ def _run_once(executable: str, config: Path, files: Sequence[str], fast: bool) -
     except subprocess.TimeoutExpired as exc:
         _kill_group(proc)
         raise SemgrepTimedOut(f"semgrep did not finish within {limit}s") from exc
-    proc = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
     try:
-        return json.loads(proc.stdout)
+        return json.loads(stdout)
     except ValueError:
-        tail = (proc.stderr or proc.stdout or "").strip().splitlines()[-3:]
+        tail = (stderr or stdout or "").strip().splitlines()[-3:]
         raise _NoReport(f"semgrep failed (exit {proc.returncode}): {' | '.join(tail) or 'no output'}") from None
 
 
