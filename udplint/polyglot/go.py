@@ -530,13 +530,12 @@ class GoProgram:
         peers = sorted(label for label in self.flow.labels(dial.path, func, rest[1]) if label.startswith("peer:"))
         if not peers:
             return None
-        listener = self._per_transfer_listener(frozenset(), peers, _is_test(dial.path), dial.path, dialled=True)
+        listener = self._listener_of(peers, _is_test(dial.path))
         if listener is None:
             return None
         detail = ("DialUDP connects a per-transfer conn to the sender with no local address, for a request that "
                   "came in on the listening socket")
-        return self._finding(dial, listener, "UDP001", detail, _TRANSFER_FIX.replace("ListenUDP", "DialUDP")
-                             .replace("&net.UDPAddr{IP: cm.Dst})", "&net.UDPAddr{IP: cm.Dst}, peer)"))
+        return self._finding(dial, listener, "UDP001", detail, _TRANSFER_FIX + _DIAL_ON_DESTINATION)
 
     def _judge(self, send: NativeFact) -> Optional[Finding]:
         func = self.func_of(send)
@@ -554,26 +553,29 @@ class GoProgram:
                 return None
             detail = (f"{send.get('api')} answers the sender from a per-transfer conn that is never bound to an "
                       f"address, for a request that came in on the listening socket")
-            return self._finding(send, listener, "UDP001", detail, _TRANSFER_FIX)
+            return self._finding(send, listener, "UDP001", detail, _TRANSFER_FIX + _LISTEN_ON_DESTINATION)
         verdict = self._pinning(send, func, socket)
         if verdict is None:
             return None
         code, detail = verdict
         return self._finding(send, socket, code, detail)
 
-    def _per_transfer_listener(self, conn_labels, peers: List[str], in_test: bool, send_path: str,
-                               dialled: bool = False) -> Optional[Socket]:
+    def _per_transfer_listener(self, conn_labels, peers: List[str], in_test: bool,
+                               send_path: str) -> Optional[Socket]:
         """TFTP style: the reply leaves from a conn of its own that was never bound to an address
-        (ListenUDP("udp", nil), ":0", or one `dialled` to the peer with no local address), to the
-        peer a wildcard-bound socket heard: routing picks its source. The finding blames that
-        listening socket."""
+        (ListenUDP("udp", nil), ":0"), to the peer a wildcard-bound socket heard: routing picks
+        its source. The finding blames that listening socket."""
         own = self._sockets_of(conn_labels)
-        if not dialled and (not own or not all(s.binding.kind == EPHEMERAL and not s.multicast for s in own)):
+        if not own or not all(s.binding.kind == EPHEMERAL and not s.multicast for s in own):
             return None
         # the transfer conn is opened where the reply is made (a conn handed in from elsewhere, as
         # a STUN client's, is followed by name, and so is the peer: together they guess too much)
-        if not dialled and not all(s.fact.path == send_path for s in own):
+        if not all(s.fact.path == send_path for s in own):
             return None
+        return self._listener_of(peers, in_test)
+
+    def _listener_of(self, peers: List[str], in_test: bool) -> Optional[Socket]:
+        """The serving socket one of the receives behind `peers` read the request from."""
         for peer in peers:
             receive = self.kind("receive")[int(peer.split(":")[1])]
             labels = self.flow.labels(receive.path, self.func_of(receive), receive.get("conn"))
@@ -759,8 +761,9 @@ class GoProgram:
 
 
 _TRANSFER_FIX = ("Fix: learn each request's destination on the listening socket (golang.org/x/net/ipv4 "
-                 "SetControlMessage(ipv4.FlagDst, true), ReadFrom's cm.Dst) and open the transfer conn on it: "
-                 "net.ListenUDP(\"udp\", &net.UDPAddr{IP: cm.Dst}).")
+                 "SetControlMessage(ipv4.FlagDst, true), ReadFrom's cm.Dst) and open the transfer conn on it: ")
+_LISTEN_ON_DESTINATION = "net.ListenUDP(\"udp\", &net.UDPAddr{IP: cm.Dst})."
+_DIAL_ON_DESTINATION = "net.DialUDP(\"udp\", &net.UDPAddr{IP: cm.Dst}, peer)."
 _FIX = {
     "UDP001": ("Fix: wrap the conn with golang.org/x/net/ipv4.NewPacketConn, SetControlMessage(ipv4.FlagDst, "
                "true) and reply with p.WriteTo(b, &ipv4.ControlMessage{Src: cm.Dst}, src) when cm.Dst is "
