@@ -351,12 +351,15 @@ class JavaProgram:
 
     def _classify_address(self, expr: str, path: str, func: str, depth: int, how: str) -> Binding:
         """One argument: a port (`new DatagramSocket(port)`, Netty `bind(port)`) or a SocketAddress."""
-        key = (expr, path, func, depth)
-        if key not in self._address_kinds:
-            self._address_kinds[key] = self._address_kind(expr, path, func, depth)
-        return Binding(self._address_kinds[key], how)
+        return Binding(self._address_kind(expr, path, func, depth), how)
 
     def _address_kind(self, expr: str, path: str, func: str, depth: int) -> str:
+        key = (expr, path, func, depth)
+        if key not in self._address_kinds:
+            self._address_kinds[key] = self._address_kind_of(expr, path, func, depth)
+        return self._address_kinds[key]
+
+    def _address_kind_of(self, expr: str, path: str, func: str, depth: int) -> str:
         expr = expr.strip()
         if depth > _MAX_DEPTH:
             return UNKNOWN
@@ -379,7 +382,7 @@ class JavaProgram:
             return EPHEMERAL if expr == "0" else WILDCARD
         if re.match(r"^[A-Za-z_$][\w$.]*(?:\(\))?$", expr):
             values = self._values(expr.rstrip("()"), path, func)
-            kinds = [self._classify_address(v, vp, vf, depth + 1, "").kind for v, vp, vf in values]
+            kinds = [self._address_kind(v, vp, vf, depth + 1) for v, vp, vf in values]
             if WILDCARD in kinds:
                 return WILDCARD
             if kinds and all(k in (SPECIFIC, EPHEMERAL) for k in kinds):
