@@ -102,6 +102,8 @@ class Analysis:
         self._connect_places: Dict[int, List[Placed]] = {}
         self._multicast_parts: Dict[Scope, Set[str]] = {}
         self._wildcard_text_cache: Dict[str, bool] = {}
+        self._source_lines: Dict[str, List[str]] = {}
+        self._struct_places: Optional[Dict[str, List[Tuple[str, int]]]] = None
         self.assignments = list(self._assignments())
         self.wildcard = self._propagate(self._through_out_parameters(self._wildcard_seeds()))
         self.peers = self._with_callback_pairs(self._peer_seeds())
@@ -125,11 +127,17 @@ class Analysis:
     def _positional_members(self, placed: Placed, to: str, source: str) -> List[Tuple[str, str]]:
         """`struct msghdr m = { &peer, sizeof peer, &iov, 1, ... }`: a msghdr initialised in
         member order names its msg_name first (the only positional initializer a peer hides in)."""
-        line = self.program.sources.get(placed.fact.path, "").split("\n")[placed.fact.line - 1:placed.fact.line]
-        if not line or not re.search(rf"\bstruct\s+msghdr\b[^;=]*\b{re.escape(to)}\s*=", line[0]):
+        line = self._line(placed.fact.path, placed.fact.line)
+        if not re.search(rf"\bstruct\s+msghdr\b[^;=]*\b{re.escape(to)}\s*=", line):
             return []
         values = split_top_level(source.strip()[1:-1])
         return list(zip(_MSGHDR_MEMBERS, values))
+
+    def _line(self, path: str, row: int) -> str:
+        if path not in self._source_lines:
+            self._source_lines[path] = self.program.sources.get(path, "").split("\n")
+        lines = self._source_lines[path]
+        return lines[row - 1] if 0 < row <= len(lines) else ""
 
     def keys(self, expr: str, scope: Scope) -> FrozenSet[str]:
         return self.program.keys(expr, scope)
@@ -286,20 +294,26 @@ class Analysis:
     def _positional_default(self, member: str) -> bool:
         """`static struct config cfg = { "0.0.0.0", 514 };`: a struct initialised in member order
         whose `member` (found by its place in the struct's definition) starts out as a wildcard."""
-        for text in self.program.sources.values():
-            for definition in _STRUCT_DEFINITION.finditer(text):
-                members = [m.group(1) for m in _MEMBER.finditer(c_program.without_comments(definition.group(2)))]
-                if member not in members:
-                    continue
-                place = members.index(member)
-                initializer = re.compile(rf"\bstruct\s+{definition.group(1)}\s+\w+\s*=\s*\{{([^{{}}]*)\}}")
-                for source in self.program.sources.values():
-                    for found in initializer.finditer(source):
-                        values = split_top_level(found.group(1))
-                        literal = _STRING.fullmatch(values[place].strip()) if place < len(values) else None
-                        if literal and literal.group(1) in _WILDCARD_TEXTS - {""}:
-                            return True
+        for struct, place in self._member_places().get(member, ()):
+            initializer = re.compile(rf"\bstruct\s+{struct}\s+\w+\s*=\s*\{{([^{{}}]*)\}}")
+            for source in self.program.sources.values():
+                for found in initializer.finditer(source):
+                    values = split_top_level(found.group(1))
+                    literal = _STRING.fullmatch(values[place].strip()) if place < len(values) else None
+                    if literal and literal.group(1) in _WILDCARD_TEXTS - {""}:
+                        return True
         return False
+
+    def _member_places(self) -> Dict[str, List[Tuple[str, int]]]:
+        """member name -> (struct, its place in the struct's definition), read once per program."""
+        if self._struct_places is None:
+            self._struct_places = {}
+            for text in self.program.sources.values():
+                for definition in _STRUCT_DEFINITION.finditer(text):
+                    body = c_program.without_comments(definition.group(2))
+                    for place, member in enumerate(m.group(1) for m in _MEMBER.finditer(body)):
+                        self._struct_places.setdefault(member, []).append((definition.group(1), place))
+        return self._struct_places
 
     def _pointer_aliases(self) -> Set[tuple]:
         """(scope, line, to) of `p = (native_t *)q` and `p = &x`: `p` points at what it is given
