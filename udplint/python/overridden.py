@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Dict, List, Optional, Tuple
 
 from . import summary as s
-from .program import ModuleInfo, Program
+from .program import ModuleInfo, Program, decorated_with
 from .values import Const, is_wildcard
 
 
@@ -67,14 +67,9 @@ def _called_name(summary: s.ModuleSummary, local: int) -> Optional[Tuple[str, in
     cls = summary.classes[function.cls]
     if function.name != "__init__" or summary.scopes[cls.scope].parent != 0:
         return None
-    if any(_is_classmethod(summary.functions[index]) for index in cls.methods.values()):
+    if any(decorated_with(summary.functions[index], {"classmethod"}) for index in cls.methods.values()):
         return None  # `cls(...)` makes one without naming the class
     return cls.name, 1
-
-
-def _is_classmethod(function: s.Function) -> bool:
-    return any((type(d) is s.Name and d.name == "classmethod") or (type(d) is s.Attr and d.attr == "classmethod")
-               for d in function.decorators)
 
 
 def _passes(call: s.Call, name: str, position: int) -> bool:

@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import AbstractSet, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from .summary import Attr, Class, Function, ModuleSummary, Name
 
@@ -29,6 +29,12 @@ MODELLED_TOP_LEVEL = frozenset({"asyncio_dgram"})
 LIBRARY_TOP_LEVEL = STDLIB_TOP_LEVEL | MODELLED_TOP_LEVEL
 
 PROPERTY_DECORATORS = frozenset({"property", "cached_property"})
+
+
+def decorated_with(function: Function, names: AbstractSet[str]) -> bool:
+    """`@name` or `@module.name` for one of `names` among the function's decorators."""
+    return any((type(d) is Name and d.name in names) or (type(d) is Attr and d.attr in names)
+               for d in function.decorators)
 
 
 @dataclass(eq=False, repr=False)
@@ -60,18 +66,12 @@ class FunctionInfo:
     @cached_property
     def is_classmethod(self) -> bool:
         """`@classmethod`: its first parameter is bound to the class, called through the class too."""
-        return self.is_method and any(
-            (type(d) is Name and d.name == "classmethod") or (type(d) is Attr and d.attr == "classmethod")
-            for d in self.summary.decorators
-        )
+        return self.is_method and decorated_with(self.summary, {"classmethod"})
 
     @cached_property
     def is_property(self) -> bool:
         """A getter: `@property` / `@functools.cached_property` (a `@x.setter` is defined later)."""
-        return self.is_method and any(
-            (type(d) is Name and d.name in PROPERTY_DECORATORS) or (type(d) is Attr and d.attr in PROPERTY_DECORATORS)
-            for d in self.summary.decorators
-        )
+        return self.is_method and decorated_with(self.summary, PROPERTY_DECORATORS)
 
 
 @dataclass(eq=False, repr=False)

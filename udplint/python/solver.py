@@ -1194,7 +1194,7 @@ _EMPTY: Set = frozenset()  # type: ignore[assignment]
 
 
 def marked_arguments(args: List[Set], kwargs: Dict[str, Set], module: int,
-                      call: int) -> Tuple[List[Set], Dict[str, Set]]:
+                     call: int) -> Tuple[List[Set], Dict[str, Set]]:
     """A call's arguments as a function of another module receives them: wildcards marked with
     the call (`values.Wild`)."""
     return ([mark_wildcards(values, module, call) for values in args],
