@@ -409,3 +409,42 @@ def test_positions_in_a_file_without_a_final_newline(tmp_path, newline):
     (tmp_path / "server.py").write_bytes(body.replace("\n", newline).encode())
     [finding] = run([tmp_path]).findings
     assert (finding.location.row, finding.location.column) == (6, 5)
+
+
+def merging_dicts(dicts: int, keys: int) -> str:
+    """A server whose host is one entry of settings merged, every way round, with many dicts
+    (the shape of a library that keeps device state in nested dicts and merges them)."""
+    lines = ["import socket", "", "", "def merge(into, other):", "    into.update(other)", "    other.update({**into})",
+             "    return into", ""]
+    for index in range(dicts):
+        entries = ", ".join(f'"k{index}_{key}": {key}' for key in range(keys))
+        lines.append(f"d{index} = {{{entries}}}")
+    lines.append('settings = {"host": "0.0.0.0", "port": 9999}')
+    names = [f"d{index}" for index in range(dicts)] + ["settings"]
+    for left in names:
+        for right in names[::7]:
+            lines.append(f"merge({left}, {right})")
+    lines += [
+        "sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)",
+        'sock.bind((settings["host"], settings["port"]))',
+        "while True:",
+        "    data, addr = sock.recvfrom(1024)",
+        "    sock.sendto(data, addr)",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def test_dicts_merged_into_each_other_are_solved_in_few_steps(tmp_path):
+    text = merging_dicts(dicts=30, keys=40)
+    (tmp_path / "merging.py").write_text(text)
+    result = run([tmp_path])
+    reply = text.splitlines().index("    sock.sendto(data, addr)") + 1
+    assert [k[:4] for k in keys(result)] == [("merging.py", reply, 5, "UDP001")]
+    stats = result.analysis.stats
+    assert not [budget for budget in stats.budgets if budget.startswith("data-flow steps")]
+    # each (dict, spread source) pair is a rule of its own, run again only when its source
+    # grows; copying every entry of every source on each run of a merging call did ~4x the stores
+    # here (python-kasa's device dicts: 290 s of solving, 8 s now)
+    stores = result.analysis.facts.solver.dict_stores
+    print("STORES", stores)
+    assert stores < 10_000, stores

@@ -21,7 +21,7 @@ from . import models
 from . import summary as s
 from .overridden import DeadDefaults
 from .program import ClassInfo, FunctionInfo, ModuleInfo, Program
-from .values import RANDOM_NUMBERS, AddrInfo, Cls, Const, Dct, DictItem, DictView, Func, Inst, Method, Mod, Peer, Received, Rest, Sock, SockAddr, SockPair, Strs, Sym, Tup, mark_wildcards
+from .values import RANDOM_NUMBERS, AddrInfo, Cls, Const, Dct, DictItem, DictView, Func, Inst, Method, Mod, Peer, Received, Rest, Sock, SockAddr, SockPair, Strs, Sym, Tup, Wild, mark_wildcards
 
 MAX_SLOT_VALUES = 64  # a slot with more values than this is a catch-all; stop growing it
 MAX_STEPS = 2_000_000  # rule runs; termination is guaranteed by finite slots, this bounds the cost
@@ -64,6 +64,8 @@ class Solver:
         self.slots: Dict[tuple, Set] = defaultdict(set)
         self.tuples: List[Tuple[object, Ctx]] = []
         self._tuple_ids: Dict[tuple, int] = {}
+        self._spreads: Set[Tuple[int, int]] = set()  # (dict site, spread source) pairs with a rule
+        self.dict_stores = 0  # stores into dict entries: the work dict-heavy code costs
         self.sockets: List[SocketSite] = []
         self._socket_ids: Dict[tuple, int] = {}
         self.calls: List[Tuple[s.Call, Ctx]] = []
@@ -348,7 +350,9 @@ class Solver:
             self._full_slots.add(slot)
             # a catch-all still takes sockets and peers (as many as there are socket sites):
             # which of them arrive before the slot fills is an accident of the rule order
-            values = [v for v in values if type(v) in _ALWAYS_KEPT and v not in bucket]
+            # (most adds to a full slot bring what it already has: the set difference, in C, first)
+            fresh = (values if isinstance(values, (set, frozenset)) else set(values)) - bucket
+            values = [v for v in fresh if type(v) in _ALWAYS_KEPT]
             if not values:
                 return
         before = len(bucket)
@@ -553,8 +557,10 @@ class Solver:
             self.store_key(site, self.values(key, ctx), values)
 
     def store_key(self, site: int, keys: Iterable, values: Iterable) -> None:
+        self.dict_stores += 1
         keys = list(keys)
-        values = set(values)
+        if not isinstance(values, (set, frozenset)):
+            values = set(values)
         texts = [k.value for k in keys if isinstance(k, Const) and isinstance(k.value, str)]
         for text in texts:
             self.add(("d", site, text), values)
@@ -565,13 +571,33 @@ class Solver:
 
     def spread_into(self, site: int, source: int) -> None:
         """`{**source}`, `dict(source)`, `d.update(source)`: each entry of `source` is stored
-        under its own key (a read of "host" must not see what was stored under "password")."""
-        for key in self.read(("d", source, self.KEYS)):
+        under its own key (a read of "host" must not see what was stored under "password").
+        Each pair is a rule of its own, run again only when `source` grows: done inline, every
+        run of the rule making the call redid every pair, and a merge helper that dozens of
+        dicts flow through (`into.update(other)` both ways) made that dicts x dicts x keys."""
+        if site == source:
+            return  # `d.update(d)` adds nothing
+        pair = (site, source)
+        if pair not in self._spreads:
+            self._spreads.add(pair)
+            group, self._group = self._group, None
+            self._rule(self._spread_rule, site, source)
+            self._group = group
+
+    def _spread_rule(self, site: int, source: int) -> None:
+        keys = self.read(("d", source, self.KEYS))
+        if len(keys) >= MAX_SLOT_VALUES:
+            # a catch-all (its keys hit the budget): its entries go in under any key, one add
+            # instead of a store per key, each repeated whenever any entry grows
+            self.store_key(site, (), self.read(("d", source, self.ALL_KEYS)))
+            self.add(("d", site, self.KEYS), keys)
+            return
+        for key in keys:
             if isinstance(key, Const) and isinstance(key.value, str):
-                self.store_key(site, [key], self.read(("d", source, key.value)))
+                self.store_key(site, (key,), self.read(("d", source, key.value)))
         unkeyed = self.read(("d", source, self.ANY_KEY))
         if unkeyed:
-            self.store_key(site, [], unkeyed)
+            self.store_key(site, (), unkeyed)
 
     def read_key(self, site: int, keys: Optional[Iterable]) -> Set:
         """What `d[key]` may be; keys None: any entry."""
@@ -864,11 +890,12 @@ class Solver:
         out: Set = set()
         keys = None
         for value in self.values(node.value, ctx):
-            if isinstance(value, Dct):
+            kind = type(value)
+            if kind is Dct:
                 if keys is None:
                     keys = self.values(node.keys[0], ctx) if len(node.keys) == 1 else frozenset()
                 out |= self.read_key(value.site, keys or None)
-            elif isinstance(value, Inst) and self._getitem(value, node, ctx, out):
+            elif kind is Inst and self._getitem(value, node, ctx, out):
                 continue
             else:
                 out |= self.item(value, node.index)
@@ -889,43 +916,44 @@ class Solver:
 
     def item(self, value, index: Optional[int]) -> Set:
         """What `value[index]` (or an unpacked position) holds; index None = any position."""
-        if isinstance(value, Tup):
+        kind = type(value)  # value types have no subclasses: `is` is isinstance, at a fraction of the cost
+        if kind is Const:
+            return set()  # a character of a string (or nothing): never a whole host or socket
+        if kind is Tup:
             node, ctx = self.tuples[value.site]
             if type(node) is not s.Seq:
                 return set()
             if index is None:
                 return self._as_callers_own(value.site, self.values_of_all(node, ctx))
             return self.tuple_item(value.site, index)
-        if isinstance(value, Received):
+        if kind in _ITEM_IS_ITSELF:
+            return {value}
+        if kind is Received:
             if index is None or index == value.peer_index or (index == -1 and value.peer_index == 3):
                 return {Peer(value.site)}
             return set()
-        if isinstance(value, SockPair):
+        if kind is SockPair:
             return {Sock(value.site)} if index in (None, value.index) else set()
-        if isinstance(value, Peer):
-            return {value}  # addr[0] is still the peer's host
-        if isinstance(value, Dct):  # iterating or unpacking a dict: its keys and values
+        if kind is Dct:  # iterating or unpacking a dict: its keys and values
             return self.read_key(value.site, None) | set(self.read(("d", value.site, self.KEYS)))
-        if isinstance(value, DictView):
+        if kind is DictView:
             if value.part == "items":
                 return {DictItem(value.site)}
             key = self.KEYS if value.part == "keys" else self.ALL_KEYS
             return set(self.read(("d", value.site, key)))
-        if isinstance(value, DictItem):
+        if kind is DictItem:
             keys = set(self.read(("d", value.site, self.KEYS))) if index in (None, 0) else set()
             return keys | (set(self.read(("d", value.site, self.ALL_KEYS))) if index in (None, 1, -1) else set())
-        if isinstance(value, Rest):
+        if kind is Rest:
             if index is None:
                 return set().union(*value.items) if value.items else set()
             return set(value.items[index]) if -len(value.items) <= index < len(value.items) else set()
-        if isinstance(value, Strs):
+        if kind is Strs:
             if index is None:
                 return {Const(part) for part in value.parts}
             return {Const(value.parts[index])} if -len(value.parts) <= index < len(value.parts) else set()
-        if isinstance(value, (AddrInfo, SockAddr)):
+        if kind is AddrInfo or kind is SockAddr:
             return models.addrinfo_item(self, value, index)
-        if isinstance(value, Const):
-            return set()  # a character of a string (or nothing): never a whole host or socket
         return {value}
 
     # calls -------------------------------------------------------------------------------------------
@@ -1207,6 +1235,9 @@ UNKNOWN_PART = "{}"  # a part of a built string whose value is not known: `f"0.0
 
 
 _ALWAYS_KEPT = frozenset({Sock, Peer, Received, SockPair})  # values a full slot still takes
+# values whose items are themselves (`addr[0]` of a peer is still the peer's host; an instance's
+# item is modelled as the instance)
+_ITEM_IS_ITSELF = frozenset({Sym, Sock, Peer, Func, Cls, Inst, Method, Wild, Mod})
 _PER_CLASS_SLOTS = frozenset({"a", "cs"})  # ("a", class, attribute) and ("cs", role, class)
 
 
