@@ -446,5 +446,4 @@ def test_dicts_merged_into_each_other_are_solved_in_few_steps(tmp_path):
     # grows; copying every entry of every source on each run of a merging call did ~4x the stores
     # here (python-kasa's device dicts: 290 s of solving, 8 s now)
     stores = result.analysis.facts.solver.dict_stores
-    print("STORES", stores)
     assert stores < 10_000, stores
