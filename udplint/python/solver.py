@@ -577,6 +577,9 @@ class Solver:
         dicts flow through (`into.update(other)` both ways) made that dicts x dicts x keys."""
         if site == source:
             return  # `d.update(d)` adds nothing
+        if self._current == -1:  # evaluated outside a rule (collecting facts): copied now, as it stands
+            self._spread_rule(site, source)
+            return
         pair = (site, source)
         if pair not in self._spreads:
             self._spreads.add(pair)
