@@ -447,3 +447,43 @@ def test_dicts_merged_into_each_other_are_solved_in_few_steps(tmp_path):
     # here (python-kasa's device dicts: 290 s of solving, 8 s now)
     stores = result.analysis.facts.solver.dict_stores
     assert stores < 10_000, stores
+
+
+@pytest.mark.parametrize("files", [
+    # an entry point's argparse default (console_scripts call main(); nothing in the tree does)
+    {"cli.py": "import argparse\nfrom echolib.server import EchoServer\n\n\ndef main():\n"
+               "    parser = argparse.ArgumentParser()\n    parser.add_argument('--host', default='0.0.0.0')\n"
+               "    args = parser.parse_args()\n    EchoServer(args.host, 7).serve()\n"},
+    # a library function's wildcard default, called by nobody in the tree
+    {"cli.py": "from echolib.server import EchoServer\n\n\ndef start(host='::', port=7):\n"
+               "    EchoServer(host, port).serve()\n"},
+    # a module-level setting read by an uncalled function
+    {"cli.py": "from echolib.server import EchoServer\n\nHOST = '0.0.0.0'\n\n\ndef main():\n    EchoServer(HOST, 7).serve()\n"},
+    # a setting imported from a config module
+    {"settings.py": "HOST = '0.0.0.0'\n",
+     "cli.py": "from echolib.server import EchoServer\nfrom echolib import settings\n\n\ndef main():\n"
+               "    EchoServer(settings.HOST, 7).serve()\n"},
+])
+def test_an_uncalled_driver_function_that_holds_the_wildcard_is_analysed(tmp_path, files):
+    """A driver's functions wait until called, except those holding a wildcard (or naming a
+    setting that does): an entry point is called by nothing in the tree."""
+    echo_library(tmp_path / "dist", "EchoServer")
+    for name, text in files.items():
+        (tmp_path / "dist" / "echolib" / name).write_text(text)
+    result = run([tmp_path / "dist"], jobs=1)
+    assert [(Path(f.filename).name, f.code) for f in result.findings] == [("cli.py", "UDP001")]
+    assert result.analysis.program.by_path[(tmp_path / "dist" / "echolib" / "cli.py").resolve()].driver
+
+
+def test_a_drivers_functions_that_hold_no_wildcard_wait_until_called(tmp_path):
+    """Hundreds of test methods that pass locals around are not solved unless something calls
+    them; the one that hands over a wildcard is."""
+    echo_library(tmp_path / "dist", "EchoServer")
+    methods = "".join(f"    def test_{index}(self):\n        port = {index}\n        self.check(EchoServer, port)\n\n"
+                      for index in range(300))
+    (tmp_path / "dist" / "echolib" / "test_many.py").write_text(
+        "from echolib.server import EchoServer\n\n\nclass Tests:\n" + methods +
+        "    def test_wildcard(self):\n        EchoServer('', 7).serve()\n")
+    result = run([tmp_path / "dist"], jobs=1)
+    assert [(Path(f.filename).name, f.code) for f in result.findings] == [("test_many.py", "UDP001")]
+    assert result.analysis.stats.solver_steps < 100, result.analysis.stats.solver_steps  # 306 when all run

@@ -91,6 +91,7 @@ class Engine:
             (core if prefilter.is_core(src.data) else rest).append(src)
         started = self.stats.timed("prefilter", started)
         drivers: List[Source] = []  # found by find_drivers(), while the core files are extracted
+        settings: Dict[str, Set[str]] = {}  # per module, the names it binds to a wildcard (prefilter.drivers)
         core_drivers: List[Source] = []
 
         def find_drivers() -> List[Source]:
@@ -98,7 +99,7 @@ class Engine:
             parts of longer names, `MyThreadingUDPServer`: never screened). Runs while the
             workers parse the core files: its time is in both stages of `-v`."""
             began = time.perf_counter()
-            candidates = prefilter.drivers(core, core + rest)
+            candidates = prefilter.drivers(core, core + rest, settings)
             core_ids = {id(src) for src in core}
             drivers.extend(src for src in candidates if id(src) not in core_ids)
             core_drivers.extend(src for src in candidates if id(src) in core_ids)
@@ -119,10 +120,12 @@ class Engine:
         selected = core + drivers
         started = self.stats.timed("extract", started)
         program = Program(self._on_demand, extra_roots=_import_roots(roots, selected))
+        program.wildcard_settings = settings
+        driver_ids = {id(src) for src in drivers}
         for src in selected:
             summary = summaries.get(src.path)
             if summary is not None:
-                program.add(src.path, src.display, summary, checked=True)
+                program.add(src.path, src.display, summary, checked=True, driver=id(src) in driver_ids)
         self._prefetch(program)
         started = self.stats.timed("extract", started)
         syntax = {error.filename for error in self.errors if error.is_syntax_error}

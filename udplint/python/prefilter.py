@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Dict, Iterator, List, Protocol, Sequence, Set, Tuple
+from typing import Dict, Iterator, List, Optional, Protocol, Sequence, Set, Tuple
 
 from .models import MARKERS
 from .program import LIBRARY_TOP_LEVEL, relative_module
@@ -49,6 +49,19 @@ def holds_wildcard(data: bytes) -> bool:
     return False
 
 
+# `HOST = '0.0.0.0'`, `host: str = "::"` at module level or in a class body: a setting other
+# modules read (`settings.HOST`). Only the texts that are never anything but a wildcard.
+_WILDCARD_SETTING = re.compile(
+    rb"""^[ \t]*([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=[ \t]*(?:'(?:0\.0\.0\.0|::)'|"(?:0\.0\.0\.0|::)")""", re.MULTILINE)
+
+
+def wildcard_settings(data: bytes) -> Set[str]:
+    """The names a module binds to a wildcard literal, read off its bytes."""
+    if b"0.0.0.0" not in data and b"::" not in data:
+        return set()
+    return {found.decode("ascii") for found in _WILDCARD_SETTING.findall(data)}
+
+
 _IMPORTS = re.compile(  # members: a parenthesised list, or one line with backslash continuations
     rb"^[ \t]*(?:from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+(\([^)]*\)|(?:[^\n\\#]|\\\n)*)|import[ \t]+([\w., \t]+))",
     re.MULTILINE,
@@ -66,9 +79,11 @@ def is_core(data: bytes) -> bool:
     return any(marker in data for marker in MARKERS)
 
 
-def drivers(core: Sequence[HasBytes], rest: Sequence[HasBytes]) -> List[HasBytes]:
+def drivers(core: Sequence[HasBytes], rest: Sequence[HasBytes],
+            settings: Optional[Dict[str, Set[str]]] = None) -> List[HasBytes]:
     """Files of `rest` that import a core module (directly or through other drivers) and either
-    hold a wildcard literal or import a module that does (a config module's `'0.0.0.0'` default)."""
+    hold a wildcard literal or import a module that does (a config module's `'0.0.0.0'` default).
+    `settings` gets, per module holding a wildcard literal, the names it binds to one."""
     if not core:
         return []
     names = ModuleNames()
@@ -79,6 +94,11 @@ def drivers(core: Sequence[HasBytes], rest: Sequence[HasBytes]) -> List[HasBytes
     # in it, with or without this caller)
     wild_names = {names.of(src.path) for src in holders}
     wild_names |= {names.of(src.path) for src in core if holds_wildcard(src.data)}
+    if settings is not None:
+        for src in list(holders) + [src for src in core if holds_wildcard(src.data)]:
+            bound = wildcard_settings(src.data)
+            if bound:
+                settings.setdefault(names.of(src.path), set()).update(bound)
     holding = {id(src) for src in holders}
     # a driver may import a core module or another driver (which a first look at its bytes
     # cannot know yet): every file that imports anything is a candidate

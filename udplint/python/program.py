@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import AbstractSet, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import AbstractSet, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from .summary import Attr, Class, Function, ModuleSummary, Name
 
@@ -100,6 +100,7 @@ class ModuleInfo:
     function_offset: int = 0
     class_offset: int = 0
     project: int = 0  # which checked project (distribution) it belongs to: name-keyed flows stay inside one
+    driver: bool = False  # checked for the wildcard it hands over (prefilter.drivers), no datagram API of its own
     _scope_owners: Optional[Dict[int, int]] = None
 
     def function(self, local: int) -> int:
@@ -140,13 +141,16 @@ class Program:
         self.classes: List[ClassInfo] = []
         self.methods_by_name: Dict[Tuple[int, str], List[FunctionInfo]] = {}  # by (project, name)
         self.extra_roots = [Path(r).resolve() for r in extra_roots]
+        # per module, the names it binds to a wildcard literal (a config module's HOST =
+        # '0.0.0.0'): a driver's function importing and naming one runs from the start
+        self.wildcard_settings: Dict[str, Set[str]] = {}
         self._projects: Dict[Path, int] = {}
         self.listeners: List[Callable[[ModuleInfo], None]] = []  # told of every module added
         self._failed: set = set()
         self._lookups: Dict[Tuple[str, Path, Path], Optional[ModuleInfo]] = {}
 
     # -- loading ------------------------------------------------------------------------------
-    def add(self, path: Path, display: str, summary: ModuleSummary, checked: bool) -> ModuleInfo:
+    def add(self, path: Path, display: str, summary: ModuleSummary, checked: bool, driver: bool = False) -> ModuleInfo:
         key = path.resolve()
         known = self.by_path.get(key)
         if known is not None:
@@ -154,7 +158,7 @@ class Program:
             return known
         name, root, is_package = module_name_for(path)
         module = ModuleInfo(len(self.modules), name, path, display, root, is_package, checked, summary,
-                            len(self.functions), len(self.classes), self._project_of(key, root))
+                            len(self.functions), len(self.classes), self._project_of(key, root), driver)
         self.modules.append(module)
         self.by_path[key] = module
         self._index(module)

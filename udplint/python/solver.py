@@ -21,7 +21,7 @@ from . import models
 from . import summary as s
 from .overridden import DeadDefaults
 from .program import ClassInfo, FunctionInfo, ModuleInfo, Program
-from .values import RANDOM_NUMBERS, AddrInfo, Cls, Const, Dct, DictItem, DictView, Func, Inst, Method, Mod, Peer, Received, Rest, Sock, SockAddr, SockPair, Strs, Sym, Tup, Wild, mark_wildcards
+from .values import RANDOM_NUMBERS, AddrInfo, Cls, Const, Dct, DictItem, DictView, Func, Inst, Method, Mod, Peer, Received, Rest, Sock, SockAddr, SockPair, Strs, Sym, Tup, Wild, WILDCARD_HOSTS, WILDCARD_SYMBOLS, mark_wildcards
 
 MAX_SLOT_VALUES = 64  # a slot with more values than this is a catch-all; stop growing it
 MAX_STEPS = 2_000_000  # rule runs; termination is guaranteed by finite slots, this bounds the cost
@@ -174,12 +174,45 @@ class Solver:
             self._queued.add(rule)
             self._queue.append(rule)
 
+    def _group_of(self, module: ModuleInfo, func: int, eager: FrozenSet[int]) -> Optional[Tuple[int, int]]:
+        """The dormant group the code of `func` (global index, -1: module level) waits in, None
+        when it runs from the start: all code of a checked module, an imported module's only
+        when reached. A driver is checked for the wildcard it hands over: its module-level code
+        and the functions holding a wildcard run from the start, and the rest when called (a
+        test method passing `''` to a helper holds one; the thousands that do not are most of a
+        large library's code, and only pass on what their callers give them)."""
+        if module.checked and (not module.driver or func == -1 or func in eager):
+            return None
+        return (module.index, func)
+
+    def _wildcard_imports(self, module: ModuleInfo) -> Set[str]:
+        """The names of wildcard settings of the modules a module imports (`HOST` of `import
+        config` or of `from settings import HOST`)."""
+        wanted = self.program.wildcard_settings
+        if not wanted:
+            return set()
+        package = module.name if module.is_package else module.name.rpartition(".")[0]
+        names: Set[str] = set()
+        for name, bindings in module.summary.scopes[0].bindings.items():
+            for binding in bindings:
+                if binding.kind not in ("import", "from"):
+                    continue
+                base = self.program.absolute(module, binding.dotted, binding.level)
+                targets = {base, f"{base}.{binding.member}"} if binding.kind == "from" else {base}
+                if not binding.level and package:  # script-style sibling imports
+                    targets |= {f"{package}.{target}" for target in set(targets)}
+                for target in targets:
+                    names |= wanted.get(target, set())
+        return names
+
     def _module_added(self, module: ModuleInfo) -> None:
         summary = module.summary
+        eager = frozenset(module.function(local) for local in wildcard_functions(summary, self._wildcard_imports(module))) \
+            if module.driver else frozenset()
         for constraint in summary.constraints:
             kind = type(constraint)
             ctx = Ctx(module.index, module.function(constraint.func))
-            self._group = None if module.checked else (module.index, ctx.func)
+            self._group = self._group_of(module, ctx.func, eager)
             if kind is s.Store:
                 self._rule(self._store_rule, constraint.target, constraint.value, ctx)
             elif kind is s.ClassStore:
@@ -203,12 +236,12 @@ class Solver:
             if function.decorators:
                 info = self.program.functions[module.function(local)]
                 ctx = Ctx(module.index, module.function(self._defined_in(module, local)))
-                self._group = None if module.checked else (module.index, ctx.func)
+                self._group = self._group_of(module, ctx.func, eager)
                 for decorator in function.decorators:
                     self._rule(models.decorator_effects, self, info, decorator, ctx)
         for site in summary.calls:
             ctx = Ctx(module.index, module.function(site.func))
-            group = None if module.checked else (module.index, ctx.func)
+            group = self._group_of(module, ctx.func, eager)
             self.calls.append((site.call, ctx))
             func = site.call.func
             if type(func) is s.Attr and func.attr not in self._callable_attrs \
@@ -1309,3 +1342,70 @@ def _lookup(scopes, scope_index: int, name: str):
 
 def is_super_call(node) -> bool:
     return type(node) is s.Call and type(node.func) is s.Name and node.func.name == "super"
+
+
+def wildcard_functions(summary: s.ModuleSummary, imported: Iterable[str] = ()) -> Set[int]:
+    """The functions of a module (local indexes) that hold a wildcard: a literal or INADDR_ANY in
+    their code or in a parameter default, a module-level name bound to a wildcard literal, or one
+    of the `imported` setting names (as a name or an attribute: `settings.HOST`); and the
+    functions they are nested in (which define and usually call them)."""
+    global_wildcards = set(imported) | {
+        constraint.target.name for constraint in summary.constraints
+        if type(constraint) is s.Store and type(constraint.target) is s.Name and constraint.target.scope == 0
+        and _holds_wildcard(constraint.value, ())
+    }
+    found: Set[int] = set()
+    for constraint in summary.constraints:
+        if type(constraint) is s.ParamDefault:
+            if constraint.owner >= 0 and _holds_wildcard(constraint.default, global_wildcards):
+                found.add(constraint.owner)
+            continue
+        func = constraint.func
+        if func >= 0 and func not in found:
+            value = constraint.iterable if type(constraint) is s.IterStore else constraint.value
+            if _holds_wildcard(value, global_wildcards):
+                found.add(func)
+    for site in summary.calls:
+        if site.func >= 0 and site.func not in found and _holds_wildcard(site.call, global_wildcards):
+            found.add(site.func)
+    owners = {function.scope: index for index, function in enumerate(summary.functions)}
+    for index in list(found):
+        scope = summary.scopes[summary.functions[index].scope].parent
+        while scope >= 0:
+            if scope in owners:
+                found.add(owners[scope])
+            scope = summary.scopes[scope].parent
+    return found
+
+
+def _holds_wildcard(expr: object, names: Iterable[str]) -> bool:
+    """Whether `expr` holds a wildcard host literal, a wildcard symbol, or one of `names`
+    (loops, not recursion: expressions nest deep)."""
+    stack = [expr]
+    while stack:
+        part = stack.pop()
+        kind = type(part)
+        if kind is s.Const:
+            if isinstance(part.value, str) and part.value in WILDCARD_HOSTS:
+                return True
+        elif kind is s.Name:
+            if part.name in WILDCARD_SYMBOLS or part.name in names:
+                return True
+        elif kind is s.Attr:
+            if part.attr in WILDCARD_SYMBOLS or part.attr in names:
+                return True
+            stack.append(part.value)
+        elif kind is s.Call:
+            stack.append(part.func)
+            stack.extend(arg.value for arg in part.args)
+        elif kind is s.Seq:
+            stack.extend(part.elements)
+        elif kind is s.DictDisplay:
+            stack.extend(key for key in part.keys if key is not None)
+            stack.extend(part.values)
+        elif kind is s.Subscript:
+            stack.append(part.value)
+            stack.extend(part.keys)
+        elif kind is s.Union or kind is s.Concat:
+            stack.extend(part.items)
+    return False

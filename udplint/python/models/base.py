@@ -35,6 +35,10 @@ class Model:
     constructors: FrozenSet[str] = frozenset()  # external callables whose call creates a site
     server_bases: FrozenSet[str] = frozenset()  # a project subclass of these creates a site
     site_methods: FrozenSet[str] = frozenset()  # method names whose call may create a site
+    # the framework's own modules behind its modelled reply (Twisted's Port.write): their plain
+    # sends are that reply, already reported where the application calls it, when the framework
+    # is checked together with the application
+    transport_modules: FrozenSet[str] = frozenset()
 
     def method_result(self, solver: "Solver", call: s.Call, method: str, socks: Set[int], receivers,
                       ctx: "Ctx") -> Set:

@@ -23,6 +23,7 @@ class TwistedModel(Model):
     fix_hint = "Twisted's transport cannot send with ancillary data: bind one port per local address"
     constructors = frozenset({"twisted.application.internet.UDPServer"})
     site_methods = frozenset({"listenUDP"})
+    transport_modules = frozenset({"twisted.internet.udp", "twisted.internet.unix", "twisted.internet.iocpreactor.udp"})
 
     def method_result(self, solver, call, method, socks, receivers, ctx):
         if method == "listenUDP":

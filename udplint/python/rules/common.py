@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator, Optional, Set
 
+from .. import models
 from ..facts import Bind, ProgramFacts, Reply, SocketFacts
 
 
@@ -34,7 +35,7 @@ def candidates(facts: ProgramFacts) -> Iterator[Candidate]:
         for peer_site in sorted(paired_peers(reply)):
             server = facts.sockets[peer_site]
             bind = serving_bind(server)
-            if bind is None or not sender_ok(facts, reply, server):
+            if bind is None or not sender_ok(facts, reply, server) or inside_transport(facts, reply, server):
                 continue
             senders = [facts.sockets[s] for s in reply.senders] or [server]
             yield Candidate(reply, server, bind, tuple(s.pktinfo for s in senders))
@@ -46,6 +47,13 @@ def paired_peers(reply: Reply) -> Set[int]:
     peers: pair it with them rather than with the other sockets'."""
     own = reply.peers & reply.senders
     return own or reply.peers
+
+
+def inside_transport(facts: ProgramFacts, reply: Reply, server: SocketFacts) -> bool:
+    """A plain send in the framework's own transport code (twisted.internet.udp), for a server
+    made through the framework: the application's `transport.write()` is that reply."""
+    transports = models.MODELS[server.site.kind].transport_modules
+    return bool(transports) and facts.solver.program.modules[reply.site.module].name in transports
 
 
 def serving_bind(server: SocketFacts) -> Optional[Bind]:
