@@ -5,6 +5,12 @@ no such marker but imports a core module (directly or through other drivers) and
 wildcard: a script that starts a library's server with `'::'` decides where it binds, so it is
 kept even though it never mentions a socket. Everything else cannot take part in a finding and
 is never parsed. The checks are ordered so that most files cost a few substring searches.
+
+A driver is read for the wildcard it hands over: the solver runs its module-level code and the
+functions holding a wildcard (a literal, a default, one of the settings `wildcard_settings`
+finds in the modules it imports) from the start, and its other functions only when called
+(`Solver._group_of`); in a large library most drivers are test and protocol modules whose
+thousands of functions only pass on what their callers give them.
 """
 from __future__ import annotations
 
