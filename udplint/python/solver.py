@@ -185,6 +185,13 @@ class Solver:
             return None
         return (module.index, func)
 
+    def _eager_functions(self, module: ModuleInfo) -> FrozenSet[int]:
+        """A driver's functions (global indexes) that run from the start: those holding a wildcard."""
+        if not module.driver:
+            return frozenset()
+        held = wildcard_functions(module.summary, self._wildcard_imports(module))
+        return frozenset(module.function(local) for local in held)
+
     def _wildcard_imports(self, module: ModuleInfo) -> Set[str]:
         """The names of wildcard settings of the modules a module imports (`HOST` of `import
         config` or of `from settings import HOST`)."""
@@ -207,8 +214,7 @@ class Solver:
 
     def _module_added(self, module: ModuleInfo) -> None:
         summary = module.summary
-        eager = frozenset(module.function(local) for local in wildcard_functions(summary, self._wildcard_imports(module))) \
-            if module.driver else frozenset()
+        eager = self._eager_functions(module)
         for constraint in summary.constraints:
             kind = type(constraint)
             ctx = Ctx(module.index, module.function(constraint.func))
