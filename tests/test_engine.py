@@ -487,3 +487,26 @@ def test_a_drivers_functions_that_hold_no_wildcard_wait_until_called(tmp_path):
     result = run([tmp_path / "dist"], jobs=1)
     assert [(Path(f.filename).name, f.code) for f in result.findings] == [("test_many.py", "UDP001")]
     assert result.analysis.stats.solver_steps < 100, result.analysis.stats.solver_steps  # 306 when all run
+
+
+def test_a_send_inside_twisteds_own_transport_is_not_a_second_reply():
+    """With Twisted's source in the tree, `Port.write`'s sendto() is what the application's
+    `transport.write()` runs: it is not paired with a server made by `reactor.listenUDP`, while
+    a plain socket's server and a send anywhere else still are."""
+    from types import SimpleNamespace
+
+    from udplint.python.rules.common import inside_transport
+
+    modules = [SimpleNamespace(name="twisted.internet.udp"), SimpleNamespace(name="twisted.internet.unix"),
+               SimpleNamespace(name="myapp.server")]
+    facts = SimpleNamespace(solver=SimpleNamespace(program=SimpleNamespace(modules=modules)))
+
+    def reply_in(module):
+        return SimpleNamespace(site=SimpleNamespace(module=module))
+
+    twisted_server = SimpleNamespace(site=SimpleNamespace(kind="twisted"))
+    plain_server = SimpleNamespace(site=SimpleNamespace(kind="socket"))
+    assert inside_transport(facts, reply_in(0), twisted_server)
+    assert inside_transport(facts, reply_in(1), twisted_server)
+    assert not inside_transport(facts, reply_in(2), twisted_server)
+    assert not inside_transport(facts, reply_in(0), plain_server)
