@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import Dict, Iterable, Optional, Set, Tuple
 
-from . import models
 from . import summary as s
 from .program import FunctionInfo
 from .solver import MAX_SLOT_VALUES, Budget, Ctx, Solver, marked_arguments
@@ -112,14 +111,11 @@ class CallView:
                       if type(c) in (s.Store, s.IterStore) and c.func == self.info.local]
         for _ in range(MAX_VIEW_ROUNDS):
             before = self._size()
-            for statement in statements:
+            for statement in statements:  # as the solver's own rules do, into the overlay
                 if type(statement) is s.Store:
-                    solver.store(statement.target, solver.values(statement.value, ctx), ctx)
+                    solver._store_rule(statement.target, statement.value, ctx)
                 else:
-                    items: Set = set()
-                    for value in solver.values(statement.iterable, ctx):
-                        items |= models.iteration_items(solver, value)
-                    solver.store(statement.target, items, ctx)
+                    solver._iteration_rule(statement.target, statement.iterable, ctx)
             solver._memo.clear()
             if self._size() == before:
                 return

@@ -191,11 +191,11 @@ class Extractor:
         self._block(node.body)
         del self._loop_names[name]
 
-    def _loop_private(self, name: str) -> Optional[str]:
-        """The body's own name for a loop variable, when `name` is one here (not in a nested
-        function: it reads the variable later, when the loop may have moved on)."""
+    def _loop_private(self, name: str, scope: Optional[int] = None) -> Optional[str]:
+        """The body's own name for a loop variable, when `name` is one in `scope` (default: here;
+        not in a nested function: it reads the variable later, when the loop may have moved on)."""
         loop = self._loop_names.get(name)
-        return loop[1] if loop is not None and loop[0] == self.scope else None
+        return loop[1] if loop is not None and loop[0] == (self.scope if scope is None else scope) else None
 
     def _pattern_names(self, pattern: cst.CSTNode) -> None:
         """Capture names of a `case` pattern are plain local bindings."""
@@ -483,8 +483,7 @@ class Extractor:
         value = self.expr(node.value)
         if isinstance(node.target, cst.Name):
             scope = self._binding_scope()
-            loop = self._loop_names.get(node.target.value)
-            name = loop[1] if loop is not None and loop[0] == scope else node.target.value
+            name = self._loop_private(node.target.value, scope) or node.target.value
             self._bind(name, s.Binding("assign"), scope)
             self.constraints.append(s.Store(s.Name(name, scope), value, self.func))
         return s.Union((value,))
@@ -642,8 +641,8 @@ def call_nodes(tree: cst.Module) -> List[cst.Call]:
 
 
 # -- loop bodies -----------------------------------------------------------------------------------
-_NESTED_STATEMENTS = (cst.BaseCompoundStatement, cst.BaseSuite, cst.Else, cst.Finally, cst.ExceptHandler,
-                      cst.SimpleStatementLine) + ((cst.ExceptStarHandler,) if hasattr(cst, "ExceptStarHandler") else ())
+_HANDLERS = (cst.ExceptHandler,) + ((cst.ExceptStarHandler,) if hasattr(cst, "ExceptStarHandler") else ())
+_NESTED_STATEMENTS = (cst.BaseCompoundStatement, cst.BaseSuite, cst.Else, cst.Finally, cst.SimpleStatementLine) + _HANDLERS
 
 
 def _bound_untracked(body: cst.BaseSuite, name: str) -> bool:
@@ -683,8 +682,6 @@ def _compound_untracked_names(node: cst.CSTNode) -> List[str]:
         return [node.name.name.value]
     return []
 
-
-_HANDLERS = (cst.ExceptHandler,) + ((cst.ExceptStarHandler,) if hasattr(cst, "ExceptStarHandler") else ())
 
 
 def _target_names(node: cst.CSTNode) -> List[str]:

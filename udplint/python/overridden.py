@@ -101,23 +101,12 @@ def _index_references(summary: s.ModuleSummary, names: Dict[str, List[Optional[s
             else:
                 stack.append(func)
             stack.extend(arg.value for arg in node.args)
-        elif kind is s.Name:
+            continue
+        if kind is s.Name:
             names.setdefault(node.name, []).append(None)
         elif kind is s.Attr:
             names.setdefault(node.attr, []).append(None)
-            stack.append(node.value)
-        elif kind is s.Starred:
-            stack.append(node.value)
-        elif kind is s.Subscript:
-            stack.append(node.value)
-            stack.extend(node.keys)
-        elif kind is s.Seq:
-            stack.extend(node.elements)
-        elif kind is s.DictDisplay:
-            stack.extend(key for key in node.keys if key is not None)
-            stack.extend(node.values)
-        elif kind in (s.Union, s.Concat):
-            stack.extend(node.items)
+        stack.extend(s.children(node))
 
 
 def _constraint_exprs(constraint) -> Tuple:

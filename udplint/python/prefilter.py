@@ -98,10 +98,10 @@ def drivers(core: Sequence[HasBytes], rest: Sequence[HasBytes],
     # a core module counts as a wildcard's source only when it holds one: importing a library's
     # server module alone decides nothing about where it binds (its own defaults are analysed
     # in it, with or without this caller)
-    wild_names = {names.of(src.path) for src in holders}
-    wild_names |= {names.of(src.path) for src in core if holds_wildcard(src.data)}
+    core_holders = [src for src in core if holds_wildcard(src.data)]
+    wild_names = {names.of(src.path) for src in holders + core_holders}
     if settings is not None:
-        for src in list(holders) + [src for src in core if holds_wildcard(src.data)]:
+        for src in holders + core_holders:
             bound = wildcard_settings(src.data)
             if bound:
                 settings.setdefault(names.of(src.path), set()).update(bound)
@@ -173,10 +173,10 @@ def imported_modules(data: bytes, package: str) -> Set[str]:
             for part in plain.split(b","):
                 name = part.strip().split(b" as ")[0].strip()
                 if name:
-                    names.update(_absolute(name.decode("ascii", "replace"), 0, package))
+                    names.update(absolute_names(name.decode("ascii", "replace"), 0, package))
             continue
         level = len(dots)
-        bases = _absolute(module.decode("ascii", "replace"), level, package)
+        bases = absolute_names(module.decode("ascii", "replace"), level, package)
         names.update(base for base in bases if base)
         for member in re.split(rb"[\s,()\\]+", members):
             if member and member != b"as":
@@ -200,8 +200,9 @@ def _import_statements(data: bytes) -> Iterator[Tuple[bytes, bytes, bytes, bytes
         at = data.find(b"import", at + 6)
 
 
-def _absolute(module: str, level: int, package: str) -> List[str]:
-    """The absolute names `module` may mean in `package` (`level` leading dots)."""
+def absolute_names(module: str, level: int, package: str) -> List[str]:
+    """The absolute names `module` may mean in `package` (`level` leading dots): an absolute
+    import may also name a sibling (the solver resolves imports from the importer's folder too)."""
     if level:
         if level - 1 > len(package.split(".") if package else []):
             return []  # above the top package: imports nothing of the project

@@ -112,6 +112,14 @@ class ModuleInfo:
             self._scope_owners = {f.scope: local for local, f in enumerate(self.summary.functions)}
         return self._scope_owners
 
+    def defined_in(self, local: int) -> int:
+        """The function (local index) whose body defines function `local`, -1 at module level."""
+        scopes = self.summary.scopes
+        scope = scopes[self.summary.functions[local].scope].parent
+        while scope >= 0 and scopes[scope].kind != "function":
+            scope = scopes[scope].parent
+        return self.scope_owners().get(scope, -1) if scope >= 0 else -1
+
 
 def module_name_for(path: Path) -> Tuple[str, Path, bool]:
     """Dotted name, sys.path-style root and is-package, from the __init__.py files above `path`."""

@@ -17,7 +17,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Callable, Deque, Dict, FrozenSet, Iterable, List, NamedTuple, Optional, Set, Tuple
 
-from . import models
+from . import models, prefilter
 from . import summary as s
 from .overridden import DeadDefaults
 from .program import ClassInfo, FunctionInfo, ModuleInfo, Program
@@ -189,7 +189,7 @@ class Solver:
         """A driver's functions (global indexes) that run from the start: those holding a wildcard."""
         if not module.driver:
             return frozenset()
-        held = wildcard_functions(module.summary, self._wildcard_imports(module))
+        held = wildcard_functions(module, self._wildcard_imports(module))
         return frozenset(module.function(local) for local in held)
 
     def _wildcard_imports(self, module: ModuleInfo) -> Set[str]:
@@ -204,10 +204,9 @@ class Solver:
             for binding in bindings:
                 if binding.kind not in ("import", "from"):
                     continue
-                base = self.program.absolute(module, binding.dotted, binding.level)
-                targets = {base, f"{base}.{binding.member}"} if binding.kind == "from" else {base}
-                if not binding.level and package:  # script-style sibling imports
-                    targets |= {f"{package}.{target}" for target in set(targets)}
+                # named as the prefilter named the modules it found the settings in
+                bases = prefilter.absolute_names(binding.dotted, binding.level, package)
+                targets = bases + [f"{base}.{binding.member}" for base in bases] if binding.kind == "from" else bases
                 for target in targets:
                     names |= wanted.get(target, set())
         return names
@@ -241,7 +240,7 @@ class Solver:
         for local, function in enumerate(summary.functions):
             if function.decorators:
                 info = self.program.functions[module.function(local)]
-                ctx = Ctx(module.index, module.function(self._defined_in(module, local)))
+                ctx = Ctx(module.index, module.function(module.defined_in(local)))
                 self._group = self._group_of(module, ctx.func, eager)
                 for decorator in function.decorators:
                     self._rule(models.decorator_effects, self, info, decorator, ctx)
@@ -339,19 +338,6 @@ class Solver:
     def _as_callers_own(self, site: int, values: Set) -> Set:
         call = self._tuple_callers.get(site) if self._tuple_callers else None
         return values if call is None else self._callers_own(values, call)
-
-    def _defined_in(self, module: ModuleInfo, local: int) -> int:
-        """The function (local index) whose body defines function `local`, -1 at module level."""
-        scope = module.summary.scopes[module.summary.functions[local].scope].parent
-        scopes = module.summary.scopes
-        while scope >= 0 and scopes[scope].kind != "function":
-            scope = scopes[scope].parent
-        if scope < 0:
-            return -1
-        for index, function in enumerate(module.summary.functions):
-            if function.scope == scope:
-                return index
-        return -1
 
     def _learn_callable_attrs(self, module: ModuleInfo) -> None:
         """Method and attribute names a module defines or stores: calls of them may run project code."""
@@ -1350,11 +1336,12 @@ def is_super_call(node) -> bool:
     return type(node) is s.Call and type(node.func) is s.Name and node.func.name == "super"
 
 
-def wildcard_functions(summary: s.ModuleSummary, imported: Iterable[str] = ()) -> Set[int]:
+def wildcard_functions(module: ModuleInfo, imported: Iterable[str] = ()) -> Set[int]:
     """The functions of a module (local indexes) that hold a wildcard: a literal or INADDR_ANY in
     their code or in a parameter default, a module-level name bound to a wildcard literal, or one
     of the `imported` setting names (as a name or an attribute: `settings.HOST`); and the
     functions they are nested in (which define and usually call them)."""
+    summary = module.summary
     global_wildcards = set(imported) | {
         constraint.target.name for constraint in summary.constraints
         if type(constraint) is s.Store and type(constraint.target) is s.Name and constraint.target.scope == 0
@@ -1374,13 +1361,11 @@ def wildcard_functions(summary: s.ModuleSummary, imported: Iterable[str] = ()) -
     for site in summary.calls:
         if site.func >= 0 and site.func not in found and _holds_wildcard(site.call, global_wildcards):
             found.add(site.func)
-    owners = {function.scope: index for index, function in enumerate(summary.functions)}
     for index in list(found):
-        scope = summary.scopes[summary.functions[index].scope].parent
-        while scope >= 0:
-            if scope in owners:
-                found.add(owners[scope])
-            scope = summary.scopes[scope].parent
+        outer = module.defined_in(index)
+        while outer >= 0:
+            found.add(outer)
+            outer = module.defined_in(outer)
     return found
 
 
@@ -1397,21 +1382,7 @@ def _holds_wildcard(expr: object, names: Iterable[str]) -> bool:
         elif kind is s.Name:
             if part.name in WILDCARD_SYMBOLS or part.name in names:
                 return True
-        elif kind is s.Attr:
-            if part.attr in WILDCARD_SYMBOLS or part.attr in names:
-                return True
-            stack.append(part.value)
-        elif kind is s.Call:
-            stack.append(part.func)
-            stack.extend(arg.value for arg in part.args)
-        elif kind is s.Seq:
-            stack.extend(part.elements)
-        elif kind is s.DictDisplay:
-            stack.extend(key for key in part.keys if key is not None)
-            stack.extend(part.values)
-        elif kind is s.Subscript:
-            stack.append(part.value)
-            stack.extend(part.keys)
-        elif kind is s.Union or kind is s.Concat:
-            stack.extend(part.items)
+        elif kind is s.Attr and (part.attr in WILDCARD_SYMBOLS or part.attr in names):
+            return True
+        stack.extend(s.children(part))
     return False

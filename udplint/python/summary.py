@@ -138,6 +138,26 @@ class ReturnValue(NamedTuple):
 Constraint = TypingUnion[Store, ClassStore, IterStore, ParamDefault, ReturnValue]
 
 
+def children(node: object) -> Tuple:
+    """The expressions directly inside `node`: a call's function and arguments, an attribute's
+    object, a display's items, a subscript's object and keys, a union's or concatenation's parts
+    (walks over a module's expressions go by this; a lambda's body is a function of its own)."""
+    kind = type(node)
+    if kind is Call:
+        return (node.func, *(arg.value for arg in node.args))
+    if kind is Attr or kind is Starred:
+        return (node.value,)
+    if kind is Seq:
+        return node.elements
+    if kind is DictDisplay:
+        return (*(key for key in node.keys if key is not None), *node.values)
+    if kind is Subscript:
+        return (node.value, *node.keys)
+    if kind is Union or kind is Concat:
+        return node.items
+    return ()
+
+
 # -- scopes, functions, classes ----------------------------------------------------------------
 class Binding(NamedTuple):
     """How a name is bound in a scope: `kind` is one of
