@@ -39,6 +39,9 @@ class Bind:
     site: Site
     hosts: Set
     ports: Set
+    # some call leaves the port to a value nothing here knows (read from a template): `ports` are
+    # then what the other calls pass, not every port the socket may bind
+    port_unknown: bool = False
 
     @property
     def wildcard_host(self):
@@ -52,7 +55,7 @@ class Bind:
     def ephemeral(self) -> bool:
         """Port 0, or a port picked at random (`randint(1024, 65535)`): a client's source port,
         which no client could be sent to."""
-        return bool(self.ports) and all((isinstance(p, Const) and p.value == 0)
+        return bool(self.ports) and not self.port_unknown and all((isinstance(p, Const) and p.value == 0)
                                         or (isinstance(p, Sym) and p.qualname in RANDOM_NUMBERS) for p in self.ports)
 
     @property
@@ -217,10 +220,12 @@ def _is_datagram(values) -> Optional[bool]:
 def _bind_from_address(solver: Solver, call: s.Call, ctx: Ctx, address) -> Bind:
     hosts: Set = set()
     ports: Set = set()
+    port_unknown = False
     for value in solver.values(address, ctx):
         if isinstance(value, (Tup, SockAddr)):
             hosts |= solver.item(value, 0)
             ports |= solver.item(value, 1)
+            port_unknown = port_unknown or (type(value) is Tup and _element_left_unknown(solver, value, 1))
         elif isinstance(value, Const) and isinstance(value.value, str):
             host, port = _split_listener(value.value)
             hosts.add(Const(host))
@@ -228,7 +233,16 @@ def _bind_from_address(solver: Solver, call: s.Call, ctx: Ctx, address) -> Bind:
         elif isinstance(value, Const) and isinstance(value.value, int):
             hosts.add(Const(""))
             ports.add(value)
-    return Bind(Site.of(call, ctx), hosts, ports)
+    return Bind(Site.of(call, ctx), hosts, ports, port_unknown)
+
+
+def _element_left_unknown(solver: Solver, address: Tup, index: int) -> bool:
+    """Whether the tuple's element `index` is a parameter that some call leaves unknown."""
+    node, ctx = solver.tuples[address.site]
+    if type(node) is not s.Seq or any(node.starred) or len(node.elements) <= index:
+        return False
+    element = node.elements[index]
+    return type(element) is s.Name and any(solver.left_unknown(slot) for slot in solver.target_slots(element, ctx))
 
 
 def _split_listener(text: str):

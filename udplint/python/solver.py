@@ -111,6 +111,10 @@ class Solver:
         # tuples a helper returns, as seen by one call of it: (module, call ordinal, helper)
         self._tuple_callers: Dict[int, Tuple[int, int, int]] = {}
         self._socket_makers: Set[int] = set()  # functions that make a plain socket (global index)
+        # parameters that a call leaves without any value the solver knows (`start(host,
+        # literal_eval(text))`), by parameter slot: the rules of those calls. A port known only
+        # from other calls (a test's `start('127.0.0.1', 0)`) is then not every call's port
+        self._unknown_arguments: Dict[tuple, Set[int]] = {}
         self._dead_defaults = DeadDefaults(program)
         program.listeners.append(self._module_added)
         for module in program.modules:
@@ -1038,12 +1042,26 @@ class Solver:
         params = info.params
         positional = params[1:] if skip_self and params else params
         for name, values in zip(positional, args):
-            self.add(self.param_slot(info, name), values)
+            self._pass_argument(self.param_slot(info, name), values)
         if info.summary.star_arg and len(args) > len(positional):
             self.add(self.param_slot(info, info.summary.star_arg), {Rest(tuple(frozenset(v) for v in args[len(positional):]))})
         for name, values in kwargs.items():
             if name in params:
-                self.add(self.param_slot(info, name), values)
+                self._pass_argument(self.param_slot(info, name), values)
+
+    def _pass_argument(self, slot: tuple, values: Set) -> None:
+        if self._current != -1:  # a call's rule (not a CallView's evaluation after the solve)
+            if values:
+                callers = self._unknown_arguments.get(slot)
+                if callers:
+                    callers.discard(self._current)
+            else:
+                self._unknown_arguments.setdefault(slot, set()).add(self._current)
+        self.add(slot, values)
+
+    def left_unknown(self, slot: tuple) -> bool:
+        """Whether some call passes the parameter `slot` a value the solver knows nothing of."""
+        return bool(self._unknown_arguments.get(slot))
 
     def _run_call(self, node: s.Call, ctx: Ctx) -> None:
         func = node.func
