@@ -102,7 +102,8 @@ def check_python(files: Sequence[SourceFile], result: CheckResult, options: RunO
     found = _analyse_python(files, result, options, buffers, roots)
     if key is not None:
         analysis = result.analysis
-        on_demand = [m.path for m in analysis.program.modules if not m.checked]
+        shipped = analysis.program.shipped  # a settings file edited, added or removed: run again
+        on_demand = [m.path for m in analysis.program.modules if not m.checked] + shipped.files_read + shipped.directories
         runcache.store(cache, key, runcache.CachedRun(found, result.errors[errors_before:], analysis.checked),
                        on_demand)
     return found

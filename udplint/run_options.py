@@ -69,6 +69,9 @@ def print_statistics(result: CheckResult) -> None:
     print(f"  screen: {stats.screen_dropped} dropped (markers only in strings or comments)", file=out)
     print(f"  summaries: {stats.extracted} extracted, {stats.cached} from the cache, {stats.on_demand} imported "
           f"modules on demand", file=out)
+    shipped = analysis.program.shipped
+    print(f"  settings files: {len(shipped.files_read)} read, {len(shipped.by_key)} address keys set to a wildcard"
+          f"{' (' + ', '.join(sorted(shipped.by_key)) + ')' if shipped.by_key else ''}", file=out)
     print(f"  solver: {stats.solver_steps} rule runs over {len(analysis.program.modules)} modules", file=out)
     for budget in stats.budgets:
         print(f"  budget hit: {budget}: results may miss flows through these", file=out)

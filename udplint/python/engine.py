@@ -17,7 +17,8 @@ from ..findings import FileError, Location
 from ..sources import UnreadableSource, read_regular_bytes
 from . import summary as s
 from .facts import ProgramFacts, collect
-from . import gc_pause, prefilter
+from . import gc_pause, prefilter, shipped
+from .shipped import MAX_SETTINGS_FILES
 from .program import Program
 from .rules import Violation, violations
 from .solver import Solver
@@ -134,6 +135,8 @@ class Engine:
         texts = {src.path.resolve(): src.data for src in selected}
         if not program.modules:
             return Analysis(program, None, [], self.errors, self.stats, checked, texts)
+        program.shipped = shipped.scan([root for root in roots if Path(root).is_dir()])
+        started = self.stats.timed("settings", started)
         with gc_pause.paused():  # millions of short-lived tuples and sets, no cycles among them
             solver = Solver(program).solve()
         self.stats.solver_steps = solver.steps
@@ -141,6 +144,8 @@ class Engine:
         facts = collect(solver)
         # after the facts: collecting them can hit budgets too (rounds, call views)
         self.stats.budgets = [f"{b.what} (limit {b.limit})" for b in solver.budgets]
+        if program.shipped.budget_hit:
+            self.stats.budgets.append(f"settings files read (limit {MAX_SETTINGS_FILES})")
         found = violations(facts)
         self.stats.timed("rules", started)
         return Analysis(program, facts, found, self.errors, self.stats, checked, texts)

@@ -13,6 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import AbstractSet, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
+from .shipped import ShippedSettings
 from .summary import Attr, Class, Function, ModuleSummary, Name
 
 # Standard-library names are always the library, even where a file of that name is in the tree
@@ -152,6 +153,7 @@ class Program:
         # per module, the names it binds to a wildcard literal (a config module's HOST =
         # '0.0.0.0'): a driver's function importing and naming one runs from the start
         self.wildcard_settings: Dict[str, Set[str]] = {}
+        self.shipped = ShippedSettings()  # wildcards set in settings files shipped in the tree
         self._projects: Dict[Path, int] = {}
         self.listeners: List[Callable[[ModuleInfo], None]] = []  # told of every module added
         self._failed: set = set()

@@ -15,7 +15,7 @@ from . import models
 from .facts import Site
 from .program import ModuleInfo, Program
 from .rules import Violation
-from .values import Const, Sym, Wild, is_wildcard
+from .values import Const, Shipped, Sym, Wild, is_wildcard
 from .workers import decode
 
 if TYPE_CHECKING:  # libcst (and extraction) load only when a finding needs its position
@@ -175,6 +175,9 @@ def _message(positions: Positions, violation: Violation, same_module: bool, site
 def _host_text(value) -> str:
     if isinstance(value, Wild):
         return value.text
+    if isinstance(value, Shipped):
+        others = f" and {value.files - 1} more shipped file{'s' if value.files > 2 else ''}" if value.files > 1 else ""
+        return f"{value.text} from {value.path}:{value.line}{others}"
     if isinstance(value, Sym):
         return value.qualname.rsplit(".", 1)[-1]
     if isinstance(value, Const):

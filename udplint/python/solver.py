@@ -15,13 +15,14 @@ from __future__ import annotations
 
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
-from typing import Callable, Deque, Dict, FrozenSet, Iterable, List, NamedTuple, Optional, Set, Tuple
+from typing import Callable, Deque, Dict, FrozenSet, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
 
 from . import models, prefilter
 from . import summary as s
 from .overridden import DeadDefaults
 from .program import ClassInfo, FunctionInfo, ModuleInfo, Program
-from .values import RANDOM_NUMBERS, AddrInfo, Cls, Const, Dct, DictItem, DictView, Func, Inst, Method, Mod, Peer, Received, Rest, Sock, SockAddr, SockPair, Strs, Sym, Tup, Wild, WILDCARD_HOSTS, WILDCARD_SYMBOLS, mark_wildcards
+from .shipped import setting_key
+from .values import RANDOM_NUMBERS, AddrInfo, Cls, Const, Dct, DictItem, DictView, Func, Inst, Method, Mod, Peer, Received, Rest, Shipped, Sock, SockAddr, SockPair, Strs, Sym, Tup, Wild, WILDCARD_HOSTS, WILDCARD_SYMBOLS, mark_wildcards
 
 MAX_SLOT_VALUES = 64  # a slot with more values than this is a catch-all; stop growing it
 MAX_STEPS = 2_000_000  # rule runs; termination is guaranteed by finite slots, this bounds the cost
@@ -921,7 +922,10 @@ class Solver:
     def subscript_values(self, node: s.Subscript, ctx: Ctx) -> Set:
         out: Set = set()
         keys = None
-        for value in self.values(node.value, ctx):
+        container = self.values(node.value, ctx)
+        if not container and self.program.shipped.by_key:
+            return self.shipped_value(node.keys, ctx)
+        for value in container:
             kind = type(value)
             if kind is Dct:
                 if keys is None:
@@ -932,6 +936,19 @@ class Solver:
             else:
                 out |= self.item(value, node.index)
         return out
+
+    def shipped_value(self, key_nodes: Sequence, ctx: Ctx) -> Set:
+        """A lookup by key in a document nothing here knows (`cfg["server"]["host"]`,
+        `dom.xpath("//bacnet/@host")`): the wildcard a settings file shipped in the tree sets
+        that key to, if one does (see `shipped`)."""
+        shipped = self.program.shipped
+        for node in key_nodes:
+            text = _literal_text(node)
+            key = setting_key(text) if text is not None else None
+            found = shipped.lookup(key, self.program.modules[ctx.module].path) if key is not None else None
+            if found is not None:
+                return {Shipped(found.text, found.path, found.line, found.files)}
+        return set()
 
     def _getitem(self, value: Inst, node: s.Subscript, ctx: Ctx, out: Set) -> bool:
         """`config['listen']` on an instance of a project class with `__getitem__`: what the
@@ -1283,7 +1300,18 @@ UNKNOWN_PART = "{}"  # a part of a built string whose value is not known: `f"0.0
 _ALWAYS_KEPT = frozenset({Sock, Peer, Received, SockPair})  # values a full slot still takes
 # values whose items are themselves (`addr[0]` of a peer is still the peer's host; an instance's
 # item is modelled as the instance)
-_ITEM_IS_ITSELF = frozenset({Sym, Sock, Peer, Func, Cls, Inst, Method, Wild, Mod})
+_ITEM_IS_ITSELF = frozenset({Sym, Sock, Peer, Func, Cls, Inst, Method, Wild, Mod, Shipped})
+
+
+def _literal_text(node) -> Optional[str]:
+    """The text of a string literal, or of the template of `"//{0}/@host".format(name)`."""
+    if type(node) is s.Const:
+        return node.value if isinstance(node.value, str) else None
+    if type(node) is s.Call and type(node.func) is s.Attr and node.func.attr == "format":
+        template = node.func.value
+        if type(template) is s.Const and isinstance(template.value, str):
+            return template.value
+    return None
 _PER_CLASS_SLOTS = frozenset({"a", "cs"})  # ("a", class, attribute) and ("cs", role, class)
 
 

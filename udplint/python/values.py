@@ -146,6 +146,17 @@ class Wild(_Value):
     call: int  # the call's ordinal in its module
 
 
+@dataclass(frozen=True, eq=False)
+class Shipped(_Value):
+    """A wildcard host read from a settings file shipped in the tree (`host="0.0.0.0"` in a
+    template the code parses): what messages show, and the file and line it came from."""
+
+    text: str  # as messages show it: "'0.0.0.0'"
+    path: str
+    line: int
+    files: int  # shipped files setting the key to a wildcard (`path` is the first of them)
+
+
 def wild(value: Value, module: int, call: int) -> Value:
     """`value` marked with the call that passes it, when it is a wildcard host."""
     if isinstance(value, Const) and is_wildcard(value):
@@ -169,7 +180,7 @@ def mark_wildcards(values: Set, module: int, call: int) -> Set:
 
 
 def is_wildcard(value: Value) -> bool:
-    if isinstance(value, Wild):
+    if isinstance(value, (Wild, Shipped)):
         return True
     if isinstance(value, Const):
         return isinstance(value.value, str) and value.value in WILDCARD_HOSTS

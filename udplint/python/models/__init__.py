@@ -66,6 +66,9 @@ OPTION_DECORATORS = {"click.option", "click.argument", "asyncclick.option", "asy
                      "cloup.option", "cloup.argument"}
 # `typing.cast(T, value)` is `value`
 PASS_SECOND_ARGUMENT = {"typing.cast", "typing_extensions.cast"}
+# methods that look a key up in a parsed document (configparser, ElementTree, lxml, minidom, a
+# YAML/JSON mapping): on a value nothing here knows, the key may be one a shipped file sets
+SETTING_READS = frozenset({"get", "xpath", "findtext", "getAttribute"})
 ENVIRONMENT_LOOKUPS = {"os.getenv", "os.environ.get", "os.environ.setdefault"}
 MERGE_ARGUMENTS = {"select.select", "select.poll", "builtins.zip"}
 # method names whose call the solver must always run (sites, effects, framework plumbing)
@@ -232,6 +235,8 @@ def method_result(solver: "Solver", call: s.Call, method: str, receivers, ctx: "
             out |= solver.values(call.args[1].value, ctx)
     if method == "get" and any(isinstance(v, Sym) and v.qualname == "os.environ" for v in receivers):
         out |= solver.values(call.args[1].value, ctx) if len(call.args) > 1 else set()
+    if not receivers and method in SETTING_READS and solver.program.shipped.by_key:
+        out |= solver.shipped_value([a.value for a in call.args if a.keyword is None and not a.star], ctx)
     if method == "__new__" and call.args:  # `Headers.__new__(Headers)`: an instance made without __init__
         out |= {Inst(v.site) for v in solver.values(call.args[0].value, ctx) if isinstance(v, Cls)}
     if method == "__init__" and solver.ctx_class(ctx) is not None:
