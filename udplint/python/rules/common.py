@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, Optional, Set
+from typing import Iterator, Optional, Set, Tuple
 
 from .. import models
 from ..facts import Bind, ProgramFacts, Reply, SocketFacts
@@ -32,13 +32,24 @@ def candidates(facts: ProgramFacts) -> Iterator[Candidate]:
     for reply in facts.replies:
         if reply.method != "sendmsg" and reply.ctx.func in pinned_functions:
             continue  # the plain path beside a pinned sendmsg() is the fallback for missing pktinfo
-        for peer_site in sorted(paired_peers(reply)):
+        for peer_site in sorted(paired_peers(reply), key=lambda index: _distance(facts, reply, index)):
             server = facts.sockets[peer_site]
             bind = serving_bind(server)
             if bind is None or not sender_ok(facts, reply, server) or inside_transport(facts, reply, server):
                 continue
             senders = [facts.sockets[s] for s in reply.senders] or [server]
             yield Candidate(reply, server, bind, tuple(s.pktinfo for s in senders))
+
+
+def _distance(facts: ProgramFacts, reply: Reply, index: int) -> Tuple[int, int]:
+    """How far a server is from a reply: the module's own sockets first, then its project's, then
+    others' (a library checked with an application that reuses its session code answers its
+    own peers; the application's server answers the application's), in site order."""
+    modules = facts.solver.program.modules
+    server_module = facts.sockets[index].site.ctx.module
+    if server_module == reply.site.module:
+        return 0, index
+    return (1 if modules[server_module].project == modules[reply.site.module].project else 2), index
 
 
 def paired_peers(reply: Reply) -> Set[int]:
