@@ -393,3 +393,59 @@ def test_a_wildcard_default_counts_unless_every_call_passes_the_host(tmp_path):
     # nothing in the program makes one: an entry point or a library's class keeps its default
     write(tmp_path, {"four/server.py": DEFAULT_HOST_SERVER})
     assert findings(tmp_path / "four", cwd=tmp_path) == [("four/server.py", 12, "UDP001")]
+
+
+def test_a_librarys_reply_pairs_with_its_own_server_before_an_applications(tmp_path):
+    """An application checked beside a library reuses the library's send helper for its own
+    server: the helper's reply answers the peers of both, and the library's own wildcard server
+    must keep its finding (it went to the application's server, made first, and was lost)."""
+    app = write(tmp_path / "honeypot", {
+        "setup.py": "",
+        "honeypot/__init__.py": "",
+        "honeypot/ipmi_server.py": """\
+            import socket
+
+            from honeypot.fakesession import answer
+
+
+            def serve(port):
+                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                sock.bind(("0.0.0.0", port))
+                while True:
+                    data, addr = sock.recvfrom(512)
+                    answer(sock, data, addr)
+            """,
+        "honeypot/fakesession.py": """\
+            from bmclib.session import send_datagram
+
+
+            def answer(sock, data, addr):
+                send_datagram(sock, data, addr)
+            """,
+    })
+    lib = write(tmp_path / "bmclib", {
+        "setup.py": "",
+        "bmclib/__init__.py": "",
+        "bmclib/session.py": """\
+            import socket
+
+
+            def send_datagram(sock, packet, sockaddr):
+                sock.sendto(packet, sockaddr)
+
+
+            class Server:
+                def __init__(self, address="::", port=623):
+                    self.sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+                    self.sock.bind((address, port))
+
+                def serve(self):
+                    while True:
+                        data, peer = self.sock.recvfrom(512)
+                        send_datagram(self.sock, data, peer)
+            """,
+    })
+    assert findings(app, lib, cwd=tmp_path) == [
+        ("bmclib/bmclib/session.py", 5, "UDP001"),
+        ("honeypot/honeypot/ipmi_server.py", 8, "UDP001"),
+    ]

@@ -22,11 +22,14 @@ class Violation:
 
 
 def violations(facts: ProgramFacts) -> List[Violation]:
-    """At most one violation per reply: the first server whose peer it answers and a rule flags."""
+    """At most one violation per reply and project: the nearest server whose peer it answers and a
+    rule flags, for the reply's own project and for each other project whose server it answers
+    (an application answering through a library's send helper, checked with the library)."""
     found: List[Violation] = []
     decided = set()
+    modules = facts.solver.program.modules
     for candidate in candidates(facts):
-        key = id(candidate.reply)
+        key = (id(candidate.reply), modules[candidate.server.site.ctx.module].project)
         if key in decided:
             continue
         for rule in RULES:
